@@ -1,0 +1,123 @@
+# milter-verdict - top-level Makefile. `make help` lists the targets.
+
+VERSION    := 0.1.0
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+SBINDIR    ?= $(PREFIX)/sbin
+MANDIR     ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+
+# O is the build directory; SANITIZE=1 builds with ASan and UBSan.
+O        ?= build
+SANITIZE ?=
+
+CXX      ?= g++
+PKGS     := libconfig++ re2 fmt
+CXXFLAGS ?= -O2 -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
+            -DMV_VERSION='"$(VERSION)"' -MMD -MP
+LDLIBS   += -lmilter -pthread
+ifeq ($(SANITIZE),1)
+CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+# pkg-config is consulted only when the packages are there (deps installs them).
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+LIB_SRCS  := $(filter-out plugin/cli/main.cpp,$(wildcard plugin/*/*.cpp))
+GEN_SRCS  := $(O)/gen/codes_data.cpp
+LIB_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(LIB_SRCS)) $(O)/gen/codes_data.o
+TEST_SRCS := $(wildcard tests/unit/*.cpp)
+TEST_OBJS := $(patsubst %.cpp,$(O)/%.o,$(TEST_SRCS))
+BIN       := $(O)/milter-verdict
+UNIT      := $(O)/unit-tests
+CODE_DATA := $(wildcard plugin/codes/data/*.csv)
+
+.PHONY: all deps deps-test run check check-unit check-golden check-e2e unit asan-unit \
+        install clean help format
+
+all: $(BIN)
+
+help:
+	@echo "milter-verdict $(VERSION) - make targets"
+	@echo "  make              build $(BIN)"
+	@echo "  make run          install build packages if missing, build, run the daemon in the"
+	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
+	@echo "  make check        install build and test packages if missing (Postfix among them),"
+	@echo "                    build, run every test: unit tests under ASan+UBSan, golden tests,"
+	@echo "                    end-to-end tests through a real Postfix; ends with 'N passed, M failed'"
+	@echo "  make check-unit   unit tests only (normal build)"
+	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
+	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
+	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
+	@echo "  make format       clang-format every source file"
+	@echo "  make clean        remove build/"
+	@echo "  variables: O=DIR build directory, SANITIZE=1 ASan+UBSan build, PREFIX, DESTDIR"
+
+deps:
+	@scripts/install-deps.sh build
+
+deps-test:
+	@scripts/install-deps.sh build test
+
+$(O)/gen/codes_data.cpp: $(CODE_DATA) scripts/embed-data.sh
+	@mkdir -p $(dir $@)
+	scripts/embed-data.sh $@ $(CODE_DATA)
+
+$(O)/%.o: %.cpp
+	@mkdir -p $(dir $@)
+	$(CXX) $(CXXFLAGS) $(PKG_CFLAGS) -c $< -o $@
+
+$(O)/gen/codes_data.o: $(O)/gen/codes_data.cpp
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(O)/libmv.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BIN): $(O)/plugin/cli/main.o $(O)/libmv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(UNIT): $(TEST_OBJS) $(O)/libmv.a
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcppunit $(LDLIBS)
+
+unit: $(UNIT)
+
+run: deps
+	$(MAKE) all
+	$(BIN) -f -c config/milter-verdict.conf
+
+# The whole suite. tests/run-all.sh runs each suite, keeps going after a
+# failure, and prints one summary line; it exits non-zero on any failure.
+check: deps-test
+	$(MAKE) all
+	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests
+	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit golden e2e
+
+check-unit: $(UNIT)
+	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
+
+check-golden: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden
+
+check-e2e: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh e2e
+
+install: $(BIN)
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(SYSCONFDIR)/milter-verdict
+	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/milter-verdict
+	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/ || true; done
+	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/milter-verdict/milter-verdict.conf ] || \
+	    install -m 0644 config/milter-verdict.conf $(DESTDIR)$(SYSCONFDIR)/milter-verdict/
+
+format:
+	clang-format -i $$(git ls-files 'plugin/*.cpp' 'plugin/*.hpp' 'tests/*.cpp' 'tests/*.hpp')
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

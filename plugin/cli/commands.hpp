@@ -1,0 +1,28 @@
+// commands.hpp - the offline sub-commands of milter-verdict.
+//
+// Each takes the arguments after the sub-command name, writes its report to
+// `out` and problems to `err`, and returns the process exit code:
+// 0 success, 1 a failed lookup or simulation, 64 (EX_USAGE) bad arguments,
+// 78 (EX_CONFIG) a configuration error.
+//
+// Thread contract: called from main() only.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace mv::cli {
+
+using Args = std::vector<std::string>;
+
+inline constexpr int kExitUsage = 64;
+
+int explain_main(const Args& args, std::ostream& out, std::ostream& err);
+int check_config_main(const Args& args, std::ostream& out, std::ostream& err);
+int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
+
+// Default configuration path.
+inline constexpr const char* kDefaultConfig = "/etc/milter-verdict/milter-verdict.conf";
+
+}  // namespace mv::cli

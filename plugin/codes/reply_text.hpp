@@ -1,0 +1,36 @@
+// reply_text.hpp - reply text templates with variables, and their safe expansion.
+//
+// Reply text may reference ${client_addr}, ${client_name}, ${helo}, ${sender},
+// ${rcpt}, ${rule}, ${retry}, ${queue_id}. Each variable has a maximum length;
+// expansion makes values printable (bytes outside 0x20-0x7e become '?'), cuts
+// them at their maximum with "..." (bounded by design, documented), and can
+// never introduce CR, LF or NUL. '%' is kept literally here; escaping it for
+// libmilter ("%%") is the milter glue's job at smfi_setreply time.
+//
+// Load-time: parse_template() reports unknown variables and unterminated "${";
+// max_expanded_length() gives the worst-case length used by validate_reply().
+//
+// Thread contract: pure functions; thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mv::codes {
+
+struct TextVars {
+    std::string_view client_addr, client_name, helo, sender, rcpt, rule, retry, queue_id;
+};
+
+// Empty string if `tmpl` is well-formed, else a one-line error message.
+std::string check_template(std::string_view tmpl);
+// Worst-case length of the expansion of a well-formed template.
+std::size_t max_expanded_length(std::string_view tmpl);
+// Expand a well-formed template; the result is printable ASCII without CR/LF/NUL.
+std::string expand_template(std::string_view tmpl, const TextVars& vars);
+// Make a value printable and bounded: used for variables and for log fields.
+std::string sanitize_value(std::string_view value, std::size_t max_len);
+
+}  // namespace mv::codes

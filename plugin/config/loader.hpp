@@ -1,0 +1,48 @@
+// loader.hpp - libconfig file -> compiled Policy, with every problem reported.
+//
+// load_policy() parses the file (following @include), checks every key, type,
+// value, list and reply, and returns all diagnostics of the run, not only the
+// first. The Policy is returned only when there is no error (warnings count as
+// errors when options.strict). It never throws and never partially applies a
+// configuration: the caller swaps a Policy in only when result.ok().
+//
+// Thread contract: reentrant; touches no global state.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "policy/policy.hpp"
+
+namespace mv::config {
+
+struct Diagnostic {
+    enum class Severity { Warning, Error };
+    std::string file;
+    int line = 0;  // 0 = the file as a whole
+    Severity severity = Severity::Error;
+    std::string message;
+
+    // "file:line: error: message" / "file:line: warning: message"
+    std::string to_string() const;
+};
+
+struct LoadOptions {
+    bool strict = false;  // warnings are errors
+};
+
+struct LoadResult {
+    policy::PolicyPtr policy;  // null unless ok()
+    std::vector<Diagnostic> diagnostics;
+    bool ok() const { return policy != nullptr; }
+    int errors() const;
+    int warnings() const;
+};
+
+LoadResult load_policy(const std::string& path, const LoadOptions& options = {});
+
+// EX_CONFIG from sysexits.h: the exit code of check-config on an error.
+inline constexpr int kExitConfig = 78;
+
+}  // namespace mv::config

@@ -1,0 +1,37 @@
+// condition.hpp - one test of a rule against a Transaction.
+//
+// A Condition answers Yes, No or TempError (e.g. a backend outage); it never
+// throws. stage() is the earliest SMTP stage at which its data exists; a rule
+// runs at the latest stage() of its conditions. Recipient conditions test
+// Transaction::current_rcpt at the RCPT stage and "any recipient" at later
+// stages.
+//
+// Thread contract: immutable after construction; match() is const and safe to
+// call from many threads at once.
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "codes/stage.hpp"
+#include "policy/transaction.hpp"
+
+namespace mv::policy {
+
+enum class Match { No, Yes, TempError };
+
+class Condition {
+public:
+    virtual ~Condition() = default;
+    virtual Match match(const Transaction& t) const = 0;
+    virtual codes::Stage stage() const = 0;
+    // The condition as text for logs and simulate: "sender domain example.com".
+    virtual std::string describe() const = 0;
+    // Milter macros (without braces) the condition reads.
+    virtual void needed_macros(std::set<std::string>& out) const { (void)out; }
+};
+
+using ConditionPtr = std::unique_ptr<const Condition>;
+
+}  // namespace mv::policy

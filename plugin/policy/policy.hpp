@@ -1,0 +1,74 @@
+// policy.hpp - the compiled, immutable policy: daemon settings and ordered rules.
+//
+// Built once by the config loader (config/loader.hpp) and shared read-only by
+// every connection through std::shared_ptr<const Policy>. Reload builds a new
+// Policy and swaps the pointer; a connection keeps the one it started with.
+//
+// Thread contract: immutable after construction; safe to read from any thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "codes/stage.hpp"
+#include "codes/validate.hpp"
+#include "policy/condition.hpp"
+#include "policy/verdict.hpp"
+
+namespace mv::policy {
+
+struct Settings {
+    std::string socket = "inet:8890@127.0.0.1";
+    std::string socket_mode;      // unix socket mode, e.g. "0660"; "" = default
+    std::string socket_group;     // unix socket group; "" = daemon's group
+    std::string user, group;      // drop to these after opening the socket; "" = stay
+    std::string pid_file;         // "" = none
+    std::string log_target = "syslog";  // "syslog" or "stderr"
+    std::string log_facility = "mail";
+    int milter_timeout = 7210;    // seconds, smfi_settimeout
+    Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0) or Accept
+    bool delay_reject = true;     // connect/HELO/MAIL verdicts delivered at first RCPT
+    bool monitor = false;         // whole policy in monitor mode
+    std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
+};
+
+struct HeaderTemplate {
+    std::string name;
+    std::string value;  // template with ${var} references (codes/reply_text.hpp)
+};
+
+struct Rule {
+    std::string name;
+    std::string file;  // where it was defined, for logs and simulate
+    int line = 0;
+    ConditionPtr when;  // nullptr = always
+    Action action = Action::Continue;
+    codes::Reason reason = codes::Reason::Policy;
+    codes::ReplySpec reply;  // Reject/Tempfail: complete (defaults filled in by the loader)
+    bool monitor = false;    // log (and mark) what it would do, let mail through
+    std::vector<HeaderTemplate> add_headers;  // applied when the rule matches
+    std::string log;                          // extra log text template when it matches
+    std::string quarantine_reason;            // Quarantine
+    codes::Stage stage = codes::Stage::Connect;  // where it runs: latest stage of `when`
+};
+
+class Policy {
+public:
+    Settings settings;
+    std::vector<Rule> rules;
+    std::string source;  // main configuration file
+
+    // Macros (without braces) the rules need, per milter stage; the glue asks
+    // for them with smfi_setsymlist.
+    std::set<std::string> macros_needed(codes::Stage stage) const;
+    // True when some rule needs headers / the body (else negotiate them away).
+    bool needs_headers() const;
+    bool needs_body() const;
+};
+
+using PolicyPtr = std::shared_ptr<const Policy>;
+
+}  // namespace mv::policy

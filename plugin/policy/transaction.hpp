@@ -1,0 +1,55 @@
+// transaction.hpp - what the policy engine knows about one SMTP session.
+//
+// The milter glue (or the simulator) fills a Transaction as stages arrive and
+// hands it to Session (session.hpp). Values are raw as received from the MTA:
+// bounded by the glue (see Limits) but not otherwise trusted.
+//
+// Thread contract: plain data, owned by one connection context.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mv::policy {
+
+// Bounds on data from the network. The glue refuses (tempfails) rather than
+// truncating silently where a bound is exceeded; the engine may rely on them.
+struct Limits {
+    static constexpr std::size_t kMaxValue = 4096;         // one macro, HELO, address
+    static constexpr std::size_t kMaxRecipients = 10000;   // per message
+    static constexpr std::size_t kMaxHeaders = 1000;       // per message
+    static constexpr std::size_t kMaxHeaderValue = 65536;  // one header value
+    static constexpr std::size_t kMaxMacros = 256;         // per connection
+};
+
+struct Transaction {
+    // Connection (known at connect, except where noted).
+    std::string client_addr;     // "192.0.2.1", "2001:db8::1"; "" when unknown (local, non-SMTP)
+    std::string client_name;     // verified or unverified reverse name, "" or "unknown"
+    std::string client_resolve;  // Postfix {client_resolve}: "OK", "FAIL", "FORGED", "TEMP", ""
+    std::string daemon_name;     // {daemon_name}
+    bool non_smtp = false;       // sendmail(1) / non_smtpd_milters: no RCPT-stage refusals
+    std::string helo;            // known at HELO
+
+    // Every macro received so far, keyed without braces: "client_addr", "i", "auth_authen".
+    std::map<std::string, std::string, std::less<>> macros;
+
+    // Message (reset by Session::reset_message()).
+    std::string queue_id;    // macro "i", when known
+    std::string sender;      // without angle brackets; "" is the null sender <>
+    std::string auth_login;  // {auth_authen}, "" when not authenticated
+    std::string tls_version; // {tls_version}, "" when no TLS
+    std::vector<std::string> recipients;  // recipients given so far, including the current one
+    std::string current_rcpt;             // at the RCPT stage: the one being decided
+    std::vector<std::pair<std::string, std::string>> headers;  // name, raw value
+    std::string body;        // first bytes of the body (bounded by the policy)
+    std::uint64_t size = 0;  // message size in bytes, known at end of data
+
+    // Macro value or "" when absent. Name without braces.
+    const std::string& macro(std::string_view name) const;
+};
+
+}  // namespace mv::policy

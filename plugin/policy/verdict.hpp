@@ -1,0 +1,43 @@
+// verdict.hpp - what the policy engine answers at each stage.
+//
+// Action::Continue means "no final decision here": the glue returns
+// SMFIS_CONTINUE (after applying add_headers at end of message). For Reject and
+// Tempfail `reply` is always filled and already validated and expanded.
+//
+// Thread contract: value type.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "codes/reply.hpp"
+#include "codes/stage.hpp"
+
+namespace mv::policy {
+
+enum class Action { Continue, Accept, Reject, Tempfail, Discard, Quarantine };
+
+std::string_view action_name(Action a);  // "continue", "accept", "reject", ...
+
+struct Verdict {
+    Action action = Action::Continue;
+    codes::Reply reply;        // Reject / Tempfail: the reply to send
+    bool disconnect = false;   // reply is 421/521 and the MTA closes the session
+    std::string rule;          // the rule that decided; "" when none did
+    codes::Stage decided_at = codes::Stage::Connect;   // stage where the rule matched
+    codes::Stage delivered_at = codes::Stage::Connect; // stage where it is delivered
+    std::string quarantine_reason;  // Quarantine only
+    // Headers to add at end of message (continue actions, monitor mode).
+    std::vector<std::pair<std::string, std::string>> add_headers;
+    // One line per matched rule, for the decision log:
+    // "rule #3 block-spammer matched: sender domain spam.example => reject 550 5.7.1 ..."
+    std::vector<std::string> log;
+    // Monitor mode: the rule would have decided `would` but mail goes through.
+    bool monitor = false;
+
+    bool final() const { return action != Action::Continue; }
+};
+
+}  // namespace mv::policy

@@ -1,0 +1,47 @@
+#!/bin/sh
+# install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
+#   build   compiler and libraries to build milter-verdict
+#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python
+# Non-interactive; runs `apt-get update` once, only when something is missing.
+# Needs root to install; without root it lists what is missing and fails.
+set -eu
+
+build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev"
+test_pkgs="libcppunit-dev python3 postfix miltertest procps"
+
+want=""
+for group in "$@"; do
+  case "$group" in
+    build) want="$want $build_pkgs" ;;
+    test)  want="$want $test_pkgs" ;;
+    *) echo "install-deps.sh: unknown group '$group'" >&2; exit 64 ;;
+  esac
+done
+
+missing=""
+for p in $want; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  case "$status" in
+    *"install ok installed"*) ;;
+    *) missing="$missing $p" ;;
+  esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install-deps.sh: missing packages:$missing (run as root, or apt-get install them)" >&2
+  exit 1
+fi
+
+echo "install-deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+# Postfix: install without a configuration and without starting the system
+# instance; the tests run private instances of their own.
+case "$missing" in
+  *postfix*)
+    echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+    echo "postfix postfix/mailname string localhost" | debconf-set-selections ;;
+esac
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
