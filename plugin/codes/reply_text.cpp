@@ -1,0 +1,90 @@
+// reply_text.cpp - ${var} templates for reply text and header values.
+#include "codes/reply_text.hpp"
+
+#include <array>
+
+namespace mv::codes {
+
+namespace {
+
+struct VarInfo {
+    std::string_view name;
+    std::size_t max_len;
+    std::string_view TextVars::*field;
+};
+
+// Maximum lengths: addresses per RFC 5321 4.5.3.1 (path 256), names per
+// domain length (255), rule names as the loader bounds them (64).
+constexpr std::array<VarInfo, 8> kVars = {{
+    {"client_addr", 45, &TextVars::client_addr},
+    {"client_name", 255, &TextVars::client_name},
+    {"helo", 255, &TextVars::helo},
+    {"sender", 256, &TextVars::sender},
+    {"rcpt", 256, &TextVars::rcpt},
+    {"rule", 64, &TextVars::rule},
+    {"retry", 20, &TextVars::retry},
+    {"queue_id", 32, &TextVars::queue_id},
+}};
+
+const VarInfo* find_var(std::string_view name) {
+    for (const auto& v : kVars)
+        if (v.name == name) return &v;
+    return nullptr;
+}
+
+// Calls on_text(text) and on_var(info) in order; returns an error or "".
+template <typename Text, typename Var>
+std::string walk(std::string_view t, Text on_text, Var on_var) {
+    std::size_t i = 0;
+    while (i < t.size()) {
+        const std::size_t d = t.find("${", i);
+        if (d == std::string_view::npos) {
+            on_text(t.substr(i));
+            break;
+        }
+        on_text(t.substr(i, d - i));
+        const std::size_t e = t.find('}', d + 2);
+        if (e == std::string_view::npos) return "unterminated \"${\" in text";
+        const std::string_view name = t.substr(d + 2, e - d - 2);
+        const VarInfo* v = find_var(name);
+        if (!v) return "unknown variable ${" + std::string(name) + "}";
+        on_var(*v);
+        i = e + 1;
+    }
+    return {};
+}
+
+}  // namespace
+
+std::string check_template(std::string_view tmpl) {
+    return walk(tmpl, [](std::string_view) {}, [](const VarInfo&) {});
+}
+
+std::size_t max_expanded_length(std::string_view tmpl) {
+    std::size_t n = 0;
+    walk(tmpl, [&](std::string_view s) { n += s.size(); }, [&](const VarInfo& v) { n += v.max_len; });
+    return n;
+}
+
+std::string sanitize_value(std::string_view value, std::size_t max_len) {
+    std::string out;
+    const bool cut = value.size() > max_len;
+    const std::size_t keep = cut ? (max_len >= 3 ? max_len - 3 : 0) : value.size();
+    out.reserve(keep + 3);
+    for (std::size_t i = 0; i < keep; ++i) {
+        const unsigned char c = static_cast<unsigned char>(value[i]);
+        out += (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?';
+    }
+    if (cut) out.append(std::min<std::size_t>(3, max_len), '.');
+    return out;
+}
+
+std::string expand_template(std::string_view tmpl, const TextVars& vars) {
+    std::string out;
+    walk(
+        tmpl, [&](std::string_view s) { out += sanitize_value(s, s.size()); },
+        [&](const VarInfo& v) { out += sanitize_value(vars.*(v.field), v.max_len); });
+    return out;
+}
+
+}  // namespace mv::codes
