@@ -106,7 +106,7 @@ void check_enhanced(const ReplySpec& spec, const EnhancedParts& p, Out& out) {
         if (!spec.allow_unregistered)
             out.error("enhanced code " + code +
                       " is not in the IANA registry of enhanced status codes; if the rule means "
-                      "an unregistered code, say so in the rule");
+                      "an unregistered code, say so with unregistered = true in its reply");
         return;
     }
     const std::string basic = std::to_string(spec.basic);
@@ -173,8 +173,8 @@ std::vector<Problem> validate_reply(const ReplySpec& spec, Disposition dispositi
     if (b) {
         if (b->closes && !spec.disconnect)
             out.error("basic code " + basic +
-                      " closes the session (RFC 5321 3.8, RFC 7504); use it only in a rule "
-                      "that disconnects");
+                      " closes the session (RFC 5321 3.8, RFC 7504); use it only in a reply "
+                      "with disconnect = true");
     }
     if (spec.disconnect && spec.basic != 421 && spec.basic != 521)
         out.error("the rule disconnects but basic code " + basic +
