@@ -127,7 +127,7 @@ void print_pair(const BasicCode& b, const std::string& enhanced, const EnhancedC
         const auto disposition =
             b.code >= 500 ? codes::Disposition::Reject : codes::Disposition::Tempfail;
         // Judge the pair at a stage where the basic code is valid; where it is
-        // valid is printed above, and a code valid nowhere is said so below.
+        // valid is printed above (including "none of the stages").
         codes::Stage stage = codes::Stage::EndOfData;
         for (int i = 0; i < codes::kStageCount; ++i)
             if (b.valid_at(codes::Stage(i))) {
