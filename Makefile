@@ -36,7 +36,7 @@ UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
 .PHONY: all deps deps-test run check check-unit check-golden check-e2e unit asan-unit \
-        install clean help format
+        install clean help format bench bench-tools
 
 all: $(BIN)
 
@@ -51,6 +51,8 @@ help:
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
+	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
+	@echo "                    whole stack through Postfix); report in $(O)/bench/ (~10 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
 	@echo "  make clean        remove build/"
@@ -104,6 +106,26 @@ check-golden: $(BIN)
 
 check-e2e: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh e2e
+
+# Benchmarks (tests/bench/README-bench.txt). Never part of `make check`: they
+# measure, they do not assert. Built with the normal flags (no sanitizers).
+BENCH_BIN     := $(O)/bench/bin
+LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
+                   milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
+BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor
+
+$(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -pthread
+
+$(BENCH_BIN)/mv-floor: $(O)/tests/bench/floor_milter.o
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+bench-tools: $(BENCH_TOOLS)
+
+bench: $(BIN) bench-tools
+	python3 tests/bench/run_bench.py --build $(O) --out $(O)/bench
 
 install: $(BIN)
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
