@@ -17,7 +17,7 @@ using policy::Field;
 
 // Wraps a condition built once and shared by several rules.
 class SharedCondition final : public policy::Condition {
-public:
+  public:
     explicit SharedCondition(std::shared_ptr<const policy::Condition> inner)
         : inner_(std::move(inner)) {}
     policy::Match match(const policy::Transaction& t) const override { return inner_->match(t); }
@@ -25,7 +25,7 @@ public:
     std::string describe() const override { return inner_->describe(); }
     void needed_macros(std::set<std::string>& out) const override { inner_->needed_macros(out); }
 
-private:
+  private:
     std::shared_ptr<const policy::Condition> inner_;
 };
 
@@ -34,20 +34,34 @@ private:
 // the one stage where every macro the MTA sends has arrived.
 Stage default_macro_stage(const std::string& name) {
     static const std::pair<const char*, Stage> kKnown[] = {
-        {"j", Stage::Connect},           {"_", Stage::Connect},
-        {"client_addr", Stage::Connect}, {"client_name", Stage::Connect},
-        {"client_ptr", Stage::Connect},  {"client_resolve", Stage::Connect},
-        {"client_port", Stage::Connect}, {"client_connections", Stage::Connect},
-        {"daemon_name", Stage::Connect}, {"daemon_addr", Stage::Connect},
-        {"daemon_port", Stage::Connect}, {"if_name", Stage::Connect},
-        {"if_addr", Stage::Connect},     {"v", Stage::Connect},
-        {"tls_version", Stage::Helo},    {"cipher", Stage::Helo},
-        {"cipher_bits", Stage::Helo},    {"cert_subject", Stage::Helo},
-        {"cert_issuer", Stage::Helo},    {"auth_type", Stage::Mail},
-        {"auth_authen", Stage::Mail},    {"auth_author", Stage::Mail},
-        {"mail_addr", Stage::Mail},      {"mail_host", Stage::Mail},
-        {"mail_mailer", Stage::Mail},    {"rcpt_addr", Stage::Rcpt},
-        {"rcpt_host", Stage::Rcpt},      {"rcpt_mailer", Stage::Rcpt},
+        {"j", Stage::Connect},
+        {"_", Stage::Connect},
+        {"client_addr", Stage::Connect},
+        {"client_name", Stage::Connect},
+        {"client_ptr", Stage::Connect},
+        {"client_resolve", Stage::Connect},
+        {"client_port", Stage::Connect},
+        {"client_connections", Stage::Connect},
+        {"daemon_name", Stage::Connect},
+        {"daemon_addr", Stage::Connect},
+        {"daemon_port", Stage::Connect},
+        {"if_name", Stage::Connect},
+        {"if_addr", Stage::Connect},
+        {"v", Stage::Connect},
+        {"tls_version", Stage::Helo},
+        {"cipher", Stage::Helo},
+        {"cipher_bits", Stage::Helo},
+        {"cert_subject", Stage::Helo},
+        {"cert_issuer", Stage::Helo},
+        {"auth_type", Stage::Mail},
+        {"auth_authen", Stage::Mail},
+        {"auth_author", Stage::Mail},
+        {"mail_addr", Stage::Mail},
+        {"mail_host", Stage::Mail},
+        {"mail_mailer", Stage::Mail},
+        {"rcpt_addr", Stage::Rcpt},
+        {"rcpt_host", Stage::Rcpt},
+        {"rcpt_mailer", Stage::Rcpt},
         {"i", Stage::Data},
     };
     for (const auto& [n, st] : kKnown)
@@ -58,8 +72,8 @@ Stage default_macro_stage(const std::string& name) {
 bool valid_macro_name(const std::string& name) {
     if (name.empty() || name.size() > 64) return false;
     for (char c : name) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (c >= '0' && c <= '9') || c == '_';
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         if (!ok) return false;
     }
     return true;
@@ -67,13 +81,20 @@ bool valid_macro_name(const std::string& name) {
 
 // A string match being assembled, with each value's origin for error messages.
 struct MatchBuild {
+    struct Entry {
+        char kind;  // 'e'xact, 'd'omain, 's'ubdomain, 'r'egex
+        std::string value;
+        Origin origin;
+    };
     policy::StringMatch match;
-    std::vector<Origin> regex_origins;
+    std::vector<Entry> entries;
     std::string key;
     bool has_reference = false;
 };
 
-bool is_shorthand_regex(const std::string& v) { return v.size() >= 2 && v.front() == '/' && v.back() == '/'; }
+bool is_shorthand_regex(const std::string& v) {
+    return v.size() >= 2 && v.front() == '/' && v.back() == '/';
+}
 
 }  // namespace
 
@@ -90,13 +111,15 @@ ConditionPtr ConditionParser::cached(const std::string& key) const {
     return std::make_unique<SharedCondition>(it->second);
 }
 
-bool ConditionParser::parse(const Setting& when, ConditionPtr& out) {
+bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage) {
+    stage_ = Stage::Connect;
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
         return false;
     }
     bool ok = true;
     out = group(when, ok);
+    stage = out ? out->stage() : stage_;
     return ok;
 }
 
@@ -119,6 +142,9 @@ ConditionPtr ConditionParser::group(const Setting& s, bool& ok) {
 
 ConditionPtr ConditionParser::key(const Setting& s, bool& ok) {
     const std::string k = s.getName();
+    if (k == "helo") need(Stage::Helo);
+    if (k == "sender" || k == "auth" || k == "tls") need(Stage::Mail);
+    if (k == "rcpt") need(Stage::Rcpt);
     if (k == "client_addr") return client_addr(s, ok);
     if (k == "client_name") return string_match(s, Field::ClientName, ok);
     if (k == "client_resolve") return string_match(s, Field::ClientResolve, ok);
@@ -177,7 +203,8 @@ ConditionPtr ConditionParser::combine(const Setting& s, bool any, bool& ok) {
     std::vector<ConditionPtr> parts;
     auto one = [&](const Setting& g) {
         if (!g.isGroup()) {
-            diag_.error(g, std::string(name) + " must be a list of groups ( { ... }, { ... } ), not " +
+            diag_.error(g, std::string(name) +
+                               " must be a list of groups ( { ... }, { ... } ), not " +
                                type_name(g));
             ok = false;
             return;
@@ -224,8 +251,7 @@ ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {
             try {
                 (void)policy::make_client_addr_condition({v.items[i]});
             } catch (const std::invalid_argument& e) {
-                ListTable::report(v.origins[i], "bad network '" + v.items[i] + "': " + e.what(),
-                                  diag_);
+                ListTable::report(v.origins[i], e.what(), diag_);
             }
         }
         ok = false;
@@ -248,27 +274,21 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
             // written in the configuration may be "/regex/" or "<>".
             const bool literal = v.origins[i].list == nullptr;
             if (kind == "regex" || (kind == "shorthand" && literal && is_shorthand_regex(item))) {
-                const std::string re =
-                    kind == "regex" ? item : item.substr(1, item.size() - 2);
+                const std::string re = kind == "regex" ? item : item.substr(1, item.size() - 2);
                 if (re.empty()) {
                     ListTable::report(v.origins[i], "empty regex", diag_);
                     ok = false;
                     continue;
                 }
                 b.match.regexes.push_back(re);
-                b.regex_origins.push_back(v.origins[i]);
+                b.entries.push_back({'r', re, v.origins[i]});
             } else if (kind == "shorthand" && literal && item == "<>") {
                 b.match.null_sender = true;
             } else if (kind == "domain" || kind == "subdomain") {
                 std::string d = item;
                 if (kind == "subdomain" && !d.empty() && d[0] == '.') d.erase(0, 1);
-                if (d.empty() || d.find('@') != std::string::npos || d.find(' ') != std::string::npos ||
-                    d.front() == '.' || d.back() == '.') {
-                    ListTable::report(v.origins[i], "bad domain '" + item + "'", diag_);
-                    ok = false;
-                    continue;
-                }
                 (kind == "domain" ? b.match.domains : b.match.subdomains).push_back(d);
+                b.entries.push_back({kind == "domain" ? 'd' : 's', d, v.origins[i]});
             } else {
                 if (item.empty()) {
                     ListTable::report(v.origins[i],
@@ -279,6 +299,7 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
                     continue;
                 }
                 b.match.exact.push_back(item);
+                b.entries.push_back({'e', item, v.origins[i]});
             }
         }
         return true;
@@ -292,13 +313,17 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
             const std::string k = m.getName();
             if (k == "null") {
                 const auto n = read_bool(m, diag_);
-                if (!n) ok = false;
-                else b.match.null_sender = *n;
+                if (!n)
+                    ok = false;
+                else
+                    b.match.null_sender = *n;
                 b.key += "null=" + std::to_string(n.value_or(false)) + "\n";
             } else if (k == "case_sensitive") {
                 const auto cs = read_bool(m, diag_);
-                if (!cs) ok = false;
-                else b.match.icase_regex = !*cs;
+                if (!cs)
+                    ok = false;
+                else
+                    b.match.icase_regex = !*cs;
                 b.key += "cs=" + std::to_string(cs.value_or(false)) + "\n";
             } else if (k == "exact" || k == "domain" || k == "subdomain" || k == "regex") {
                 if (!add(m, k)) ok = false;
@@ -309,8 +334,10 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
     } else if (is_strings(s)) {
         if (!add(s, "shorthand")) ok = false;
     } else {
-        diag_.error(s, what + " must be a string, an array of strings or a group { exact; domain; "
-                              "subdomain; regex; null; }, not " + type_name(s));
+        diag_.error(s, what +
+                           " must be a string, an array of strings or a group { exact; domain; "
+                           "subdomain; regex; null; }, not " +
+                           type_name(s));
         ok = false;
     }
     if (!ok) return nullptr;
@@ -322,23 +349,28 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
         return nullptr;
     }
     const std::string cache_key = "str" + std::to_string(static_cast<int>(field)) + "\n" + macro +
-                                  "\n" + std::to_string(static_cast<int>(macro_stage)) + "\n" + b.key;
+                                  "\n" + std::to_string(static_cast<int>(macro_stage)) + "\n" +
+                                  b.key;
     if (b.has_reference)
         if (auto c = cached(cache_key)) return c;
     try {
         ConditionPtr c = policy::make_string_condition(field, b.match, macro, macro_stage);
         return b.has_reference ? share(cache_key, std::move(c)) : std::move(c);
     } catch (const std::invalid_argument& e) {
+        // Find the bad entries one by one: only on this error path.
         bool located = false;
-        for (std::size_t i = 0; i < m.regexes.size(); ++i) {
+        for (const auto& entry : b.entries) {
             policy::StringMatch one;
-            one.regexes = {m.regexes[i]};
             one.icase_regex = m.icase_regex;
+            (entry.kind == 'r'   ? one.regexes
+             : entry.kind == 'd' ? one.domains
+             : entry.kind == 's' ? one.subdomains
+                                 : one.exact)
+                .push_back(entry.value);
             try {
                 (void)policy::make_string_condition(field, one, macro, macro_stage);
             } catch (const std::invalid_argument& e1) {
-                ListTable::report(b.regex_origins[i],
-                                  "bad regex '" + m.regexes[i] + "': " + e1.what(), diag_);
+                ListTable::report(entry.origin, e1.what(), diag_);
                 located = true;
             }
         }
@@ -374,6 +406,7 @@ ConditionPtr ConditionParser::macro(const Setting& s, bool& ok) {
         return nullptr;
     }
     Stage stage = default_macro_stage(*name);
+    need(stage);
     if (s.exists("stage")) {
         const auto st = read_string(s["stage"], diag_);
         const auto parsed = st ? codes::parse_stage(*st) : std::nullopt;
@@ -386,6 +419,7 @@ ConditionPtr ConditionParser::macro(const Setting& s, bool& ok) {
         }
         stage = *parsed;
     }
+    need(stage);
     const bool has_present = s.exists("present");
     const bool has_match = s.exists("value");
     if (has_present == has_match) {

@@ -22,6 +22,7 @@
 
 #include <libconfig.h++>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -33,13 +34,15 @@
 namespace mv::config {
 
 class ConditionParser {
-public:
+  public:
     ConditionParser(ListTable& lists, Diagnostics& diag) : lists_(lists), diag_(diag) {}
 
     // Compiles `when` (a group) into `out` (null when the group is empty).
-    bool parse(const libconfig::Setting& when, policy::ConditionPtr& out);
+    // `stage` is the latest stage the keys need, known even when parse()
+    // fails, so that the rule's reply can still be checked in the same run.
+    bool parse(const libconfig::Setting& when, policy::ConditionPtr& out, codes::Stage& stage);
 
-private:
+  private:
     policy::ConditionPtr group(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr key(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr client_addr(const libconfig::Setting& s, bool& ok);
@@ -53,7 +56,10 @@ private:
     policy::ConditionPtr share(const std::string& key, policy::ConditionPtr made);
     policy::ConditionPtr cached(const std::string& key) const;
 
+    void need(codes::Stage s) { stage_ = std::max(stage_, s); }
+
     ListTable& lists_;
+    codes::Stage stage_ = codes::Stage::Connect;
     Diagnostics& diag_;
     std::unordered_map<std::string, std::shared_ptr<const policy::Condition>> cache_;
 };

@@ -20,7 +20,7 @@
 namespace mv::config {
 
 class Diagnostics {
-public:
+  public:
     explicit Diagnostics(std::string main_file) : main_file_(std::move(main_file)) {}
 
     void error(const std::string& file, int line, std::string message);
@@ -36,9 +36,8 @@ public:
     int errors() const { return errors_; }
     std::vector<Diagnostic> take() { return std::move(list_); }
 
-private:
-    void add(Diagnostic::Severity severity, const std::string& file, int line,
-             std::string message);
+  private:
+    void add(Diagnostic::Severity severity, const std::string& file, int line, std::string message);
 
     std::string main_file_;
     std::vector<Diagnostic> list_;

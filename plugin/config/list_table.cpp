@@ -66,11 +66,13 @@ void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
         NamedList list;
         list.name = name;
         list.defined_at = &s;
-        if (!valid_list_name(name)) diag.error(s, "bad list name '" + name + "': use [A-Za-z0-9_-]");
+        if (!valid_list_name(name))
+            diag.error(s, "bad list name '" + name + "': use [A-Za-z0-9_-]");
         if (s.getType() == libconfig::Setting::TypeGroup) {
             check_keys(s, {"file"}, "list '" + name + "'", diag);
             if (!s.exists("file")) {
-                diag.error(s, "list '" + name + "' needs file = \"PATH\" (or write the entries as [ ... ])");
+                diag.error(s, "list '" + name +
+                                  "' needs file = \"PATH\" (or write the entries as [ ... ])");
             } else {
                 load_file(list, s["file"], diag);
             }
@@ -91,7 +93,8 @@ void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
                 }
             }
         } else {
-            diag.error(s, "list '" + name + "' must be an array of strings or { file = \"PATH\"; }, not " +
+            diag.error(s, "list '" + name +
+                              "' must be an array of strings or { file = \"PATH\"; }, not " +
                               type_name(s));
         }
         order_.push_back(name);
@@ -112,8 +115,8 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
     list.source = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
-        diag.error(file_setting, "list '" + list.name + "': cannot read " + path + ": " +
-                                     std::strerror(errno));
+        diag.error(file_setting,
+                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
         return;
     }
     if (!S_ISREG(st.st_mode)) {
@@ -122,8 +125,8 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
-        diag.error(file_setting, "list '" + list.name + "': cannot read " + path + ": " +
-                                     std::strerror(errno));
+        diag.error(file_setting,
+                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
         return;
     }
     std::string line;
@@ -166,7 +169,8 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
 
 bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, Values& out) {
     if (!is_strings(s)) {
-        diag.error(s, key_name(s) + " must be a string or an array of strings, not " + type_name(s));
+        diag.error(s,
+                   key_name(s) + " must be a string or an array of strings, not " + type_name(s));
         return false;
     }
     bool ok = true;

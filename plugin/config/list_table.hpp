@@ -32,9 +32,9 @@ namespace mv::config {
 struct NamedList {
     std::string name;
     const libconfig::Setting* defined_at = nullptr;
-    std::string source;              // the list file, "" for an inline list
+    std::string source;  // the list file, "" for an inline list
     std::vector<std::string> values;
-    std::vector<int> lines;          // file lists: the line of each value
+    std::vector<int> lines;                           // file lists: the line of each value
     std::vector<const libconfig::Setting*> elements;  // inline lists: each value's setting
     bool used = false;
 };
@@ -54,7 +54,7 @@ struct Values {
 };
 
 class ListTable {
-public:
+  public:
     void load(const libconfig::Setting& lists, Diagnostics& diag);
 
     // Appends the values of `s` to `out`. Returns false (after reporting) when
@@ -66,7 +66,7 @@ public:
 
     void warn_unused(Diagnostics& diag) const;
 
-private:
+  private:
     void load_file(NamedList& list, const libconfig::Setting& file_setting, Diagnostics& diag);
 
     std::unordered_map<std::string, NamedList> lists_;

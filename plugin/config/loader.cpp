@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <libconfig.h++>
@@ -33,22 +34,23 @@ std::string dir_of(const std::string& path) {
     return path.substr(0, slash);
 }
 
-// File-level checks libconfig handles badly: it reports a NUL byte as a
+// File-level checks libconfig handles badly: it reports binary data as a
 // confusing syntax error, and an empty file as a valid empty configuration.
-bool check_file(const std::string& path, Diagnostics& diag) {
+// Returns the number of lines, or -1 after reporting.
+int check_file(const std::string& path, Diagnostics& diag) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
-        return false;
+        return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         diag.error(path, 0, "not a regular file");
-        return false;
+        return -1;
     }
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
-        return false;
+        return -1;
     }
     char buf[65536];
     std::size_t offset = 0;
@@ -57,20 +59,23 @@ bool check_file(const std::string& path, Diagnostics& diag) {
         const auto n = static_cast<std::size_t>(in.gcount());
         for (std::size_t i = 0; i < n; ++i) {
             if (buf[i] == '\n') ++line;
-            if (buf[i] == '\0') {
+            const auto c = static_cast<unsigned char>(buf[i]);
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f) {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "0x%02x", c);
                 diag.error(path, line,
-                           "binary data (NUL byte at offset " + std::to_string(offset + i) +
-                               "): not a configuration file");
-                return false;
+                           "binary data (byte " + std::string(hex) + " at offset " +
+                               std::to_string(offset + i) + "): not a configuration file");
+                return -1;
             }
         }
         offset += n;
     }
     if (offset == 0) {
         diag.error(path, 0, "empty file: no rules and no settings");
-        return false;
+        return -1;
     }
-    return true;
+    return line;
 }
 
 }  // namespace
@@ -83,7 +88,8 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
         result.diagnostics = diag.take();
         return result;
     }
-    if (!check_file(path, diag)) {
+    const int lines = check_file(path, diag);
+    if (lines < 0) {
         result.diagnostics = diag.take();
         return result;
     }
@@ -92,8 +98,12 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
     try {
         cfg.readFile(path.c_str());
     } catch (const libconfig::ParseException& e) {
-        const char* file = e.getFile();
-        diag.error(file != nullptr ? file : path, e.getLine(), std::string("syntax: ") + e.getError());
+        const std::string file = e.getFile() != nullptr ? e.getFile() : path;
+        std::string msg = std::string("syntax: ") + e.getError();
+        // libconfig says only "syntax error" for a file cut short.
+        if (file == path && e.getLine() >= lines)
+            msg += " at end of file (truncated? a missing ')', '}' or ';'?)";
+        diag.error(file, e.getLine(), msg);
         result.diagnostics = diag.take();
         return result;
     } catch (const libconfig::FileIOException&) {
@@ -115,8 +125,7 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
     ConditionParser conditions(lists, diag);
     RuleParser rules(policy->settings, conditions, diag);
     if (!root.exists("rules")) {
-        if (root.getLength() > 0)
-            diag.warning(path, 0, "no rules: every message is accepted");
+        if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");
     } else if (const libconfig::Setting& rs = root["rules"]; !rs.isList()) {
         diag.error(rs, "rules must be a list ( { ... }, { ... } ), not " + type_name(rs));
     } else {

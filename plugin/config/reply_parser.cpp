@@ -29,7 +29,8 @@ bool read_reply_keys(const Setting& r, codes::ReplySpec& spec, Diagnostics& diag
             }
         } else if (k == "enhanced") {
             const auto v = read_string(s, diag);
-            if (!v) ok = false;
+            if (!v)
+                ok = false;
             else if (v->empty()) {
                 diag.error(s, "empty enhanced code (leave the key out for the default)");
                 ok = false;
@@ -52,17 +53,22 @@ bool read_reply_keys(const Setting& r, codes::ReplySpec& spec, Diagnostics& diag
                 }
                 spec.text.push_back(t);
             };
-            if (s.isScalar()) add(s);
+            if (s.isScalar())
+                add(s);
             else
                 for (int j = 0; j < s.getLength(); ++j) add(s[j]);
         } else if (k == "unregistered") {
             const auto v = read_bool(s, diag);
-            if (!v) ok = false;
-            else spec.allow_unregistered = *v;
+            if (!v)
+                ok = false;
+            else
+                spec.allow_unregistered = *v;
         } else if (k == "disconnect") {
             const auto v = read_bool(s, diag);
-            if (!v) ok = false;
-            else spec.disconnect = *v;
+            if (!v)
+                ok = false;
+            else
+                spec.disconnect = *v;
         } else {
             ok = false;  // unknown key, reported by check_keys
         }
@@ -86,8 +92,8 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
     codes::ReplySpec spec;
     if (reply != nullptr) {
         if (!reply->isGroup()) {
-            diag.error(*reply, "reply must be a group { code; enhanced; text; }, not " +
-                                   type_name(*reply));
+            diag.error(*reply,
+                       "reply must be a group { code; enhanced; text; }, not " + type_name(*reply));
             return false;
         }
         if (!read_reply_keys(*reply, spec, diag)) return false;

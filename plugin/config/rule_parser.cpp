@@ -93,8 +93,8 @@ bool RuleParser::parse_headers(const Setting& s, policy::Rule& rule) {
 
 std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     if (!s.isGroup()) {
-        diag_.error(s, "rule " + std::to_string(index) + " must be a group { name; when; action; }, not " +
-                           type_name(s));
+        diag_.error(s, "rule " + std::to_string(index) +
+                           " must be a group { name; when; action; }, not " + type_name(s));
         return std::nullopt;
     }
     const int errors_before = diag_.errors();
@@ -111,8 +111,8 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         diag_.error(s, "rule " + std::to_string(index) + " has no name");
     } else if (const auto n = read_string(s["name"], diag_)) {
         if (!valid_rule_name(*n)) {
-            diag_.error(s["name"], "bad rule name '" + *n +
-                                       "': 1 to 64 characters of A-Z a-z 0-9 . _ -");
+            diag_.error(s["name"],
+                        "bad rule name '" + *n + "': 1 to 64 characters of A-Z a-z 0-9 . _ -");
         } else {
             rule.name = *n;
             const auto [it, fresh] = names_.emplace(*n, std::make_pair(rule.file, rule.line));
@@ -140,16 +140,16 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         }
     }
 
-    bool when_ok = true;
-    if (s.exists("when")) when_ok = conditions_.parse(s["when"], rule.when);
-    rule.stage = rule.when ? rule.when->stage() : codes::Stage::Connect;
+    // A failed `when` still yields its stage, so the reply is checked too.
+    rule.stage = codes::Stage::Connect;
+    if (s.exists("when")) conditions_.parse(s["when"], rule.when, rule.stage);
     if (s.exists("stage")) {
         const auto st = read_string(s["stage"], diag_);
         const auto parsed = st ? codes::parse_stage(*st) : std::nullopt;
         if (st && !parsed) {
             diag_.error(s["stage"], "unknown stage '" + *st +
                                         "' (connect, helo, mail, rcpt, data, end-of-data)");
-        } else if (parsed && when_ok && *parsed < rule.stage) {
+        } else if (parsed && *parsed < rule.stage) {
             diag_.error(s["stage"], "rule '" + name + "': stage " + *st +
                                         " is earlier than its conditions allow (" +
                                         std::string(codes::stage_name(rule.stage)) + ")");
@@ -178,11 +178,12 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     if (action_ok && rule.action == Action::Quarantine && rule.quarantine_reason.empty())
         rule.quarantine_reason = "milter-verdict rule " + name;
 
-    if (action_ok && when_ok) {
+    if (action_ok) {
         // Delivery stage: delay_reject holds connect/HELO/MAIL verdicts until
         // the first RCPT, where Postfix can pass the reply text on.
         codes::Stage delivery = rule.stage;
-        if (settings_.delay_reject && rule.stage <= codes::Stage::Mail) delivery = codes::Stage::Rcpt;
+        if (settings_.delay_reject && rule.stage <= codes::Stage::Mail)
+            delivery = codes::Stage::Rcpt;
         const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
         parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_);
     }

@@ -27,14 +27,14 @@
 namespace mv::config {
 
 class RuleParser {
-public:
+  public:
     RuleParser(const policy::Settings& settings, ConditionParser& conditions, Diagnostics& diag)
         : settings_(settings), conditions_(conditions), diag_(diag) {}
 
     // `index` counts from 1, for messages about unnamed rules.
     std::optional<policy::Rule> parse(const libconfig::Setting& rule, int index);
 
-private:
+  private:
     bool parse_headers(const libconfig::Setting& s, policy::Rule& rule);
 
     const policy::Settings& settings_;

@@ -97,7 +97,8 @@ std::optional<bool> read_bool(const libconfig::Setting& s, Diagnostics& diag) {
 }
 
 std::optional<long long> read_int(const libconfig::Setting& s, Diagnostics& diag) {
-    if (s.getType() == libconfig::Setting::TypeInt) return static_cast<long long>(static_cast<int>(s));
+    if (s.getType() == libconfig::Setting::TypeInt)
+        return static_cast<long long>(static_cast<int>(s));
     if (s.getType() == libconfig::Setting::TypeInt64) return static_cast<long long>(s);
     diag.error(s, key_name(s) + " must be an integer, not " + type_name(s));
     return std::nullopt;

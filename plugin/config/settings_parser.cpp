@@ -23,8 +23,7 @@ bool all_digits(std::string_view s) {
 std::string check_socket(const std::string& spec) {
     const auto colon = spec.find(':');
     if (!spec.empty() && spec[0] == '/') return {};
-    if (colon == std::string::npos)
-        return "expected inet:PORT@HOST, inet6:PORT@HOST or unix:/PATH";
+    if (colon == std::string::npos) return "expected inet:PORT@HOST, inet6:PORT@HOST or unix:/PATH";
     const std::string proto = spec.substr(0, colon);
     const std::string rest = spec.substr(colon + 1);
     if (proto == "unix" || proto == "local") {
@@ -38,17 +37,15 @@ std::string check_socket(const std::string& spec) {
     if (!all_digits(port) || port.size() > 5 || std::stoi(port) < 1 || std::stoi(port) > 65535)
         return "bad port '" + port + "'";
     if (at == std::string::npos)
-        return "no @HOST: a bare " + proto + ":" + port +
-               " listens on every interface; write " + proto + ":" + port +
-               "@127.0.0.1 (or @0.0.0.0 if you mean every interface)";
+        return "no @HOST: a bare " + proto + ":" + port + " listens on every interface; write " +
+               proto + ":" + port + "@127.0.0.1 (or @0.0.0.0 if you mean every interface)";
     if (at + 1 >= rest.size()) return "empty host after '@'";
     return {};
 }
 
 std::string check_facility(const std::string& f) {
-    static const char* kFacilities[] = {"mail",   "daemon", "user",   "local0", "local1",
-                                        "local2", "local3", "local4", "local5", "local6",
-                                        "local7"};
+    static const char* kFacilities[] = {"mail",   "daemon", "user",   "local0", "local1", "local2",
+                                        "local3", "local4", "local5", "local6", "local7"};
     for (const char* k : kFacilities)
         if (f == k) return {};
     return "unknown syslog facility '" + f + "' (mail, daemon, user, local0 ... local7)";
@@ -118,8 +115,8 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
         } else if (k == "timeout") {
             const auto v = read_int(s, diag);
             if (v && (*v < 1 || *v > 86400))
-                diag.error(s, "timeout must be between 1 and 86400 seconds, not " +
-                                  std::to_string(*v));
+                diag.error(
+                    s, "timeout must be between 1 and 86400 seconds, not " + std::to_string(*v));
             else if (v)
                 out.milter_timeout = static_cast<int>(*v);
         }
@@ -140,11 +137,12 @@ void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics&
         } else if (k == "monitor") {
             if (const auto b = read_bool(s, diag)) out.monitor = *b;
         } else if (k == "monitor_header") {
-            read_checked_string(s, out.monitor_header, diag, [](const std::string& v) -> std::string {
-                return v.empty() || valid_header_name(v)
-                           ? ""
-                           : "not a header field name (printable ASCII without ':' or space)";
-            });
+            read_checked_string(
+                s, out.monitor_header, diag, [](const std::string& v) -> std::string {
+                    return v.empty() || valid_header_name(v)
+                               ? ""
+                               : "not a header field name (printable ASCII without ':' or space)";
+                });
         } else if (k == "on_error") {
             const auto v = read_string(s, diag);
             if (!v) continue;
