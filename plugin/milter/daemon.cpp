@@ -85,16 +85,12 @@ int daemon_main(const std::vector<std::string>& args) {
     // Absolute, because daemon(3) changes to "/" and SIGUSR1 reloads this path.
     std::error_code ec;
     const std::string config_path = std::filesystem::absolute(opt.config, ec).string();
-    policy::PolicyPtr initial = load(config_path, [](const config::Diagnostic& d) {
+    policy::PolicyPtr initial = load(opt.config, [](const config::Diagnostic& d) {
         std::cerr << d.to_string() << "\n";
     });
     if (!initial) {
         std::cerr << "milter-verdict: " << opt.config << ": configuration not loaded\n";
         return config::kExitConfig;
-    }
-    if (opt.test_only) {
-        std::cout << "milter-verdict: " << opt.config << ": configuration OK\n";
-        return 0;
     }
     const policy::Settings settings = initial->settings;  // a copy: reload may free `initial`
 
@@ -102,6 +98,11 @@ int daemon_main(const std::vector<std::string>& args) {
     if (!sock.spec) {
         std::cerr << "milter-verdict: " << sock.error << "\n";
         return opt.socket.empty() ? config::kExitConfig : cli::kExitUsage;
+    }
+    if (opt.test_only) {
+        std::cout << "milter-verdict: " << opt.config << ": configuration OK, socket "
+                  << sock.spec->connection() << "\n";
+        return 0;
     }
     const SocketSpec& spec = *sock.spec;
 
