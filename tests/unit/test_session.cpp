@@ -55,6 +55,8 @@ class SessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDisconnectComesFromReply);
     CPPUNIT_TEST(testQueueIdFromMacroAndNotReusedByNextMessage);
     CPPUNIT_TEST(testLogLineNamesRuleConditionAndReply);
+    CPPUNIT_TEST(testNullSenderInBracketsMatchesNullSenderRule);
+    CPPUNIT_TEST(testRegexSenderRule);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -446,6 +448,37 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("rule #1 block-sender matched: sender domain spam.example "
                                          "=> reject 550 5.7.1 Sender blocked"),
                              v.log[0]);
+    }
+
+    void testNullSenderInBracketsMatchesNullSenderRule() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        StringMatch m;
+        m.null_sender = true;
+        b.rule("no-bounces", Action::Reject, make_string_condition(Field::Sender, m), 550, "5.7.1",
+               "no bounces");
+        Session s = open(b.build());
+        s.connect();
+        const Verdict v = s.mail("<>");
+        CPPUNIT_ASSERT(v.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string(""), s.transaction().sender);
+        CPPUNIT_ASSERT(s.mail("<a@b.example>").action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::string("a@b.example"), s.transaction().sender);
+    }
+
+    void testRegexSenderRule() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        StringMatch m;
+        m.regexes = {"^[0-9]{6,}@", "@mail[0-9]+\\.example$"};
+        b.rule("numbers", Action::Reject, make_string_condition(Field::Sender, m), 550, "5.7.1",
+               "no");
+        Session s = open(b.build());
+        s.connect();
+        CPPUNIT_ASSERT(s.mail("1234567@x.example").action == Action::Reject);
+        CPPUNIT_ASSERT(s.mail("a@MAIL7.example").action == Action::Reject);
+        CPPUNIT_ASSERT(s.mail("12345@x.example").action == Action::Continue);
+        CPPUNIT_ASSERT(s.mail("a@mail7.example.org").action == Action::Continue);
     }
 };
 
