@@ -57,6 +57,7 @@ class SessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLogLineNamesRuleConditionAndReply);
     CPPUNIT_TEST(testNullSenderInBracketsMatchesNullSenderRule);
     CPPUNIT_TEST(testRegexSenderRule);
+    CPPUNIT_TEST(testAuthLoginSetByCallerSurvivesNewMessage);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -479,6 +480,21 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(s.mail("a@MAIL7.example").action == Action::Reject);
         CPPUNIT_ASSERT(s.mail("12345@x.example").action == Action::Continue);
         CPPUNIT_ASSERT(s.mail("a@mail7.example.org").action == Action::Continue);
+    }
+
+    void testAuthLoginSetByCallerSurvivesNewMessage() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("users", Action::Accept, make_authenticated_condition(true));
+        b.rule("others", Action::Reject, make_authenticated_condition(false), 550, "5.7.1", "no");
+        Session s = open(b.build());
+        s.connect();
+        s.transaction().auth_login = "alice";  // set directly, no macro
+        CPPUNIT_ASSERT(s.mail("a@b.example").action == Action::Accept);
+        s.abort();
+        CPPUNIT_ASSERT(s.mail("a@b.example").action == Action::Accept);
+        s.transaction().auth_login.clear();
+        CPPUNIT_ASSERT(s.mail("a@b.example").action == Action::Reject);
     }
 };
 
