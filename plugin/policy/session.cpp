@@ -93,11 +93,12 @@ void sync_fields(Transaction& tx) {
     fill(tx.tls_version, "tls_version");
 }
 
+// SASL login and TLS last for the connection (RFC 4954 4, RFC 3207 4.2): a
+// new message keeps them, as the caller may have set them before mail(). The
+// queue id is the message's own: it comes again from a fresh "i".
 void reset_message_fields(Transaction& tx) {
-    tx.queue_id.clear();
+    tx.queue_id = tx.macro("i");
     tx.sender.clear();
-    tx.auth_login.clear();
-    tx.tls_version.clear();
     tx.recipients.clear();
     tx.current_rcpt.clear();
     tx.headers.clear();
@@ -421,8 +422,8 @@ Verdict Session::end_of_message() {
 
 void Session::abort() {
     state_->reset_message();
-    reset_message_fields(tx_);
     tx_.macros.erase("i");
+    reset_message_fields(tx_);
 }
 
 }  // namespace mv::policy
