@@ -78,8 +78,8 @@ bool Simulator::run(const SimInput& in, int number) {
     if (refused(v)) return finish("connection refused");
 
     if (in.tls) {
-        tx.tls_version = "TLSv1.3";
-        tx.macros["tls_version"] = tx.tls_version;
+        tx.macros["tls_version"] = "TLSv1.3";
+        tx.macros["cipher"] = "TLS_AES_256_GCM_SHA384";
     }
     if (!in.helo.empty()) {
         out_ << "helo    EHLO " << in.helo << (in.tls ? " (then STARTTLS)" : "") << "\n";
@@ -90,17 +90,15 @@ bool Simulator::run(const SimInput& in, int number) {
         if (refused(v)) return finish("HELO refused");
     }
 
+    // As Postfix sends them: SASL facts with MAIL, TLS facts with HELO; the
+    // Session copies them into the Transaction fields.
     if (!in.auth.empty()) {
         tx.macros["auth_authen"] = in.auth;
         tx.macros["auth_type"] = "PLAIN";
-        tx.auth_login = in.auth;
     }
-    if (in.tls) tx.tls_version = tx.macros["tls_version"];
     out_ << "mail    MAIL FROM:<" << in.sender << ">"
          << (in.auth.empty() ? "" : " (authenticated as " + in.auth + ")") << "\n";
     v = session.mail(in.sender);
-    // Session::mail() starts a message; SASL and TLS facts stay the connection's.
-    if (!in.auth.empty()) tx.auth_login = in.auth;
     print(v);
     if (v.action == Action::Accept) return finish("delivered: accepted at MAIL, no further checks");
     if (refused(v)) return finish("message refused at MAIL");
