@@ -98,7 +98,7 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
     try {
         cfg.readFile(path.c_str());
     } catch (const libconfig::ParseException& e) {
-        const std::string file = e.getFile() != nullptr ? e.getFile() : path;
+        const std::string file = e.getFile() != nullptr ? diag.resolve(e.getFile()) : path;
         std::string msg = std::string("syntax: ") + e.getError();
         // libconfig says only "syntax error" for a file cut short.
         if (file == path && e.getLine() >= lines)
