@@ -35,6 +35,9 @@ void Simulator::print(const policy::Verdict& v) {
     for (const auto& l : v.log) out_ << "  log     " << l << "\n";
     if (refused(v))
         for (const auto& w : v.reply.wire_lines()) out_ << "  reply   " << w << "\n";
+    if (refused(v) && v.delivered_at <= codes::Stage::Helo)
+        out_ << "  note    at connect and HELO Postfix does not pass a milter's text on: the\n"
+                "          client sees Postfix's own generic refusal (see delay_reject)\n";
     if (v.disconnect) out_ << "  (the MTA closes the connection after this reply)\n";
     if (v.action == Action::Quarantine) out_ << "  hold    " << v.quarantine_reason << "\n";
     for (const auto& [n, val] : v.add_headers) out_ << "  add     " << n << ": " << val << "\n";
