@@ -85,9 +85,8 @@ int daemon_main(const std::vector<std::string>& args) {
     // Absolute, because daemon(3) changes to "/" and SIGUSR1 reloads this path.
     std::error_code ec;
     const std::string config_path = std::filesystem::absolute(opt.config, ec).string();
-    policy::PolicyPtr initial = load(opt.config, [](const config::Diagnostic& d) {
-        std::cerr << d.to_string() << "\n";
-    });
+    policy::PolicyPtr initial =
+        load(opt.config, [](const config::Diagnostic& d) { std::cerr << d.to_string() << "\n"; });
     if (!initial) {
         std::cerr << "milter-verdict: " << opt.config << ": configuration not loaded\n";
         return config::kExitConfig;

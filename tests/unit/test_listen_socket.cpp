@@ -52,7 +52,7 @@ class ListenSocketTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testBadModeIsRefused);
     CPPUNIT_TEST_SUITE_END();
 
-public:
+  public:
     void testNodelayIsSetOnTheMatchingListener() {
         Listener l;
         CPPUNIT_ASSERT(l.fd >= 0 && l.port > 0);
@@ -100,8 +100,9 @@ public:
         spec.kind = SocketSpec::Kind::Unix;
         spec.path = "/nonexistent/s.sock";
         CPPUNIT_ASSERT(set_unix_socket_access(spec, "0999", "").find("octal") != std::string::npos);
-        CPPUNIT_ASSERT(set_unix_socket_access(spec, "", "no-such-group-xyz").find("unknown group") !=
-                       std::string::npos);
+        CPPUNIT_ASSERT(
+            set_unix_socket_access(spec, "", "no-such-group-xyz").find("unknown group") !=
+            std::string::npos);
     }
 };
 
