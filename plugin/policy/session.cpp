@@ -399,8 +399,11 @@ Verdict Session::end_of_message() {
         std::vector<std::string> mon = st.conn_monitor;
         mon.insert(mon.end(), st.msg_monitor.begin(), st.msg_monitor.end());
         std::size_t mon_added = 0, mon_dropped = 0;
+        std::vector<std::string> seen;  // a repeated HELO re-evaluates the same rules
         for (auto& m : mon) {
             if (mh.empty()) break;
+            if (std::find(seen.begin(), seen.end(), m) != seen.end()) continue;
+            seen.push_back(m);
             if (mon_added == kMaxMonitorHeaders) {
                 ++mon_dropped;
                 continue;
