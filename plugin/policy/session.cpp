@@ -32,6 +32,30 @@ std::size_t index_of(const std::optional<Decision>& d) {
     return d ? d->index : kNoRule;
 }
 
+// Headers to add (or monitor marks), deduplicated and bounded as they arrive:
+// a client repeating EHLO or sending 10,000 RCPTs cannot make them grow.
+template <typename T>
+struct BoundedList {
+    std::vector<T> items;
+    std::size_t dropped = 0;  // distinct entries refused for lack of room
+
+    void add(T x, std::size_t cap) {
+        if (std::find(items.begin(), items.end(), x) != items.end()) return;
+        if (items.size() >= cap) {
+            ++dropped;
+            return;
+        }
+        items.push_back(std::move(x));
+    }
+    void clear() {
+        items.clear();
+        dropped = 0;
+    }
+};
+
+using HeaderList = BoundedList<std::pair<std::string, std::string>>;
+using MarkList = BoundedList<std::string>;
+
 }  // namespace
 
 struct Session::State {
@@ -40,8 +64,8 @@ struct Session::State {
     bool conn_closed = false;              // refusal delivered at connect
     std::optional<Decision> conn_refusal;  // held (delay_reject) from connect/HELO
     std::optional<Decision> conn_final;    // Discard/Quarantine from connect/HELO
-    std::vector<std::pair<std::string, std::string>> conn_headers;
-    std::vector<std::string> conn_monitor;  // monitor header values
+    HeaderList conn_headers;               // add_headers of connect/HELO rules, for every message
+    MarkList conn_monitor;                 // monitor header values of connect/HELO rules
     // Message lifetime (reset by mail() and abort()).
     bool msg_accepted = false;            // Accept at MAIL, DATA or end of data
     bool msg_closed = false;              // refusal delivered at MAIL/DATA/end of data
@@ -52,8 +76,8 @@ struct Session::State {
     std::size_t headers_seen = 0;         // all header() calls, stored or not
     std::size_t headers_unstored = 0;     // beyond kMaxHeaders or kMaxHeaderValue
     std::size_t body_seen = 0;            // body bytes received
-    std::vector<std::pair<std::string, std::string>> msg_headers;
-    std::vector<std::string> msg_monitor;
+    HeaderList msg_headers;
+    MarkList msg_monitor;
 
     void reset_message() {
         msg_accepted = msg_closed = false;
@@ -108,10 +132,9 @@ void reset_message_fields(Transaction& tx) {
 
 // Merge a stage's contributions into the verdict of the call and the
 // connection- or message-level header lists.
-void absorb(StageResult& r, Verdict& v, std::vector<std::pair<std::string, std::string>>& headers,
-            std::vector<std::string>& monitor) {
-    for (auto& h : r.headers) headers.push_back(std::move(h));
-    for (auto& m : r.monitor_headers) monitor.push_back(std::move(m));
+void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) {
+    for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
+    for (auto& m : r.monitor_headers) monitor.add(std::move(m), kMaxMonitorHeaders);
     for (auto& l : r.log) v.log.push_back(std::move(l));
     v.monitor = v.monitor || r.monitor;
 }
@@ -121,10 +144,8 @@ void note(Verdict& v, const char* text) {
     if (!v.log.empty()) v.log.back() += text;
 }
 
-}  // namespace
-
-// Deliver a Reject/Tempfail (or Accept/Discard/Quarantine) now.
-static Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Verdict v) {
+// Deliver a decision now.
+Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Verdict v) {
     v.action = d.action;
     v.rule = ev.rule_name(d);
     v.decided_at = d.decided_at;
@@ -136,6 +157,8 @@ static Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage deliver
     v.quarantine_reason = ev.quarantine_reason(d);
     return v;
 }
+
+}  // namespace
 
 Verdict Session::connect() {
     State& st = *state_;
@@ -383,39 +406,23 @@ Verdict Session::end_of_message() {
     // Headers matter only when the message goes on.
     if (v.action == Action::Continue || v.action == Action::Accept ||
         v.action == Action::Quarantine) {
-        std::vector<std::pair<std::string, std::string>> all = st.conn_headers;
-        all.insert(all.end(), st.msg_headers.begin(), st.msg_headers.end());
-        std::size_t dropped = 0;
-        for (auto& h : all) {
-            if (std::find(v.add_headers.begin(), v.add_headers.end(), h) != v.add_headers.end())
-                continue;
-            if (v.add_headers.size() >= kMaxAddedHeaders) {
-                ++dropped;
-                continue;
-            }
-            v.add_headers.push_back(std::move(h));
-        }
+        HeaderList all;
+        for (const HeaderList* l : {&st.conn_headers, &st.msg_headers})
+            for (const auto& h : l->items) all.add(h, kMaxAddedHeaders);
+        all.dropped += st.conn_headers.dropped + st.msg_headers.dropped;
+        MarkList marks;
+        for (const MarkList* l : {&st.conn_monitor, &st.msg_monitor})
+            for (const auto& m : l->items) marks.add(m, kMaxMonitorHeaders);
+        marks.dropped += st.conn_monitor.dropped + st.msg_monitor.dropped;
+        v.add_headers = std::move(all.items);
         const std::string& mh = policy_->settings.monitor_header;
-        std::vector<std::string> mon = st.conn_monitor;
-        mon.insert(mon.end(), st.msg_monitor.begin(), st.msg_monitor.end());
-        std::size_t mon_added = 0, mon_dropped = 0;
-        std::vector<std::string> seen;  // a repeated HELO re-evaluates the same rules
-        for (auto& m : mon) {
-            if (mh.empty()) break;
-            if (std::find(seen.begin(), seen.end(), m) != seen.end()) continue;
-            seen.push_back(m);
-            if (mon_added == kMaxMonitorHeaders) {
-                ++mon_dropped;
-                continue;
-            }
-            v.add_headers.emplace_back(mh, std::move(m));
-            ++mon_added;
-        }
-        if (dropped)
-            v.log.push_back(std::to_string(dropped) + " added headers dropped (at most " +
+        if (!mh.empty())
+            for (auto& m : marks.items) v.add_headers.emplace_back(mh, std::move(m));
+        if (all.dropped)
+            v.log.push_back(std::to_string(all.dropped) + " added headers dropped (at most " +
                             std::to_string(kMaxAddedHeaders) + " per message)");
-        if (mon_dropped)
-            v.log.push_back(std::to_string(mon_dropped) + " monitor headers not added (at most " +
+        if (marks.dropped && !mh.empty())
+            v.log.push_back(std::to_string(marks.dropped) + " monitor headers not added (at most " +
                             std::to_string(kMaxMonitorHeaders) + " per message)");
     }
     // The queue id belongs to this message; the next one gets its own "i".
