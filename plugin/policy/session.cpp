@@ -396,6 +396,10 @@ Verdict Session::end_of_message() {
             // Pending decisions, earliest rule first.
             for (const auto* p : {&st.eom_refusal, &st.msg_final, &st.conn_final})
                 if (*p && (!decided || (*p)->index < decided->index)) decided = **p;
+            if (decided)
+                v.log.push_back(ev.label(*decided) + " (from " +
+                                std::string(codes::stage_name(decided->decided_at)) + ") => " +
+                                ev.outcome(*decided, Stage::EndOfData));
         }
     }
     if (decided) {

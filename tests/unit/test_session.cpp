@@ -284,6 +284,7 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(v.decided_at == Stage::Mail);
         CPPUNIT_ASSERT(v.delivered_at == Stage::EndOfData);
         CPPUNIT_ASSERT_EQUAL(std::string("drop"), v.rule);
+        CPPUNIT_ASSERT(logged(v, "rule #1 drop (from mail) => discard"));
     }
 
     void testQuarantineIsReturnedAtEndOfMessageWithReason() {
