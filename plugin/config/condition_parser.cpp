@@ -88,9 +88,53 @@ struct MatchBuild {
     };
     policy::StringMatch match;
     std::vector<Entry> entries;
-    std::string key;
-    bool has_reference = false;
 };
+
+// The value of `s` as written, appended to `out`: the cache key of a shared
+// condition. Notes whether it references a list, and whether every string
+// in it is a reference.
+void fingerprint(const Setting& s, std::string& out, bool& has_ref, bool& all_refs) {
+    if (s.getName() != nullptr) out += s.getName();
+    switch (s.getType()) {
+        case Setting::TypeString: {
+            const char* v = s;
+            if (v[0] == '@')
+                has_ref = true;
+            else
+                all_refs = false;
+            out += "=\"";
+            out += v;
+            out += "\"";
+            break;
+        }
+        case Setting::TypeBoolean:
+            out += static_cast<bool>(s) ? "=T" : "=F";
+            break;
+        case Setting::TypeGroup:
+        case Setting::TypeArray:
+        case Setting::TypeList:
+            out += '{';
+            for (int i = 0; i < s.getLength(); ++i) fingerprint(s[i], out, has_ref, all_refs);
+            out += '}';
+            break;
+        default:
+            out += "=?";
+            all_refs = false;
+            break;
+    }
+    out += '\n';
+}
+
+void report_unknown_refs(const Setting& s, const ListTable& lists, Diagnostics& diag) {
+    if (s.getType() == Setting::TypeString) {
+        const std::string v = static_cast<const char*>(s);
+        if (!v.empty() && v[0] == '@' && !lists.known(v.substr(1)))
+            ListTable::report_unknown(s, v.substr(1), diag);
+        return;
+    }
+    if (s.isAggregate())
+        for (int i = 0; i < s.getLength(); ++i) report_unknown_refs(s[i], lists, diag);
+}
 
 bool is_shorthand_regex(const std::string& v) {
     return v.size() >= 2 && v.front() == '/' && v.back() == '/';
@@ -98,17 +142,36 @@ bool is_shorthand_regex(const std::string& v) {
 
 }  // namespace
 
-ConditionPtr ConditionParser::share(const std::string& key, ConditionPtr made) {
-    if (!made) return made;
-    std::shared_ptr<const policy::Condition> shared(std::move(made));
-    cache_[key] = shared;
-    return std::make_unique<SharedCondition>(shared);
-}
-
-ConditionPtr ConditionParser::cached(const std::string& key) const {
+ConditionPtr ConditionParser::shared(const Setting& s, const std::string& kind, bool& ok,
+                                     const std::function<ConditionPtr(bool&)>& build) {
+    bool has_ref = false;
+    bool all_refs = true;
+    std::string key = kind;
+    fingerprint(s, key, has_ref, all_refs);
+    if (!has_ref) return build(ok);
     const auto it = cache_.find(key);
-    if (it == cache_.end()) return nullptr;
-    return std::make_unique<SharedCondition>(it->second);
+    if (it != cache_.end()) {
+        if (it->second) return std::make_unique<SharedCondition>(it->second);
+        if (all_refs) {
+            // The failure lies in the lists (reported once, at their own
+            // lines) or in an unknown name (reported here, at this line).
+            report_unknown_refs(s, lists_, diag_);
+            ok = false;
+            return nullptr;
+        }
+        // Inline values of this rule may be bad at this rule's own line.
+        return build(ok);
+    }
+    bool built_ok = true;
+    ConditionPtr c = build(built_ok);
+    if (!built_ok || !c) {
+        cache_[key] = nullptr;
+        ok = false;
+        return nullptr;
+    }
+    std::shared_ptr<const policy::Condition> sh(std::move(c));
+    cache_[key] = sh;
+    return std::make_unique<SharedCondition>(sh);
 }
 
 bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage) {
@@ -229,22 +292,22 @@ ConditionPtr ConditionParser::combine(const Setting& s, bool any, bool& ok) {
 }
 
 ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {
+    return shared(s, "client_addr\n", ok, [&](bool& b_ok) { return build_client_addr(s, b_ok); });
+}
+
+ConditionPtr ConditionParser::build_client_addr(const Setting& s, bool& ok) {
     Values v;
     if (!lists_.collect_values(s, diag_, v)) {
         ok = false;
         return nullptr;
     }
-    const std::string cache_key = "client_addr\n" + v.key;
-    if (v.has_reference)
-        if (auto c = cached(cache_key)) return c;
     if (v.items.empty()) {
         diag_.error(s, "client_addr has no network (an empty list never matches)");
         ok = false;
         return nullptr;
     }
     try {
-        ConditionPtr c = policy::make_client_addr_condition(v.items);
-        return v.has_reference ? share(cache_key, std::move(c)) : std::move(c);
+        return policy::make_client_addr_condition(v.items);
     } catch (const std::invalid_argument&) {
         // Find the bad entries one by one: only on this error path.
         for (std::size_t i = 0; i < v.items.size(); ++i) {
@@ -261,13 +324,20 @@ ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {
 
 ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& ok,
                                            const std::string& macro, Stage macro_stage) {
+    const std::string kind = "str" + std::to_string(static_cast<int>(field)) + "\n" + macro + "\n" +
+                             std::to_string(static_cast<int>(macro_stage)) + "\n";
+    return shared(s, kind, ok, [&](bool& b_ok) {
+        return build_string_match(s, field, b_ok, macro, macro_stage);
+    });
+}
+
+ConditionPtr ConditionParser::build_string_match(const Setting& s, Field field, bool& ok,
+                                                 const std::string& macro, Stage macro_stage) {
     MatchBuild b;
     const std::string what = key_name(s);
     auto add = [&](const Setting& at, std::string_view kind) -> bool {
         Values v;
         if (!lists_.collect_values(at, diag_, v)) return false;
-        b.key += std::string(kind) + "=" + v.key;
-        b.has_reference = b.has_reference || v.has_reference;
         for (std::size_t i = 0; i < v.items.size(); ++i) {
             const std::string& item = v.items[i];
             // Shorthand: a list's entries are taken as exact values; a value
@@ -317,14 +387,12 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
                     ok = false;
                 else
                     b.match.null_sender = *n;
-                b.key += "null=" + std::to_string(n.value_or(false)) + "\n";
             } else if (k == "case_sensitive") {
                 const auto cs = read_bool(m, diag_);
                 if (!cs)
                     ok = false;
                 else
                     b.match.icase_regex = !*cs;
-                b.key += "cs=" + std::to_string(cs.value_or(false)) + "\n";
             } else if (k == "exact" || k == "domain" || k == "subdomain" || k == "regex") {
                 if (!add(m, k)) ok = false;
             } else {
@@ -348,14 +416,8 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
         ok = false;
         return nullptr;
     }
-    const std::string cache_key = "str" + std::to_string(static_cast<int>(field)) + "\n" + macro +
-                                  "\n" + std::to_string(static_cast<int>(macro_stage)) + "\n" +
-                                  b.key;
-    if (b.has_reference)
-        if (auto c = cached(cache_key)) return c;
     try {
-        ConditionPtr c = policy::make_string_condition(field, b.match, macro, macro_stage);
-        return b.has_reference ? share(cache_key, std::move(c)) : std::move(c);
+        return policy::make_string_condition(field, b.match, macro, macro_stage);
     } catch (const std::invalid_argument& e) {
         // Find the bad entries one by one: only on this error path.
         bool located = false;
