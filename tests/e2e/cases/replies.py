@@ -1,0 +1,72 @@
+# replies.py - the exact reply lines Postfix sends for milter-verdict's verdicts.
+#
+# One daemon on configs/replies.conf (delay_reject = true, the default) and
+# one on configs/immediate.conf (delay_reject = false). Each case is one SMTP
+# session through the private Postfix; every reply line is compared whole:
+# basic code, enhanced code, text and the '-'/' ' continuation marks.
+from harness.scenario import Scenario, OK_RCPT
+
+GROUP = "replies"
+
+REJECT_RCPT = ["550 5.7.1 Recipient refused by the e2e policy"]
+TEMPFAIL_RCPT = ["450 4.7.1 Recipient deferred by the e2e policy"]
+CLIENT_REJECT = ["550 5.7.1 Client refused by the e2e policy"]
+HELO_REJECT = ["550 5.7.1 HELO name refused by the e2e policy"]
+MULTI = ["550-5.7.1 Recipient refused by the e2e policy.",
+         "550-5.7.1 This is the second line of the reply,",
+         "550 5.7.1 and this is the last one."]
+DISCONNECT = ["421 4.7.0 Closing the session, e2e policy"]
+EOM_REJECT = ["550 5.7.1 Content refused by the e2e policy"]
+EOM_TEMPFAIL = ["451 4.7.1 Content deferred by the e2e policy"]
+MAIL_TEMPFAIL = ["451 4.7.1 Sender deferred by the e2e policy"]
+
+
+def run(ctx, results):
+    daemon = ctx.start_daemon(ctx.config("replies.conf"))
+    try:
+        cases = {
+            "recipient rejected 550 5.7.1 with custom text; the next recipient is accepted":
+                Scenario(rcpts=[("blocked@example.test", REJECT_RCPT),
+                                ("ok@example.test", OK_RCPT)]),
+            "tempfail without a code defaults to 450 4.7.1 at RCPT":
+                Scenario(rcpts=[("later@example.test", TEMPFAIL_RCPT)]),
+            "client-address rule (127.0.0.2) delivered at RCPT, MAIL accepted first":
+                Scenario(source="127.0.0.2", rcpts=[("ok@example.test", CLIENT_REJECT)]),
+            "HELO rule delivered at RCPT (delay_reject), EHLO and MAIL accepted first":
+                Scenario(helo="bad-helo.example.test", rcpts=[("ok@example.test", HELO_REJECT)]),
+            "multi-line reply: every line with code, enhanced code and mark":
+                Scenario(rcpts=[("multi@example.test", MULTI)]),
+            "421 4.7.0 disconnect at RCPT closes the connection":
+                Scenario(rcpts=[("bye@example.test", DISCONNECT)],
+                         closed_after="RCPT bye@example.test"),
+            "end-of-message reject 550 5.7.1 after DATA, nothing delivered":
+                Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e reject-at-eom",
+                         final_reply=EOM_REJECT),
+            "tempfail at end of message defaults to 451 4.7.1":
+                Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e tempfail-at-eom",
+                         final_reply=EOM_TEMPFAIL),
+            "clean message is accepted and delivered":
+                Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e clean"),
+        }
+        for name, sc in cases.items():
+            with results.case("%s: %s" % (GROUP, name)) as r:
+                sc.run(ctx, r)
+        with results.case("%s: delivery matches the verdicts (clean delivered, refused not)"
+                          % GROUP) as r:
+            ctx.postfix.wait_mailbox(lambda t: "e2e clean" in t)
+            r.expect(len(ctx.delivered("e2e clean")) == 1, "clean message not delivered once")
+            for subject in ("e2e reject-at-eom", "e2e tempfail-at-eom"):
+                r.expect(not ctx.delivered(subject), "refused message %r delivered" % subject)
+    finally:
+        ctx.stop_daemon(results, GROUP, daemon)
+
+    group = "replies-immediate"
+    daemon = ctx.start_daemon(ctx.config("immediate.conf"))
+    try:
+        with results.case("%s: delay_reject = false: MAIL-stage tempfail is 451 4.7.1 at MAIL"
+                          % group) as r:
+            Scenario(sender="defer@example.test", mail_reply=MAIL_TEMPFAIL).run(ctx, r)
+        with results.case("%s: delay_reject = false: other senders pass MAIL and RCPT" % group) as r:
+            Scenario(rcpts=[("ok@example.test", OK_RCPT)]).run(ctx, r)
+    finally:
+        ctx.stop_daemon(results, group, daemon)
