@@ -11,7 +11,7 @@ from harness.smtp_client import message
 
 GROUP = "killed"
 POSTFIX_TEMPFAIL = ["451 4.7.1 Service unavailable - try again later"]
-REJECT_RCPT = ["550 5.7.1 Recipient refused by the e2e policy"]
+REJECT_RCPT = ["550 5.7.1 Recipient blocked@example.test refused by the e2e policy"]
 SUBJECT_DATA = "e2e killed during data"
 SUBJECT_RCPT = "e2e killed before rcpt"
 

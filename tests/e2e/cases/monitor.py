@@ -14,7 +14,7 @@ def run(ctx, results):
     try:
         with results.case("%s: refused recipient, client and content all pass on the wire"
                           % GROUP) as r:
-            Scenario(source="127.0.0.2",
+            Scenario(source="127.0.0.2", sender="eom-reject@example.test",
                      rcpts=[("blocked@example.test", OK_RCPT), ("ok@example.test", OK_RCPT)],
                      subject="e2e monitor reject-at-eom").run(ctx, r)
         with results.case("%s: the message is delivered and carries %s: would reject 550 5.7.1"

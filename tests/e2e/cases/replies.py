@@ -8,12 +8,12 @@ from harness.scenario import Scenario, OK_RCPT
 
 GROUP = "replies"
 
-REJECT_RCPT = ["550 5.7.1 Recipient refused by the e2e policy"]
+REJECT_RCPT = ["550 5.7.1 Recipient blocked@example.test refused by the e2e policy"]
 TEMPFAIL_RCPT = ["450 4.7.1 Recipient deferred by the e2e policy"]
-CLIENT_REJECT = ["550 5.7.1 Client refused by the e2e policy"]
+CLIENT_REJECT = ["550 5.7.1 Client 127.0.0.2 refused by the e2e policy"]
 HELO_REJECT = ["550 5.7.1 HELO name refused by the e2e policy"]
 MULTI = ["550-5.7.1 Recipient refused by the e2e policy.",
-         "550-5.7.1 This is the second line of the reply,",
+         "550-5.7.1 This is the second line of the reply (100% sure),",
          "550 5.7.1 and this is the last one."]
 DISCONNECT = ["421 4.7.0 Closing the session, e2e policy"]
 EOM_REJECT = ["550 5.7.1 Content refused by the e2e policy"]
@@ -40,10 +40,12 @@ def run(ctx, results):
                 Scenario(rcpts=[("bye@example.test", DISCONNECT)],
                          closed_after="RCPT bye@example.test"),
             "end-of-message reject 550 5.7.1 after DATA, nothing delivered":
-                Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e reject-at-eom",
+                Scenario(sender="eom-reject@example.test", rcpts=[("ok@example.test", OK_RCPT)],
+                         subject="e2e reject-at-eom",
                          final_reply=EOM_REJECT),
             "tempfail at end of message defaults to 451 4.7.1":
-                Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e tempfail-at-eom",
+                Scenario(sender="eom-tempfail@example.test", rcpts=[("ok@example.test", OK_RCPT)],
+                         subject="e2e tempfail-at-eom",
                          final_reply=EOM_TEMPFAIL),
             "clean message is accepted and delivered":
                 Scenario(rcpts=[("ok@example.test", OK_RCPT)], subject="e2e clean"),

@@ -9,7 +9,7 @@ import os
 from harness.scenario import Scenario, OK_RCPT
 
 GROUP = "unix-socket"
-REJECT_RCPT = ["550 5.7.1 Recipient refused by the e2e policy"]
+REJECT_RCPT = ["550 5.7.1 Recipient blocked@example.test refused by the e2e policy"]
 
 
 def run(ctx, results):
