@@ -93,7 +93,8 @@ void print_enhanced(const EnhancedCode& e, char cls, std::ostream& out) {
     if (!e.added.empty()) {
         std::string added;
         for (int a : e.added) added += (added.empty() ? "" : " ") + std::to_string(a);
-        out << "  also here:   " << added << " (this project's addition, see SOURCES.md)\n";
+        out << "  also:        " << added
+            << " (this project's addition, see plugin/codes/data/SOURCES.md)\n";
     }
     out << "  use:         "
         << (e.permanence == codes::Permanence::PermanentOnly   ? "permanent only (5xx)"

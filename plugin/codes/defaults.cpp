@@ -78,12 +78,16 @@ DefaultReply policy_default(bool reject, Stage stage) {
                 "RFC 5321 4.3.2 (550 at HELO/MAIL/RCPT/end of data); RFC 3463 X.7.1"};
     }
     // 450 "mailbox unavailable" is the temporary policy refusal at RCPT; at
-    // MAIL, DATA and end of data RFC 5321 4.3.2 lists 451 but not 450.
+    // MAIL and end of data RFC 5321 4.3.2 lists 451 but not 450 (at the DATA
+    // command only RFC 2821 4.3.2 lists 451: see data/SOURCES.md). At the
+    // greeting and HELO no temporary refusal but 421 exists; verdicts reached
+    // there are delivered at RCPT (delay_reject) and check-config warns
+    // otherwise.
     if (stage == Stage::Rcpt)
         return {450, "4.7.1", "Temporarily refused by policy, please try again later",
                 "RFC 5321 4.3.2 (450 at RCPT); RFC 3463 X.7.1"};
     return {451, "4.7.1", "Temporarily refused by policy, please try again later",
-            "RFC 5321 4.3.2 (451 at MAIL/DATA/end of data); RFC 3463 X.7.1"};
+            "RFC 5321 4.3.2 (451 at MAIL/end of data), RFC 2821 4.3.2 (DATA); RFC 3463 X.7.1"};
 }
 
 }  // namespace
