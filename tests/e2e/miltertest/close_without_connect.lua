@@ -3,8 +3,10 @@
 -- close without even negotiating. libmilter then calls xxfi_close with no
 -- private data; the daemon must cope.
 dofile(dir .. "/common.lua")
-local conn = open()
-must("negotiate", mt.negotiate(conn, nil, nil, nil))
-must("polite disconnect", mt.disconnect(conn, true))
-conn = open()
-must("abrupt disconnect", mt.disconnect(conn, false))
+main(function()
+  local conn = open()
+  must("negotiate", mt.negotiate(conn, nil, nil, nil))
+  must("polite disconnect", mt.disconnect(conn, true))
+  conn = open()
+  must("abrupt disconnect", mt.disconnect(conn, false))
+end)
