@@ -110,8 +110,9 @@ def run(ctx, results):
         install(ctx, "reload-broken.conf", conf)
         daemon.reload()
         with results.case("%s: SIGUSR1 with a broken file logs the error (file:line)" % GROUP) as r:
-            r.expect(daemon.wait_log("reload.conf:", 10.0, offset),
-                     "no 'reload.conf:<line>: ...' error in the daemon log after the reload:\n%s"
+            # reload-broken.conf's bad reply is on line 15.
+            r.expect(daemon.wait_log("reload.conf:15: error:", 10.0, offset),
+                     "no 'reload.conf:15: error: ...' in the daemon log after the reload:\n%s"
                      % daemon.log()[offset:][-1500:])
         with results.case("%s: after the broken reload the daemon still answers with policy B"
                           % GROUP) as r:
