@@ -73,6 +73,9 @@ def main():
             except Exception as e:  # a group that cannot start (daemon, config) fails once
                 results.fail("%s: group set-up" % name, "".join(
                     traceback.format_exception_only(type(e), e)).strip())
+    except SystemExit as e:  # from _raise_exit: clean up, count it, still summarise
+        results.fail("suite interrupted", "signal %d; the remaining groups did not run"
+                     % (e.code - 128 if isinstance(e.code, int) else 0))
     finally:
         ctx.close()
         if os.environ.get("MV_E2E_KEEP") == "1":
