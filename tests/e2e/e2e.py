@@ -10,6 +10,7 @@
 # MV_E2E_GROUPS=replies,reload runs only the named groups; MV_E2E_KEEP=1 keeps
 # the temp dir (Postfix log, daemon logs) for a post-mortem.
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -32,6 +33,9 @@ GROUPS = [
     ("non-smtp", non_smtp),
     ("protocol", protocol),
 ]
+
+# What the killed group provokes on purpose (milter gone mid-session).
+EXPECTED_POSTFIX_WARNINGS = ["connect to Milter service", "can't read SMFIC_"]
 
 
 def _raise_exit(signum, _frame):
@@ -62,10 +66,11 @@ def main():
     os.chmod(workdir, 0o755)
     ctx = Context(mv, workdir)
     try:
-        try:
+        failed_before = results.failed
+        with results.case("setup: private Postfix instance passes `postfix check` and listens "
+                          "on loopback"):
             ctx.start_postfix()
-        except Exception as e:
-            results.fail("setup: private Postfix instance starts", str(e))
+        if results.failed != failed_before:
             return results.summary()
         for name, module in groups:
             try:
@@ -73,6 +78,11 @@ def main():
             except Exception as e:  # a group that cannot start (daemon, config) fails once
                 results.fail("%s: group set-up" % name, "".join(
                     traceback.format_exception_only(type(e), e)).strip())
+        with results.case("teardown: no unexpected warning, fatal or panic in Postfix's log") as r:
+            odd = [line for line in ctx.postfix.log().splitlines()
+                   if re.search(r"\b(warning|fatal|panic):", line)
+                   and not any(ok in line for ok in EXPECTED_POSTFIX_WARNINGS)]
+            r.expect(not odd, "\n".join(odd[:10]))
     except SystemExit as e:  # from _raise_exit: clean up, count it, still summarise
         results.fail("suite interrupted", "signal %d; the remaining groups did not run"
                      % (e.code - 128 if isinstance(e.code, int) else 0))
