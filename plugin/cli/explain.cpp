@@ -111,8 +111,13 @@ void print_pair(const BasicCode& b, const std::string& enhanced, const EnhancedC
                 std::ostream& out) {
     const std::string code = std::to_string(b.code);
     out << "pair " << code << " " << enhanced << ":\n";
-    out << "  stages:      " << stages_of(b)
-        << (b.any_stage ? "" : "; check-config warns about it anywhere else") << "\n";
+    const bool nowhere = !b.any_stage && b.stages.none();
+    out << "  stages:      " << stages_of(b);
+    if (b.code >= 400 && nowhere)
+        out << "; check-config warns wherever a rule sends it";
+    else if (b.code >= 400 && !b.any_stage)
+        out << "; check-config warns at other stages";
+    out << "\n";
     std::vector<std::string> problems;
     if (b.code >= 400) {
         codes::ReplySpec spec;
@@ -122,17 +127,22 @@ void print_pair(const BasicCode& b, const std::string& enhanced, const EnhancedC
         const auto disposition =
             b.code >= 500 ? codes::Disposition::Reject : codes::Disposition::Tempfail;
         // Judge the pair at a stage where the basic code is valid; where it is
-        // valid is printed above, and a code valid nowhere is said so below.
+        // valid is printed above (including "none of the stages").
         codes::Stage stage = codes::Stage::EndOfData;
         for (int i = 0; i < codes::kStageCount; ++i)
             if (b.valid_at(codes::Stage(i))) {
                 stage = codes::Stage(i);
                 break;
             }
-        for (const auto& p : codes::validate_reply(spec, disposition, stage))
+        for (const auto& p : codes::validate_reply(spec, disposition, stage)) {
+            // A code valid at no stage was judged at end of data only to run
+            // the other checks; the stages line above already says so.
+            if (nowhere && p.message.rfind("basic code " + code + " is not among", 0) == 0)
+                continue;
             problems.push_back(
                 (p.severity == codes::Problem::Severity::Error ? "error: " : "warning: ") +
                 p.message);
+        }
     } else {
         if (enhanced[0] != code[0])
             problems.push_back("error: enhanced code " + enhanced + " has class " + enhanced[0] +

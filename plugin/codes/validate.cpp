@@ -17,6 +17,26 @@ namespace {
 constexpr std::size_t kMaxLineOctets = 510;
 // libmilter's smfi_setmlreply() takes at most 32 lines.
 constexpr std::size_t kMaxLines = 32;
+// libmilter refuses (MI_FAILURE) a text line longer than 980 octets
+// (MAXREPLYLEN), counted after the glue doubled each '%'.
+constexpr std::size_t kMaxMilterLine = 980;
+
+// Worst-case length of a well-formed template line once every '%' is doubled
+// for libmilter: a variable's value may consist of '%' only.
+std::size_t max_escaped_length(const std::string& line) {
+    std::size_t literal = 0, percents = 0, i = 0;
+    while (i < line.size()) {
+        if (line.compare(i, 2, "${") == 0) {
+            i = line.find('}', i) + 1;  // well-formed: the '}' exists
+            continue;
+        }
+        ++literal;
+        percents += line[i] == '%';
+        ++i;
+    }
+    const std::size_t vars = max_expanded_length(line) - literal;
+    return literal + percents + 2 * vars;
+}
 
 struct Out {
     std::vector<Problem>& v;
@@ -72,6 +92,10 @@ void check_text(const ReplySpec& spec, Out& out) {
                       std::to_string(spec.basic) + "-" +
                       (spec.enhanced.empty() ? "" : spec.enhanced + " ") +
                       "\" prefix; RFC 5321 4.5.3.1.5 allows " + std::to_string(kMaxLineOctets));
+        else if (max_escaped_length(line) > kMaxMilterLine)
+            out.error(where + " can reach " + std::to_string(max_escaped_length(line)) +
+                      " octets once each '%' is doubled for libmilter, which refuses more than " +
+                      std::to_string(kMaxMilterLine));
     }
 }
 
@@ -82,7 +106,7 @@ void check_enhanced(const ReplySpec& spec, const EnhancedParts& p, Out& out) {
         if (!spec.allow_unregistered)
             out.error("enhanced code " + code +
                       " is not in the IANA registry of enhanced status codes; if the rule means "
-                      "an unregistered code, say so in the rule");
+                      "an unregistered code, say so with unregistered = true in its reply");
         return;
     }
     const std::string basic = std::to_string(spec.basic);
@@ -149,8 +173,8 @@ std::vector<Problem> validate_reply(const ReplySpec& spec, Disposition dispositi
     if (b) {
         if (b->closes && !spec.disconnect)
             out.error("basic code " + basic +
-                      " closes the session (RFC 5321 3.8, RFC 7504); use it only in a rule "
-                      "that disconnects");
+                      " closes the session (RFC 5321 3.8, RFC 7504); use it only in a reply "
+                      "with disconnect = true");
     }
     if (spec.disconnect && spec.basic != 421 && spec.basic != 521)
         out.error("the rule disconnects but basic code " + basic +

@@ -80,9 +80,10 @@ class ReplyTextTest : public CppUnit::TestFixture {
     }
 
     void testExpansionNeverContainsLineBreaks() {
+        const std::string long_name(1000, 'n');  // TextVars holds views: keep it alive
         TextVars v;
         v.helo = "evil\r\n250 OK";
-        v.client_name = std::string(1000, 'n');
+        v.client_name = long_name;
         const std::string out = expand_template("HELO ${helo} name ${client_name}\tend", v);
         CPPUNIT_ASSERT_EQUAL(std::string::npos, out.find_first_of(std::string("\r\n\0\t", 4)));
         CPPUNIT_ASSERT(out.find("evil??250 OK") != std::string::npos);

@@ -69,6 +69,7 @@ class ValidateTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMoreThan32LinesAreRejected);
     CPPUNIT_TEST(testThirtyTwoLinesPass);
     CPPUNIT_TEST(testPercentInTextIsAllowed);
+    CPPUNIT_TEST(testPercentEscapingBeyondLibmilterLimitIsRejected);
     CPPUNIT_TEST(testClosingCodeWithoutDisconnectIsRejected);
     CPPUNIT_TEST(testClosingCodeWithDisconnectPasses);
     CPPUNIT_TEST(testDisconnectWithNonClosingCodeIsRejected);
@@ -225,6 +226,21 @@ class ValidateTest : public CppUnit::TestFixture {
         // The glue doubles '%' for libmilter; here it is ordinary text.
         CPPUNIT_ASSERT(
             validate_reply(spec(550, "5.7.1", {"100% spam, %s %d"}), kReject, Stage::Rcpt).empty());
+    }
+
+    void testPercentEscapingBeyondLibmilterLimitIsRejected() {
+        // 495 '%' are 990 octets once doubled: over libmilter's 980.
+        const auto ps =
+            validate_reply(spec(550, "5.7.1", {std::string(495, '%')}), kReject, Stage::Rcpt);
+        CPPUNIT_ASSERT(has(only(ps), "can reach 990 octets once each '%' is doubled"));
+        // A variable counts twice (its value may be all '%'): 235 + 2 x 256 = 747.
+        CPPUNIT_ASSERT(validate_reply(spec(550, "5.7.1", {std::string(235, 'a') + "${rcpt}"}),
+                                      kReject, Stage::Rcpt)
+                           .empty());
+        // 490 '%' escape to exactly 980: accepted.
+        CPPUNIT_ASSERT(
+            validate_reply(spec(550, "5.7.1", {std::string(490, '%')}), kReject, Stage::Rcpt)
+                .empty());
     }
 
     void testClosingCodeWithoutDisconnectIsRejected() {
