@@ -35,6 +35,9 @@ void Simulator::print(const policy::Verdict& v) {
     for (const auto& l : v.log) out_ << "  log     " << l << "\n";
     if (refused(v))
         for (const auto& w : v.reply.wire_lines()) out_ << "  reply   " << w << "\n";
+    if (refused(v) && v.delivered_at <= codes::Stage::Helo)
+        out_ << "  note    at connect and HELO Postfix does not pass a milter's text on: the\n"
+                "          client sees Postfix's own generic refusal (see delay_reject)\n";
     if (v.disconnect) out_ << "  (the MTA closes the connection after this reply)\n";
     if (v.action == Action::Quarantine) out_ << "  hold    " << v.quarantine_reason << "\n";
     for (const auto& [n, val] : v.add_headers) out_ << "  add     " << n << ": " << val << "\n";
@@ -78,8 +81,8 @@ bool Simulator::run(const SimInput& in, int number) {
     if (refused(v)) return finish("connection refused");
 
     if (in.tls) {
-        tx.tls_version = "TLSv1.3";
-        tx.macros["tls_version"] = tx.tls_version;
+        tx.macros["tls_version"] = "TLSv1.3";
+        tx.macros["cipher"] = "TLS_AES_256_GCM_SHA384";
     }
     if (!in.helo.empty()) {
         out_ << "helo    EHLO " << in.helo << (in.tls ? " (then STARTTLS)" : "") << "\n";
@@ -90,17 +93,15 @@ bool Simulator::run(const SimInput& in, int number) {
         if (refused(v)) return finish("HELO refused");
     }
 
+    // As Postfix sends them: SASL facts with MAIL, TLS facts with HELO; the
+    // Session copies them into the Transaction fields.
     if (!in.auth.empty()) {
         tx.macros["auth_authen"] = in.auth;
         tx.macros["auth_type"] = "PLAIN";
-        tx.auth_login = in.auth;
     }
-    if (in.tls) tx.tls_version = tx.macros["tls_version"];
     out_ << "mail    MAIL FROM:<" << in.sender << ">"
          << (in.auth.empty() ? "" : " (authenticated as " + in.auth + ")") << "\n";
     v = session.mail(in.sender);
-    // Session::mail() starts a message; SASL and TLS facts stay the connection's.
-    if (!in.auth.empty()) tx.auth_login = in.auth;
     print(v);
     if (v.action == Action::Accept) return finish("delivered: accepted at MAIL, no further checks");
     if (refused(v)) return finish("message refused at MAIL");

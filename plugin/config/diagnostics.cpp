@@ -51,7 +51,16 @@ void Diagnostics::warning(const libconfig::Setting& at, std::string message) {
 
 std::string Diagnostics::file_of(const libconfig::Setting& at) const {
     const char* f = at.getSourceFile();
-    return f != nullptr && *f != '\0' ? std::string(f) : main_file_;
+    return f != nullptr && *f != '\0' ? resolve(f) : main_file_;
+}
+
+std::string Diagnostics::resolve(const std::string& file) const {
+    // libconfig names an included file as written in @include; it was opened
+    // relative to the main file's directory (the include directory).
+    if (file == main_file_ || file.empty() || file[0] == '/') return file;
+    const auto slash = main_file_.rfind('/');
+    if (slash == std::string::npos) return file;
+    return main_file_.substr(0, slash + 1) + file;
 }
 
 int Diagnostics::line_of(const libconfig::Setting& at) {

@@ -31,6 +31,8 @@ class Diagnostics {
     // The file a setting was read from (the main file when libconfig does not know).
     std::string file_of(const libconfig::Setting& at) const;
     static int line_of(const libconfig::Setting& at);
+    // An included file's name as libconfig gives it -> the path it was read from.
+    std::string resolve(const std::string& file) const;
 
     const std::string& main_file() const { return main_file_; }
     int errors() const { return errors_; }

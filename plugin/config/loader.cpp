@@ -10,11 +10,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <libconfig.h++>
+#include <unordered_map>
 
 #include "config/condition_parser.hpp"
 #include "config/diagnostics.hpp"
@@ -78,6 +80,18 @@ int check_file(const std::string& path, Diagnostics& diag) {
     return line;
 }
 
+// Parts of the loader run in their own order (keys are checked before
+// values, lists before rules): present the diagnostics by line, file by
+// file, files in the order they first appear.
+void sort_by_position(std::vector<Diagnostic>& list) {
+    std::unordered_map<std::string, std::size_t> rank;
+    for (const auto& d : list) rank.emplace(d.file, rank.size());
+    std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        const auto ra = rank[a.file], rb = rank[b.file];
+        return ra != rb ? ra < rb : a.line < b.line;
+    });
+}
+
 }  // namespace
 
 LoadResult load_policy(const std::string& path, const LoadOptions& options) {
@@ -98,7 +112,7 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
     try {
         cfg.readFile(path.c_str());
     } catch (const libconfig::ParseException& e) {
-        const std::string file = e.getFile() != nullptr ? e.getFile() : path;
+        const std::string file = e.getFile() != nullptr ? diag.resolve(e.getFile()) : path;
         std::string msg = std::string("syntax: ") + e.getError();
         // libconfig says only "syntax error" for a file cut short.
         if (file == path && e.getLine() >= lines)
@@ -139,6 +153,7 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
     lists.warn_unused(diag);
 
     result.diagnostics = diag.take();
+    sort_by_position(result.diagnostics);
     if (options.strict) {
         for (auto& d : result.diagnostics) {
             if (d.severity != Diagnostic::Severity::Warning) continue;

@@ -100,12 +100,6 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
     }
     const auto disposition = action == policy::Action::Reject ? codes::Disposition::Reject
                                                               : codes::Disposition::Tempfail;
-    if (spec.disconnect && disposition == codes::Disposition::Reject && spec.basic == 0) {
-        diag.error(*reply, "rule '" + rule_name +
-                               "': a disconnecting reject needs an explicit code (521 closes the "
-                               "session for good, 421 only for now)");
-        return false;
-    }
     reason = spec.disconnect ? codes::Reason::Disconnect : codes::Reason::Policy;
     const codes::DefaultReply d = codes::default_reply(disposition, reason, delivery);
     if (spec.enhanced.empty()) {

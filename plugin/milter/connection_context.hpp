@@ -17,7 +17,6 @@
 // threads; nothing here is thread-local).
 #pragma once
 
-#include <cstdint>
 #include <string>
 
 #include "policy/policy.hpp"
@@ -29,8 +28,6 @@ struct MessageState {
     bool open = false;           // MAIL seen, message not ended or aborted
     std::string overflow;        // non-empty: a bound was exceeded in this message
     bool error_pending = false;  // an internal error at a no-reply stage (header, body)
-    std::size_t headers = 0;     // headers received
-    std::uint64_t size = 0;      // header and body bytes received
 };
 
 class ConnectionContext {

@@ -120,10 +120,17 @@ sfsistat Milter::on_error(MilterApi& api, Stage stage) {
     ConnectionContext* c = api.context();
     const policy::PolicyPtr current = c ? nullptr : store_.current();
     const policy::Policy* p = c ? &c->policy() : current.get();
-    if (p && p->settings.on_error == Action::Accept) return SMFIS_CONTINUE;
-    const auto d =
-        codes::default_reply(codes::Disposition::Tempfail, codes::Reason::InternalError, stage);
-    send_reply(api, reply_of(d));
+    policy::Verdict v;
+    v.decided_at = v.delivered_at = stage;
+    if (!p || p->settings.on_error != Action::Accept) {
+        v.action = Action::Tempfail;
+        v.reply = reply_of(codes::default_reply(codes::Disposition::Tempfail,
+                                                codes::Reason::InternalError, stage));
+    }
+    // The decision line says what the MTA was told (rule "-": no rule decided).
+    if (c) log_.log(LogLevel::Info, format_decision(c->tx(), v, stage));
+    if (v.action == Action::Continue) return SMFIS_CONTINUE;
+    send_reply(api, v.reply);
     return SMFIS_TEMPFAIL;
 }
 
@@ -343,7 +350,6 @@ sfsistat Milter::envfrom(MilterApi& api, char** argv) {
 sfsistat Milter::envrcpt(MilterApi& api, char** argv) {
     return guarded(api, Stage::Rcpt, std::nullopt, "envrcpt", [&] {
         ConnectionContext& c = context(api);
-        policy::Transaction& tx = c.tx();
         read_macros(api, c, Stage::Rcpt);
         const char* to = argv && argv[0] ? argv[0] : "";
         if (bounded_len(to, Limits::kMaxValue) > Limits::kMaxValue && c.message.overflow.empty())
@@ -351,16 +357,6 @@ sfsistat Milter::envrcpt(MilterApi& api, char** argv) {
                 "recipient longer than " + std::to_string(Limits::kMaxValue) + " bytes";
         if (!c.overflow.empty() || !c.message.overflow.empty())
             return refuse_overflow(api, c, Stage::Rcpt);
-        if (tx.recipients.size() >= Limits::kMaxRecipients) {
-            // Refuse this recipient only (RFC 5321 4.5.3.1.10): the message
-            // goes on with the ones already accepted.
-            policy::Verdict v;
-            v.action = Action::Tempfail;
-            v.reply = reply_of(codes::default_reply(codes::Disposition::Tempfail,
-                                                    codes::Reason::TooManyRecipients, Stage::Rcpt));
-            tx.current_rcpt = strip_angles(to);
-            return deliver(api, c, v, Stage::Rcpt);
-        }
         return deliver(api, c, c.session().rcpt(strip_angles(to)), Stage::Rcpt);
     });
 }
@@ -379,20 +375,10 @@ sfsistat Milter::header(MilterApi& api, const char* name, const char* value) {
     const sfsistat done = quiet_status(api, SMFIP_NR_HDR);
     return guarded(api, Stage::EndOfData, done, "header", [&] {
         ConnectionContext& c = context(api);
-        MessageState& m = c.message;
-        const std::size_t nlen = bounded_len(name, Limits::kMaxValue);
-        const std::size_t vlen = bounded_len(value, Limits::kMaxHeaderValue);
-        m.size += nlen + vlen + 4;  // "Name: value\r\n"
-        if (!m.overflow.empty()) return done;
-        if (++m.headers > Limits::kMaxHeaders)
-            m.overflow = "more than " + std::to_string(Limits::kMaxHeaders) + " headers";
-        else if (nlen > Limits::kMaxValue)
-            m.overflow = "header name longer than " + std::to_string(Limits::kMaxValue) + " bytes";
-        else if (vlen > Limits::kMaxHeaderValue)
-            m.overflow =
-                "header value longer than " + std::to_string(Limits::kMaxHeaderValue) + " bytes";
-        else
-            c.session().header(name ? name : "", value ? value : "");
+        // The engine bounds what it stores (Limits::kMaxHeaders,
+        // kMaxHeaderValue) and logs what it did not store at end of message;
+        // libmilter bounds each header by its own maximum data size.
+        if (c.message.overflow.empty()) c.session().header(name ? name : "", value ? value : "");
         return done;
     });
 }
@@ -401,8 +387,8 @@ sfsistat Milter::body(MilterApi& api, const unsigned char* chunk, std::size_t le
     const sfsistat done = quiet_status(api, SMFIP_NR_BODY);
     return guarded(api, Stage::EndOfData, done, "body", [&] {
         ConnectionContext& c = context(api);
-        c.message.size += len;
-        // The engine keeps only the first bytes it needs (its own bound).
+        // The engine keeps only the first bytes it needs (its own bound) and
+        // counts every byte into Transaction::size.
         if (c.message.overflow.empty() && chunk && len)
             c.session().body(std::string_view(reinterpret_cast<const char*>(chunk), len));
         return done;
@@ -422,7 +408,6 @@ sfsistat Milter::eom(MilterApi& api) {
             c.reset_message();
             return on_error(api, Stage::EndOfData);
         }
-        c.tx().size = c.message.size;
         const sfsistat s = deliver(api, c, c.session().end_of_message(), Stage::EndOfData);
         c.reset_message();
         return s;

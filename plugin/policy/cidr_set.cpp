@@ -33,6 +33,9 @@ std::optional<Parsed> parse_address(std::string_view text) {
     // inet_pton needs a NUL-terminated string; bound it (the longest IPv6 text
     // form is 45 characters) so hostile input costs nothing.
     if (text.empty() || text.size() > 45) return std::nullopt;
+    // inet_pton stops at a NUL: "1.2.3.4\0junk" must not pass as 1.2.3.4.
+    if (text.find_first_not_of("0123456789abcdefABCDEF:.") != std::string_view::npos)
+        return std::nullopt;
     const std::string s(text);
     Parsed p;
     if (s.find(':') == std::string::npos) {

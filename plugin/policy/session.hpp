@@ -57,9 +57,12 @@
 //   chunk to Transaction::size); end_of_message() logs when more came.
 // * Fields: before evaluating, empty Transaction fields are filled from the
 //   stored macros (client_addr, client_name, client_resolve, daemon_name, "i",
-//   auth_authen, tls_version); the glue may set the fields itself instead. The
-//   macro "i" is forgotten after end_of_message()/abort() so a stale queue id
-//   never labels the next message.
+//   auth_authen, tls_version); the glue may set the fields itself instead.
+//   mail() and abort() reset the message fields (sender, recipients, headers,
+//   body, size, queue_id) but keep auth_login and tls_version, which last for
+//   the connection. The macro "i" is forgotten after end_of_message()/abort()
+//   so a stale queue id never labels the next message; fields stay readable
+//   after end_of_message() (for the decision log) until the next mail().
 // * Monitor headers: value "would reject 550 5.7.1 text (rule NAME)", one per
 //   would-be decision, under settings.monitor_header (none when "").
 //
