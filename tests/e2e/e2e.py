@@ -21,7 +21,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness.context import Context  # noqa: E402
 from harness.postfix_instance import postfix_available, remove_tree  # noqa: E402
 from harness.results import Results  # noqa: E402
-from cases import configs, replies, monitor, reload, killed, unix_socket, non_smtp, protocol  # noqa: E402
+from cases import (configs, replies, monitor, reload, killed, unix_socket,  # noqa: E402
+                   non_smtp, protocol)
 
 GROUPS = [
     ("configs", configs),

@@ -10,7 +10,7 @@ import shutil
 import threading
 import time
 
-from harness.scenario import Scenario, OK_MAIL
+from harness.scenario import OK_MAIL
 
 GROUP = "reload"
 ANSWER_A = ["550 5.7.1 Refused by policy A"]

@@ -68,7 +68,8 @@ def run(ctx, results):
         with results.case("%s: delay_reject = false: MAIL-stage tempfail is 451 4.7.1 at MAIL"
                           % group) as r:
             Scenario(sender="defer@example.test", mail_reply=MAIL_TEMPFAIL).run(ctx, r)
-        with results.case("%s: delay_reject = false: other senders pass MAIL and RCPT" % group) as r:
+        with results.case("%s: delay_reject = false: other senders pass MAIL and RCPT"
+                          % group) as r:
             Scenario(rcpts=[("ok@example.test", OK_RCPT)]).run(ctx, r)
     finally:
         ctx.stop_daemon(results, group, daemon)

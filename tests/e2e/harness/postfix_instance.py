@@ -133,9 +133,12 @@ class PostfixInstance:
             "milter_connect_timeout": "5s",
             "milter_command_timeout": "10s",
             "milter_content_timeout": "20s",
-            "milter_connect_macros": "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}",
-            "milter_helo_macros": "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
-            "milter_mail_macros": "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
+            "milter_connect_macros":
+                "j {daemon_name} {daemon_addr} v _ {client_addr} {client_name}",
+            "milter_helo_macros":
+                "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}",
+            "milter_mail_macros":
+                "i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}",
             "milter_rcpt_macros": "i {rcpt_addr} {rcpt_host} {rcpt_mailer}",
             "milter_data_macros": "i",
             "milter_end_of_header_macros": "i",
