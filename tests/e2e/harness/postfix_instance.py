@@ -26,6 +26,7 @@ from harness.net import free_port, wait_listening, HarnessError
 POSTFIX = "/usr/sbin/postfix"
 POSTCONF = "/usr/sbin/postconf"
 SENDMAIL = "/usr/sbin/sendmail"
+POSTSUPER = "/usr/sbin/postsuper"
 
 # Recipients @example.test are delivered to one mbox file the tests read.
 MAIL_DOMAIN = "example.test"
@@ -235,9 +236,18 @@ class PostfixInstance:
         """Queue file names in every queue (incoming, active, deferred, hold...)."""
         out = []
         for q in ("maildrop", "incoming", "active", "deferred", "hold", "corrupt"):
-            for root, _dirs, files in os.walk(os.path.join(self.queue_dir, q)):
-                out += files
+            out += self.queue_files_in(q)
         return out
+
+    def queue_files_in(self, queue):
+        out = []
+        for _root, _dirs, files in os.walk(os.path.join(self.queue_dir, queue)):
+            out += files
+        return out
+
+    def delete_queue(self, queue):
+        """postsuper -d ALL QUEUE: empty one queue (e.g. the hold queue)."""
+        self._run([POSTSUPER, "-c", self.config_dir, "-d", "ALL", queue])
 
     def log(self):
         try:
