@@ -15,6 +15,7 @@ REJECT_RCPT = ["550 5.7.1 Recipient blocked@example.test refused by the e2e poli
 TEMPFAIL_RCPT = ["450 4.7.1 Recipient deferred by the e2e policy"]
 CLIENT_REJECT = ["550 5.7.1 Client 127.0.0.2 refused by the e2e policy"]
 HELO_REJECT = ["550 5.7.1 HELO name refused by the e2e policy"]
+HELO_TEMPLATE = ["550 5.7.1 HELO name evil%s%n%%.example.test refused by the e2e policy"]
 MULTI = ["550-5.7.1 Recipient refused by the e2e policy.",
          "550-5.7.1 This is the second line of the reply (100% sure),",
          "550 5.7.1 and this is the last one."]
@@ -66,6 +67,9 @@ def run(ctx, results):
                 Scenario(source="127.0.0.2", rcpts=[("ok@example.test", CLIENT_REJECT)]),
             "HELO rule delivered at RCPT (delay_reject), EHLO and MAIL accepted first":
                 Scenario(helo="bad-helo.example.test", rcpts=[("ok@example.test", HELO_REJECT)]),
+            "client text in a reply variable: '%' sequences from HELO reach the wire unchanged":
+                Scenario(helo="evil%s%n%%.example.test",
+                         rcpts=[("ok@example.test", HELO_TEMPLATE)]),
             "multi-line reply: every line with code, enhanced code and mark":
                 Scenario(rcpts=[("multi@example.test", MULTI)]),
             "421 4.7.0 disconnect at RCPT closes the connection":
