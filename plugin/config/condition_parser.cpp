@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "config/schema.hpp"
+#include "config/shared_condition.hpp"
+#include "config/string_match_reader.hpp"
 
 namespace mv::config {
 
@@ -14,20 +16,6 @@ using codes::Stage;
 using libconfig::Setting;
 using policy::ConditionPtr;
 using policy::Field;
-
-// Wraps a condition built once and shared by several rules.
-class SharedCondition final : public policy::Condition {
-  public:
-    explicit SharedCondition(std::shared_ptr<const policy::Condition> inner)
-        : inner_(std::move(inner)) {}
-    policy::Match match(const policy::Transaction& t) const override { return inner_->match(t); }
-    codes::Stage stage() const override { return inner_->stage(); }
-    std::string describe() const override { return inner_->describe(); }
-    void needed_macros(std::set<std::string>& out) const override { inner_->needed_macros(out); }
-
-  private:
-    std::shared_ptr<const policy::Condition> inner_;
-};
 
 // The stage at which Postfix sends a macro by default (postconf(5)
 // milter_*_macros); macros not listed are assumed known only at end of data,
@@ -77,67 +65,6 @@ bool valid_macro_name(const std::string& name) {
         if (!ok) return false;
     }
     return true;
-}
-
-// A string match being assembled, with each value's origin for error messages.
-struct MatchBuild {
-    struct Entry {
-        char kind;  // 'e'xact, 'd'omain, 's'ubdomain, 'r'egex
-        std::string value;
-        Origin origin;
-    };
-    policy::StringMatch match;
-    std::vector<Entry> entries;
-};
-
-// The value of `s` as written, appended to `out`: the cache key of a shared
-// condition. Notes whether it references a list, and whether every string
-// in it is a reference.
-void fingerprint(const Setting& s, std::string& out, bool& has_ref, bool& all_refs) {
-    if (s.getName() != nullptr) out += s.getName();
-    switch (s.getType()) {
-        case Setting::TypeString: {
-            const char* v = s;
-            if (v[0] == '@')
-                has_ref = true;
-            else
-                all_refs = false;
-            out += "=\"";
-            out += v;
-            out += "\"";
-            break;
-        }
-        case Setting::TypeBoolean:
-            out += static_cast<bool>(s) ? "=T" : "=F";
-            break;
-        case Setting::TypeGroup:
-        case Setting::TypeArray:
-        case Setting::TypeList:
-            out += '{';
-            for (int i = 0; i < s.getLength(); ++i) fingerprint(s[i], out, has_ref, all_refs);
-            out += '}';
-            break;
-        default:
-            out += "=?";
-            all_refs = false;
-            break;
-    }
-    out += '\n';
-}
-
-void report_unknown_refs(const Setting& s, const ListTable& lists, Diagnostics& diag) {
-    if (s.getType() == Setting::TypeString) {
-        const std::string v = static_cast<const char*>(s);
-        if (!v.empty() && v[0] == '@' && !lists.known(v.substr(1)))
-            ListTable::report_unknown(s, v.substr(1), diag);
-        return;
-    }
-    if (s.isAggregate())
-        for (int i = 0; i < s.getLength(); ++i) report_unknown_refs(s[i], lists, diag);
-}
-
-bool is_shorthand_regex(const std::string& v) {
-    return v.size() >= 2 && v.front() == '/' && v.back() == '/';
 }
 
 }  // namespace
@@ -333,82 +260,12 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
 
 ConditionPtr ConditionParser::build_string_match(const Setting& s, Field field, bool& ok,
                                                  const std::string& macro, Stage macro_stage) {
-    MatchBuild b;
+    StringMatchSpec b;
     const std::string what = key_name(s);
-    auto add = [&](const Setting& at, std::string_view kind) -> bool {
-        Values v;
-        if (!lists_.collect_values(at, diag_, v)) return false;
-        for (std::size_t i = 0; i < v.items.size(); ++i) {
-            const std::string& item = v.items[i];
-            // Shorthand: a list's entries are taken as exact values; a value
-            // written in the configuration may be "/regex/" or "<>".
-            const bool literal = v.origins[i].list == nullptr;
-            if (kind == "regex" || (kind == "shorthand" && literal && is_shorthand_regex(item))) {
-                const std::string re = kind == "regex" ? item : item.substr(1, item.size() - 2);
-                if (re.empty()) {
-                    ListTable::report(v.origins[i], "empty regex", diag_);
-                    ok = false;
-                    continue;
-                }
-                b.match.regexes.push_back(re);
-                b.entries.push_back({'r', re, v.origins[i]});
-            } else if (kind == "shorthand" && literal && item == "<>") {
-                b.match.null_sender = true;
-            } else if (kind == "domain" || kind == "subdomain") {
-                std::string d = item;
-                if (kind == "subdomain" && !d.empty() && d[0] == '.') d.erase(0, 1);
-                (kind == "domain" ? b.match.domains : b.match.subdomains).push_back(d);
-                b.entries.push_back({kind == "domain" ? 'd' : 's', d, v.origins[i]});
-            } else {
-                if (item.empty()) {
-                    ListTable::report(v.origins[i],
-                                      "empty value (write \"<>\" or null = true for the empty "
-                                      "sender)",
-                                      diag_);
-                    ok = false;
-                    continue;
-                }
-                b.match.exact.push_back(item);
-                b.entries.push_back({'e', item, v.origins[i]});
-            }
-        }
-        return true;
-    };
-
-    if (s.isGroup()) {
-        check_keys(s, {"exact", "domain", "subdomain", "regex", "null", "case_sensitive"},
-                   what + " match", diag_);
-        for (int i = 0; i < s.getLength(); ++i) {
-            const Setting& m = s[i];
-            const std::string k = m.getName();
-            if (k == "null") {
-                const auto n = read_bool(m, diag_);
-                if (!n)
-                    ok = false;
-                else
-                    b.match.null_sender = *n;
-            } else if (k == "case_sensitive") {
-                const auto cs = read_bool(m, diag_);
-                if (!cs)
-                    ok = false;
-                else
-                    b.match.icase_regex = !*cs;
-            } else if (k == "exact" || k == "domain" || k == "subdomain" || k == "regex") {
-                if (!add(m, k)) ok = false;
-            } else {
-                ok = false;  // unknown key, reported by check_keys
-            }
-        }
-    } else if (is_strings(s)) {
-        if (!add(s, "shorthand")) ok = false;
-    } else {
-        diag_.error(s, what +
-                           " must be a string, an array of strings or a group { exact; domain; "
-                           "subdomain; regex; null; }, not " +
-                           type_name(s));
+    if (!read_string_match(s, lists_, diag_, b)) {
         ok = false;
+        return nullptr;
     }
-    if (!ok) return nullptr;
     const policy::StringMatch& m = b.match;
     if (m.exact.empty() && m.domains.empty() && m.subdomains.empty() && m.regexes.empty() &&
         !m.null_sender) {

@@ -93,6 +93,7 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testIncludeErrorNamesTheIncludedFile);
     CPPUNIT_TEST(testSeveralErrorsAreReportedInOneRun);
     CPPUNIT_TEST(testEmptyFileIsAnError);
+    CPPUNIT_TEST(testEmptyRulesListIsAWarning);
     CPPUNIT_TEST(testBinaryFileIsAnError);
     CPPUNIT_TEST(testTruncatedFileIsASyntaxErrorAtTheEnd);
     CPPUNIT_TEST(testGarbageFileIsASyntaxError);
@@ -529,6 +530,17 @@ rules = (
         CPPUNIT_ASSERT(has(r, f, 0, "empty file"));
         const auto g = d.write("b.conf", "# nothing but a comment\n");
         CPPUNIT_ASSERT(has(load_policy(g), g, 0, "no settings"));
+    }
+
+    void testEmptyRulesListIsAWarning() {
+        TempDir d;
+        const auto f = d.write("a.conf", "policy = { monitor = false; };\nrules = ();\n");
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT(r.ok());
+        CPPUNIT_ASSERT(has(r, f, 2, "no rules", Diagnostic::Severity::Warning));
+        LoadOptions strict;
+        strict.strict = true;
+        CPPUNIT_ASSERT(!load_policy(f, strict).ok());
     }
 
     void testBinaryFileIsAnError() {
