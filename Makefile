@@ -115,7 +115,8 @@ check-e2e: $(BIN)
 BENCH_BIN     := $(O)/bench/bin
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
                    milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
-BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor
+BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench
+ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o
 
 $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
 	@mkdir -p $(dir $@)
@@ -124,6 +125,10 @@ $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
 $(BENCH_BIN)/mv-floor: $(O)/tests/bench/floor_milter.o
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BENCH_BIN)/mv-engine-bench: $(ENGINE_OBJS) $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 bench-tools: $(BENCH_TOOLS)
 
