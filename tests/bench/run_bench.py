@@ -1,0 +1,427 @@
+#!/usr/bin/env python3
+# run_bench.py - `make bench`: every benchmark of milter-verdict in one run.
+#
+#   python3 tests/bench/run_bench.py --build build --out build/bench [--quick]
+#
+# 1. engine: mv-engine-bench, the 20-rule policy with lists of 1,000, 100,000
+#    and 1,000,000 entries (envelope rules; and with header/body rules when the
+#    build supports them), transactions per second and their ratio.
+# 2. milter: mv-loadgen (our milter protocol v6 client, N concurrent
+#    connections of full transactions, 10 KB body, 8 headers) against the
+#    libmilter pass-through floor (mv-floor) and against milter-verdict with
+#    an envelope-only policy and with a content policy over three 1,000,000-
+#    entry lists, on a unix and an inet socket: messages/s, p50/p99 per
+#    stage, milter CPU seconds per 1,000 messages; ratios to the floor.
+# 3. stack: a private Postfix on loopback (tests/e2e/harness) fed by Postfix's
+#    smtp-source, without a milter, with the floor and with milter-verdict on
+#    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
+#    the end of the message (".") to Postfix's reply, measured by a small SMTP
+#    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
+# Everything runs in this one process, one after another (the figures are from
+# the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
+# asserts a timing: goals are printed beside the figures, never enforced.
+#
+# Exit status: 0 when every part ran (whatever the figures), 1 when a part
+# could not run (its reason is in the report).
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+
+LOG = []
+
+
+def say(line=""):
+    print(line, flush=True)
+    LOG.append(line)
+
+
+class Proc:
+    """A milter process we start and stop (by its own pid only)."""
+
+    def __init__(self, args, log_path):
+        self.log = open(log_path, "wb")
+        self.p = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        self.pid = self.p.pid
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait(timeout=10)
+        self.log.close()
+
+
+def wait_socket(spec, proc, timeout):
+    """Wait until a milter socket accepts connections (or the process died)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.p.poll() is not None:
+            return False
+        try:
+            if spec.startswith("unix:"):
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(spec[5:])
+            else:
+                port, host = spec[5:].split("@")
+                s = socket.create_connection((host, int(port)), timeout=1)
+            s.close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def proc_cpu(pid):
+    """utime+stime in seconds of a process and its reaped children."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        ticks = os.sysconf("SC_CLK_TCK")
+        return (int(fields[11]) + int(fields[12])) / ticks
+    except (OSError, IndexError, ValueError):
+        return -1.0
+
+
+# -- 1. engine ---------------------------------------------------------------
+
+def run_engine(a, results):
+    say("== engine: policy::Session with the 20-rule policy")
+    out = {}
+    for content in (False, True):
+        json_path = os.path.join(a.out, "engine-%s.json" % ("content" if content else "envelope"))
+        if os.path.exists(json_path):
+            os.remove(json_path)
+        args = [os.path.join(a.bin, "mv-engine-bench"), "--sizes", a.sizes,
+                "--seconds", str(a.engine_seconds), "--dir", a.lists, "--json", json_path]
+        if content:
+            args.append("--content")
+        say("$ " + " ".join(args))
+        p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           timeout=600)
+        for line in p.stdout.splitlines():
+            say("  " + line)
+        key = "content" if content else "envelope"
+        if p.returncode != 0:
+            out[key] = {"error": "mv-engine-bench exited %d" % p.returncode}
+            if content:
+                say("  (content rules: not supported by this build's policy language)")
+                continue
+            results["engine"] = out
+            return False
+        with open(json_path) as f:
+            out[key] = json.loads(f.read().strip().splitlines()[-1])
+    results["engine"] = out
+    return True
+
+
+# -- 2. milter ---------------------------------------------------------------
+
+def loadgen(a, spec, pid, label, json_path, messages=None):
+    args = [os.path.join(a.bin, "mv-loadgen"), "--socket", spec, "--connections",
+            str(a.connections), "--messages", str(messages or a.messages), "--warmup", "300",
+            "--pid", str(pid), "--label", label, "--json", json_path]
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                       timeout=900)
+    for line in p.stdout.splitlines():
+        say("  " + line)
+    with open(json_path) as f:
+        lines = f.read().strip().splitlines()
+    return json.loads(lines[-1]) if lines else None
+
+
+def start_subject(a, subject, spec, tmp):
+    """Starts the floor or milter-verdict on `spec`; returns Proc or None."""
+    log = os.path.join(a.out, "logs", "%s-%s.log" % (subject, spec.split(":")[0]))
+    if subject == "floor":
+        proc = Proc([os.path.join(a.bin, "mv-floor"), spec], log)
+    else:
+        conf = subject_config(a, subject)
+        proc = Proc([a.mv, "-f", "-c", conf, "-p", spec, "-l", "stderr"], log)
+    if not wait_socket(spec, proc, 120):
+        proc.stop()
+        say("  %s did not open %s (log: %s)" % (subject, spec, log))
+        return None
+    return proc
+
+
+def subject_config(a, subject):
+    # envelope: 18 envelope rules + 2 log rules, lists of 1,000 entries.
+    # content: the same with header and body rules, three 1,000,000-entry lists.
+    if subject == "verdict-envelope":
+        return os.path.join(a.lists, "envelope-%s.conf" % a.small)
+    return os.path.join(a.lists, "content-%s.conf" % a.large)
+
+
+def run_milter(a, results):
+    say("")
+    say("== milter: mv-loadgen, %d connections, %d messages (10 KB body, 8 headers) per run"
+        % (a.connections, a.messages))
+    tmp = tempfile.mkdtemp(prefix="mv-bench-")
+    os.chmod(tmp, 0o755)
+    subjects = ["floor", "verdict-envelope"]
+    if results.get("engine", {}).get("content", {}).get("sizes"):
+        subjects.append("verdict-content")
+    else:
+        say("  (verdict-content skipped: the content policy does not load in this build)")
+    out = {}
+    ok = True
+    try:
+        for kind in ("unix", "inet"):
+            for subject in subjects:
+                spec = ("unix:%s/%s.sock" % (tmp, subject) if kind == "unix"
+                        else "inet:%d@127.0.0.1" % free_port())
+                proc = start_subject(a, subject, spec, tmp)
+                if proc is None:
+                    ok = False
+                    continue
+                try:
+                    jp = os.path.join(a.out, "loadgen-%s-%s.json" % (subject, kind))
+                    if os.path.exists(jp):
+                        os.remove(jp)
+                    r = loadgen(a, spec, proc.pid, "%s/%s" % (subject, kind), jp)
+                    out["%s/%s" % (subject, kind)] = r
+                finally:
+                    proc.stop()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    ratios = {}
+    for kind in ("unix", "inet"):
+        floor = out.get("floor/%s" % kind)
+        for subject in subjects[1:]:
+            r = out.get("%s/%s" % (subject, kind))
+            if not floor or not r or floor["cpu_s_per_1000"] <= 0:
+                continue
+            ratios["%s/%s" % (subject, kind)] = {
+                "cpu_vs_floor": r["cpu_s_per_1000"] / floor["cpu_s_per_1000"],
+                "throughput_vs_floor": r["msgs_per_sec"] / floor["msgs_per_sec"],
+            }
+    results["milter"] = {"runs": out, "ratios": ratios}
+    say("")
+    say("  milter-verdict against the floor (same run):")
+    goals = {"verdict-envelope": 0.8, "verdict-content": 1.1}
+    for k, v in sorted(ratios.items()):
+        g = goals[k.split("/")[0]]
+        say("    %-24s CPU/msg x%.2f of the floor (goal <= %.1f), messages/s x%.2f (goal >= 0.95)"
+            % (k, v["cpu_vs_floor"], g, v["throughput_vs_floor"]))
+    return ok
+
+
+# -- 3. whole stack ----------------------------------------------------------
+
+def smtp_probe(port, count, sender_of):
+    """Sequential SMTP sessions; the time from sending "." to the reply, in ms."""
+    times = []
+    body = ("Subject: probe\r\nFrom: <probe@example.net>\r\nTo: <rcpt@example.test>\r\n\r\n"
+            + ("Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do eiusmod t\r\n"
+               * 135))
+    replies = {}
+    for i in range(count):
+        s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        f = s.makefile("rb")
+
+        def reply():
+            lines = []
+            while True:
+                line = f.readline()
+                if not line:
+                    raise OSError("connection closed")
+                lines.append(line)
+                if line[3:4] != b"-":
+                    return lines[-1]
+
+        reply()
+        for cmd in (b"EHLO probe.example.net", b"MAIL FROM:<%s>" % sender_of(i).encode(),
+                    b"RCPT TO:<rcpt@example.test>", b"DATA"):
+            s.sendall(cmd + b"\r\n")
+            reply()
+        s.sendall(body.encode())
+        t0 = time.monotonic()
+        s.sendall(b".\r\n")
+        last = reply()
+        times.append((time.monotonic() - t0) * 1000.0)
+        code = last[:3].decode()
+        replies[code] = replies.get(code, 0) + 1
+        s.sendall(b"QUIT\r\n")
+        try:
+            reply()
+        except OSError:
+            pass
+        s.close()
+    times.sort()
+
+    def pct(p):
+        return times[min(len(times) - 1, max(0, int(round(p * len(times))) - 1))]
+    return {"count": len(times), "p50_ms": pct(0.5), "p99_ms": pct(0.99), "max_ms": times[-1],
+            "replies": replies}
+
+
+def run_stack(a, results):
+    say("")
+    say("== stack: smtp-source -> private Postfix on 127.0.0.1 -> milter (inet)")
+    try:
+        from harness.postfix_instance import PostfixInstance, postfix_available
+    except ImportError as e:
+        say("  skipped: the Postfix harness (tests/e2e/harness) is missing: %s" % e)
+        results["stack"] = {"error": "no harness"}
+        return False
+    smtp_source = shutil.which("smtp-source") or "/usr/sbin/smtp-source"
+    if not postfix_available() or not os.access(smtp_source, os.X_OK) or os.geteuid() != 0:
+        say("  skipped: needs root, Postfix and smtp-source (Debian package postfix)")
+        results["stack"] = {"error": "postfix, smtp-source or root missing"}
+        return False
+    cases = [("none", None), ("floor", "floor"), ("verdict-envelope", "verdict-envelope")]
+    if "verdict-content/inet" in results.get("milter", {}).get("runs", {}):
+        cases.append(("verdict-content", "verdict-content"))
+    out = {}
+    ok = True
+    for name, subject in cases:
+        work = tempfile.mkdtemp(prefix="mv-bench-pf-")
+        proc = None
+        pf = None
+        try:
+            milters = ""
+            if subject:
+                port = free_port()
+                spec = "inet:%d@127.0.0.1" % port
+                proc = start_subject(a, subject, spec, work)
+                if proc is None:
+                    ok = False
+                    continue
+                milters = "inet:127.0.0.1:%d" % port
+            pf = PostfixInstance(work, milters=milters)
+            # Deliveries are not what we measure: drop them after queueing.
+            pf.reconfigure(virtual_transport="discard:benchmark", default_process_limit="100")
+            pf.start()
+            cpu0 = proc_cpu(proc.pid) if proc else -1
+            t0 = time.monotonic()
+            args = [smtp_source, "-s", str(a.stack_sessions), "-m", str(a.stack_messages),
+                    "-l", "10240", "-f", "sender@example.net", "-t", "rcpt@example.test",
+                    "127.0.0.1:%d" % pf.smtp_port]
+            p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, timeout=900)
+            seconds = time.monotonic() - t0
+            time.sleep(0.2)
+            cpu1 = proc_cpu(proc.pid) if proc else -1
+            rate = a.stack_messages / seconds
+            # Half the probe messages come from a sender the monitor rule
+            # matches, so milter-verdict also answers with a header edit.
+            probe = smtp_probe(pf.smtp_port, a.probe_messages,
+                               lambda i: "bounce-%d@example.net" % i if i % 2 else
+                               "probe%d@example.net" % i)
+            r = {"messages": a.stack_messages, "sessions": a.stack_sessions,
+                 "seconds": seconds, "msgs_per_sec": rate, "smtp_source_exit": p.returncode,
+                 "eom_reply": probe}
+            if proc:
+                r["milter_cpu_s_per_1000"] = (cpu1 - cpu0) / a.stack_messages * 1000.0
+            out[name] = r
+            say("  %-18s %6.0f msg/s (%d msgs, %d sessions, %.1f s)%s; end-of-message reply "
+                "p50 %.2f ms, p99 %.2f ms, max %.2f ms %s"
+                % (name, rate, a.stack_messages, a.stack_sessions, seconds,
+                   (", milter CPU %.3f s/1000 msgs" % r["milter_cpu_s_per_1000"]) if proc else "",
+                   probe["p50_ms"], probe["p99_ms"], probe["max_ms"], probe["replies"]))
+            if p.returncode != 0:
+                say("    smtp-source exit %d: %s" % (p.returncode, p.stdout.strip()[-300:]))
+                ok = False
+        except Exception as e:  # report and go on with the next case
+            say("  %s: failed: %s" % (name, e))
+            ok = False
+        finally:
+            if pf:
+                pf.stop()
+            if proc:
+                proc.stop()
+            shutil.rmtree(work, ignore_errors=True)
+    ratios = {}
+    if "floor" in out:
+        for name in out:
+            if name.startswith("verdict"):
+                ratios[name] = out[name]["msgs_per_sec"] / out["floor"]["msgs_per_sec"]
+    results["stack"] = {"runs": out, "verdict_vs_floor": ratios}
+    for k, v in sorted(ratios.items()):
+        say("  %s / floor: messages/s x%.2f (goal >= 0.95); p99 end-of-message reply %.2f ms "
+            "(goal <= 3 ms)" % (k, v, out[k]["eom_reply"]["p99_ms"]))
+    return ok
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build")
+    ap.add_argument("--out", default="build/bench")
+    ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
+    ap.add_argument("--parts", default="engine,milter,stack")
+    a = ap.parse_args()
+    a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
+    a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
+    a.out = os.path.abspath(a.out)
+    a.lists = os.path.join(a.out, "lists")
+    os.makedirs(os.path.join(a.out, "logs"), exist_ok=True)
+    os.makedirs(a.lists, exist_ok=True)
+    a.small, a.large = 1000, 1000000
+    a.sizes = "1000,100000,1000000"
+    a.engine_seconds = 3
+    a.connections = 8
+    a.messages = 10000
+    a.stack_messages = 2000
+    a.stack_sessions = 8
+    a.probe_messages = 300
+    if a.quick:
+        a.large = 100000
+        a.sizes = "1000,100000"
+        a.engine_seconds = 1
+        a.messages = 2000
+        a.stack_messages = 300
+        a.probe_messages = 50
+
+    started = time.time()
+    results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+               "host": {"cpus": os.cpu_count(), "kernel": os.uname().release,
+                        "load_before": os.getloadavg()}}
+    say("milter-verdict benchmark, %s, %d CPUs, load %.2f"
+        % (results["started"], os.cpu_count(), os.getloadavg()[0]))
+    parts = a.parts.split(",")
+    ok = True
+    if "engine" in parts:
+        ok = run_engine(a, results) and ok
+    if "milter" in parts:
+        ok = run_milter(a, results) and ok
+    if "stack" in parts:
+        ok = run_stack(a, results) and ok
+    results["seconds"] = time.time() - started
+    say("")
+    say("benchmark took %.0f s; report %s, figures %s"
+        % (results["seconds"], os.path.join(a.out, "report.txt"),
+           os.path.join(a.out, "bench.json")))
+    with open(os.path.join(a.out, "report.txt"), "w") as f:
+        f.write("\n".join(LOG) + "\n")
+    with open(os.path.join(a.out, "bench.json"), "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
