@@ -134,7 +134,6 @@ bool Simulator::run(const SimInput& in, int number) {
         for (std::size_t off = 0; off < body.size(); off += kBodyChunk)
             session.body(std::string_view(body).substr(off, kBodyChunk));
     }
-    tx.size = body.size();
     out_ << "eom     .\n";
     v = session.end_of_message();
     print(v);

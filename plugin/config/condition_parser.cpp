@@ -116,7 +116,8 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
 ConditionPtr ConditionParser::group(const Setting& s, bool& ok) {
     check_keys(s,
                {"client_addr", "client_name", "client_resolve", "helo", "sender", "rcpt", "auth",
-                "tls", "macro", "all", "any", "not"},
+                "tls", "macro", "daemon_name", "daemon_port", "header", "body", "size",
+                "declared_size", "rcpt_count", "all", "any", "not"},
                "when", diag_);
     std::vector<ConditionPtr> parts;
     for (int i = 0; i < s.getLength(); ++i) {
@@ -166,6 +167,10 @@ ConditionPtr ConditionParser::key(const Setting& s, bool& ok) {
         }
         return macro(s, ok);
     }
+    if (k == "daemon_name" || k == "daemon_port")
+        return string_match(s, Field::Macro, ok, k, Stage::Connect);
+    if (k == "header" || k == "body" || k == "size" || k == "declared_size" || k == "rcpt_count")
+        return content_key(s, ok);
     if (k == "all") return combine(s, false, ok);
     if (k == "any") return combine(s, true, ok);
     if (k == "not") {

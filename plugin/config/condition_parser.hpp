@@ -1,8 +1,9 @@
 // condition_parser.hpp - a rule's `when` group -> one compiled Condition.
 //
 // Every key of `when` must hold (an implicit all). Keys: client_addr,
-// client_name, client_resolve, helo, sender, rcpt, auth, tls, macro, all, any,
-// not. String keys take a string match: a shorthand (a string or array of
+// client_name, client_resolve, helo, sender, rcpt, auth, tls, macro,
+// daemon_name, daemon_port, header, body, size, declared_size, rcpt_count,
+// all, any, not. String keys take a string match: a shorthand (a string or array of
 // strings: exact values, "/regex/" or "<>" for the empty value) or a group
 // { exact; domain; subdomain; regex; null; case_sensitive; }. "@name" anywhere
 // a value list is accepted is replaced by the entries of that list.
@@ -56,6 +57,11 @@ class ConditionParser {
                                             codes::Stage macro_stage);
     policy::ConditionPtr macro(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr combine(const libconfig::Setting& s, bool any, bool& ok);
+    // Content keys (content_parser.cpp): header, body, size, declared_size, rcpt_count.
+    policy::ConditionPtr content_key(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr header(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr body(const libconfig::Setting& s, bool& ok);
+    bool bounds(const libconfig::Setting& s, policy::Bounds& out);
 
     // Builds the condition of `s` once per distinct value that references a
     // list (`kind` tells the uses apart) and shares it; a failure is

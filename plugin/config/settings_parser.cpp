@@ -128,7 +128,8 @@ void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics&
         diag.error(p, "policy must be a group { ... }, not " + type_name(p));
         return;
     }
-    check_keys(p, {"delay_reject", "monitor", "monitor_header", "on_error"}, "policy", diag);
+    check_keys(p, {"delay_reject", "monitor", "monitor_header", "on_error", "body_limit_kib"},
+               "policy", diag);
     for (int i = 0; i < p.getLength(); ++i) {
         const Setting& s = p[i];
         const std::string k = s.getName();
@@ -143,6 +144,16 @@ void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics&
                                ? ""
                                : "not a header field name (printable ASCII without ':' or space)";
                 });
+        } else if (k == "body_limit_kib") {
+            // Body conditions see at most this much; 16 MiB keeps one
+            // message's copy bounded whatever the MTA's size limit.
+            const auto v = read_int(s, diag);
+            if (!v) continue;
+            if (*v < 1 || *v > 16384)
+                diag.error(s,
+                           "body_limit_kib must be between 1 and 16384, not " + std::to_string(*v));
+            else
+                out.body_limit = static_cast<std::size_t>(*v) * 1024;
         } else if (k == "on_error") {
             const auto v = read_string(s, diag);
             if (!v) continue;

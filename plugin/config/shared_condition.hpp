@@ -28,6 +28,7 @@ class SharedCondition final : public policy::Condition {
     codes::Stage stage() const override { return inner_->stage(); }
     std::string describe() const override { return inner_->describe(); }
     void needed_macros(std::set<std::string>& out) const override { inner_->needed_macros(out); }
+    unsigned content_needed() const override { return inner_->content_needed(); }
 
   private:
     std::shared_ptr<const policy::Condition> inner_;

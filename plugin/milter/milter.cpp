@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <strings.h>
 
 #include <cstring>
 #include <memory>
@@ -84,6 +85,20 @@ std::string queue_prefix(const policy::Transaction& tx) {
 
 Milter::Milter(PolicyStore& store, Logger& log, MilterOptions options)
     : store_(store), log_(log), options_(options) {}
+
+// SIZE=n among the ESMTP arguments of MAIL (RFC 1870), 0 when absent or not a
+// number (more than 19 digits is not a size anyone sends: treated as absent).
+std::uint64_t declared_size(char** args) {
+    for (int i = 0; args[i] && i < 64; ++i) {
+        if (::strncasecmp(args[i], "SIZE=", 5) != 0) continue;
+        const char* p = args[i] + 5;
+        std::uint64_t n = 0;
+        int digits = 0;
+        for (; *p >= '0' && *p <= '9' && digits < 20; ++p, ++digits) n = n * 10 + (*p - '0');
+        return (*p == '\0' && digits > 0 && digits <= 19) ? n : 0;
+    }
+    return 0;
+}
 
 // Runs a handler body; any exception is logged and answered with on_error.
 // At a stage that cannot reply (`quiet`: header, body, abort) the failure is
@@ -343,6 +358,7 @@ sfsistat Milter::envfrom(MilterApi& api, char** argv) {
                 "sender longer than " + std::to_string(Limits::kMaxValue) + " bytes";
         if (!c.overflow.empty() || !c.message.overflow.empty())
             return refuse_overflow(api, c, Stage::Mail);
+        tx.declared_size = argv ? declared_size(argv + 1) : 0;
         return deliver(api, c, c.session().mail(strip_angles(from)), Stage::Mail);
     });
 }

@@ -50,6 +50,11 @@ class ListCondition final : public Condition {
         return out + ")";
     }
 
+    unsigned content_needed() const override {
+        unsigned n = 0;
+        for (const auto& p : parts_) n |= p->content_needed();
+        return n;
+    }
     void needed_macros(std::set<std::string>& out) const override {
         for (const auto& p : parts_) p->needed_macros(out);
     }
@@ -77,6 +82,7 @@ class NotCondition final : public Condition {
     codes::Stage stage() const override { return part_->stage(); }
     std::string describe() const override { return "not " + part_->describe(); }
     void needed_macros(std::set<std::string>& out) const override { part_->needed_macros(out); }
+    unsigned content_needed() const override { return part_->content_needed(); }
 
   private:
     ConditionPtr part_;

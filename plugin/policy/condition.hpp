@@ -22,7 +22,7 @@ namespace mv::policy {
 enum class Match { No, Yes, TempError };
 
 class Condition {
-public:
+  public:
     virtual ~Condition() = default;
     virtual Match match(const Transaction& t) const = 0;
     virtual codes::Stage stage() const = 0;
@@ -30,6 +30,10 @@ public:
     virtual std::string describe() const = 0;
     // Milter macros (without braces) the condition reads.
     virtual void needed_macros(std::set<std::string>& out) const { (void)out; }
+    // Message content the condition reads (kNeedsHeaders | kNeedsBody), so the
+    // glue asks the MTA for headers and body only when some rule reads them.
+    static constexpr unsigned kNeedsHeaders = 1, kNeedsBody = 2;
+    virtual unsigned content_needed() const { return 0; }
 };
 
 using ConditionPtr = std::unique_ptr<const Condition>;

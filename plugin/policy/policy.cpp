@@ -16,9 +16,9 @@
 // braces; the glue adds them for names longer than one character.
 // client_addr, HELO, sender and recipients are callback arguments, not macros.
 //
-// needs_headers()/needs_body(): no condition reads content yet; content
-// conditions (a later issue) will set them through these hooks so the glue
-// can negotiate headers and body away (SMFIP_NOHDRS, SMFIP_NOBODY) until then.
+// needs_headers()/needs_body(): some rule's condition reads the headers / the
+// body (Condition::content_needed()); otherwise the glue negotiates them away
+// (SMFIP_NOHDRS, SMFIP_NOBODY) and the MTA never sends them.
 #include <string_view>
 
 #include "policy/policy.hpp"
@@ -70,12 +70,23 @@ std::set<std::string> Policy::macros_needed(Stage stage) const {
     return out;
 }
 
+namespace {
+
+unsigned content_needed(const std::vector<Rule>& rules) {
+    unsigned n = 0;
+    for (const auto& rule : rules)
+        if (rule.when) n |= rule.when->content_needed();
+    return n;
+}
+
+}  // namespace
+
 bool Policy::needs_headers() const {
-    return false;
+    return (content_needed(rules) & Condition::kNeedsHeaders) != 0;
 }
 
 bool Policy::needs_body() const {
-    return false;
+    return (content_needed(rules) & Condition::kNeedsBody) != 0;
 }
 
 }  // namespace mv::policy

@@ -33,6 +33,8 @@ struct Settings {
     bool delay_reject = true;     // connect/HELO/MAIL verdicts delivered at first RCPT
     bool monitor = false;         // whole policy in monitor mode
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
+    std::size_t body_limit = 64 * 1024;  // body bytes kept for body conditions (line ends
+                                         // normalised); the rest is counted, not matched
 };
 
 struct HeaderTemplate {

@@ -290,6 +290,8 @@ Verdict Session::data() {
 void Session::header(std::string_view name, std::string_view value) {
     State& st = *state_;
     ++st.msg.headers_seen;
+    // The message size counts every header as "Name: value" CRLF, stored or not.
+    tx_.size += name.size() + value.size() + 4;
     if (tx_.headers.size() >= Limits::kMaxHeaders || value.size() > Limits::kMaxHeaderValue ||
         name.size() > Limits::kMaxValue) {
         ++st.msg.headers_unstored;  // counted, reported at end of message, never cut
@@ -302,8 +304,22 @@ void Session::body(std::string_view chunk) {
     State& st = *state_;
     st.msg.body_seen += chunk.size();
     tx_.size += chunk.size();
-    if (tx_.body.size() < kBodyMax)
-        tx_.body.append(chunk.substr(0, std::min(chunk.size(), kBodyMax - tx_.body.size())));
+    // Keep the first body_limit bytes with CRLF and lone CR made LF, so that
+    // body regexes see one kind of line end whatever the MTA sends; a CRLF
+    // split between two chunks is joined through body_cr.
+    const std::size_t limit = policy_->settings.body_limit;
+    while (!chunk.empty() && tx_.body.size() < limit) {
+        if (st.msg.body_cr && chunk.front() == '\n') chunk.remove_prefix(1);
+        st.msg.body_cr = false;
+        const std::size_t cr = std::min(chunk.find('\r'), chunk.size());
+        const std::size_t take = std::min(cr, limit - tx_.body.size());
+        tx_.body.append(chunk.substr(0, take));
+        chunk.remove_prefix(take);
+        if (take < cr || chunk.empty()) break;  // limit reached, or chunk done
+        tx_.body += '\n';                       // the CR itself
+        chunk.remove_prefix(1);
+        st.msg.body_cr = true;
+    }
 }
 
 Verdict Session::end_of_message() {
@@ -318,8 +334,8 @@ Verdict Session::end_of_message() {
         v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
                         std::to_string(st.msg.headers_seen) +
                         " headers not kept for conditions (over the per-message bounds)");
-    if (st.msg.body_seen > kBodyMax)
-        v.log.push_back("body: first " + std::to_string(kBodyMax) + " of " +
+    if (st.msg.body_seen > policy_->settings.body_limit && policy_->needs_body())
+        v.log.push_back("body: first " + std::to_string(policy_->settings.body_limit) + " of " +
                         std::to_string(st.msg.body_seen) + " bytes kept for conditions");
 
     std::optional<Decision> decided;
@@ -373,6 +389,7 @@ Verdict Session::end_of_message() {
 
 void Session::abort() {
     state_->msg = MessageState{};
+    tx_.declared_size = 0;
     tx_.macros.erase("i");
     reset_message_fields(tx_);
 }

@@ -22,7 +22,6 @@
 
 namespace mv::policy {
 
-inline constexpr std::size_t kBodyMax = 64 * 1024;     // body bytes kept for conditions
 inline constexpr std::size_t kMaxMonitorHeaders = 16;  // monitor marks per message
 inline constexpr std::size_t kMaxAddedHeaders = 64;    // added headers per message
 
@@ -63,6 +62,7 @@ struct MessageState {
     std::size_t headers_seen = 0;         // all header() calls, stored or not
     std::size_t headers_unstored = 0;     // beyond kMaxHeaders or kMaxHeaderValue
     std::size_t body_seen = 0;            // body bytes received
+    bool body_cr = false;                 // the last body byte kept was a CR (made LF)
     HeaderList headers;
     MarkList monitor;
 };

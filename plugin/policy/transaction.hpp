@@ -46,7 +46,11 @@ struct Transaction {
     std::string current_rcpt;             // at the RCPT stage: the one being decided
     std::vector<std::pair<std::string, std::string>> headers;  // name, raw value
     std::string body;        // first bytes of the body (bounded by the policy)
-    std::uint64_t size = 0;  // message size in bytes, known at end of data
+    std::uint64_t size = 0;  // message size in bytes (headers as received + body), known at
+                             // end of data when the MTA sends headers and body
+    // SIZE= announced at MAIL (RFC 1870), 0 when not announced. Set by the
+    // caller before Session::mail(), which keeps it; reset by abort().
+    std::uint64_t declared_size = 0;
 
     // Macro value or "" when absent. Name without braces.
     const std::string& macro(std::string_view name) const;

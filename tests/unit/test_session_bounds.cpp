@@ -94,6 +94,9 @@ class SessionBoundsTest : public CppUnit::TestFixture {
 
     void testBodyKeepsFirst64KiB() {
         PolicyBuilder b;
+        // The log line about the bound is written only when a rule reads the body.
+        b.rule("body", Action::Reject, make_body_condition({"never-in-this-body"}), 550, "5.7.1",
+               "no");
         Session s(b.build());
         s.connect();
         s.mail("a@b.example");
