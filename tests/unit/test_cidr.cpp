@@ -23,9 +23,25 @@ class CidrSetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUnparsableClientIsNotContained);
     CPPUNIT_TEST(testSendmailClientFormsAreAccepted);
     CPPUNIT_TEST(testMillionEntries);
+    CPPUNIT_TEST(testOverlappingPrefixesMatchEither);
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    void testOverlappingPrefixesMatchEither() {
+        CidrSet s;
+        s.add("10.1.2.0/24");
+        s.add("10.0.0.0/8");  // wider, added after the narrower one
+        s.add("10.1.0.0/16");
+        s.add("2001:db8:1::/48");
+        s.add("2001:db8::/32");
+        CPPUNIT_ASSERT(s.contains("10.1.2.3"));
+        CPPUNIT_ASSERT(s.contains("10.200.0.1"));
+        CPPUNIT_ASSERT(!s.contains("11.1.2.3"));
+        CPPUNIT_ASSERT(s.contains("2001:db8:1::5"));
+        CPPUNIT_ASSERT(s.contains("2001:db8:ffff::5"));
+        CPPUNIT_ASSERT(s.contains("::ffff:10.9.9.9"));
+        CPPUNIT_ASSERT(!s.contains("2001:db9::1"));
+    }
     void testIpv4NetworkContainsItsAddressesOnly() {
         CidrSet s;
         s.add("192.0.2.0/24");

@@ -16,9 +16,19 @@ class DomainSetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLeadingAtOrDotIsAccepted);
     CPPUNIT_TEST(testBadDomainsThrow);
     CPPUNIT_TEST(testLargeListLookup);
+    CPPUNIT_TEST(testIdnALabelsMatchCaseInsensitively);
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    void testIdnALabelsMatchCaseInsensitively() {
+        // Lists hold internationalised domains in A-label form (RFC 5890),
+        // as they travel in SMTP without SMTPUTF8.
+        DomainSet s;
+        s.add_with_subdomains("xn--bcher-kva.example");
+        CPPUNIT_ASSERT(s.contains("XN--BCHER-KVA.example"));
+        CPPUNIT_ASSERT(s.contains("mail.xn--bcher-kva.example"));
+        CPPUNIT_ASSERT(!s.contains("xn--bcher-kvb.example"));
+    }
     void testExactDomainDoesNotMatchSubdomain() {
         DomainSet s;
         s.add_domain("example.com");

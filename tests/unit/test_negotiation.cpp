@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "milter/negotiation.hpp"
+#include "policy/conditions.hpp"
 
 namespace mv::milter::test {
 
@@ -20,6 +21,8 @@ class NegotiationTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDataIsKeptForADataStageRule);
     CPPUNIT_TEST(testOnlyOfferedStepsAndActionsAreRequested);
     CPPUNIT_TEST(testMacrosForStageHaveBraces);
+    CPPUNIT_TEST(testHeaderRuleAsksForHeadersOnlyWithoutReplies);
+    CPPUNIT_TEST(testBodyRuleAsksForBodyWithoutReplies);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -53,6 +56,32 @@ class NegotiationTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(static_cast<unsigned long>(SMFIF_ADDHDRS), n.actions);
         CPPUNIT_ASSERT_EQUAL(static_cast<unsigned long>(SMFIP_NOHDRS | SMFIP_NOBODY), n.protocol);
         CPPUNIT_ASSERT(n.symlists[SMFIM_CONNECT].empty());  // no SMFIF_SETSYMLIST offered
+    }
+    void testHeaderRuleAsksForHeadersOnlyWithoutReplies() {
+        policy::Policy p;
+        policy::Rule r;
+        r.name = "subject";
+        r.action = policy::Action::Reject;
+        r.when = policy::make_header_condition("Subject", policy::StringMatch{{"x"}});
+        r.stage = codes::Stage::EndOfData;
+        p.rules.push_back(std::move(r));
+        const Negotiation n = negotiate(p, kAllActions, kAllSteps, true);
+        CPPUNIT_ASSERT(!(n.protocol & SMFIP_NOHDRS));
+        CPPUNIT_ASSERT(n.protocol & SMFIP_NR_HDR);
+        CPPUNIT_ASSERT(n.protocol & SMFIP_NOBODY);
+    }
+    void testBodyRuleAsksForBodyWithoutReplies() {
+        policy::Policy p;
+        policy::Rule r;
+        r.name = "body";
+        r.action = policy::Action::Reject;
+        r.when = policy::make_body_condition({"x"});
+        r.stage = codes::Stage::EndOfData;
+        p.rules.push_back(std::move(r));
+        const Negotiation n = negotiate(p, kAllActions, kAllSteps, true);
+        CPPUNIT_ASSERT(!(n.protocol & SMFIP_NOBODY));
+        CPPUNIT_ASSERT(n.protocol & SMFIP_NR_BODY);
+        CPPUNIT_ASSERT(n.protocol & SMFIP_NOHDRS);
     }
     void testMacrosForStageHaveBraces() {
         policy::Policy p;
