@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fstream>
 
@@ -102,8 +103,26 @@ void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
     }
 }
 
+std::vector<const NamedList*> ListTable::defined() const {
+    std::vector<const NamedList*> out;
+    for (const auto& name : order_) {
+        const auto it = lists_.find(name);
+        if (it != lists_.end()) out.push_back(&it->second);
+    }
+    return out;
+}
+
 void ListTable::load_file(NamedList& list, const libconfig::Setting& file_setting,
                           Diagnostics& diag) {
+    const auto started = std::chrono::steady_clock::now();
+    struct Timer {  // records the read time however the function returns
+        NamedList& l;
+        std::chrono::steady_clock::time_point t0;
+        ~Timer() {
+            l.read_seconds =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        }
+    } timer{list, started};
     const auto rel = read_string(file_setting, diag);
     if (!rel) return;
     if (rel->empty()) {

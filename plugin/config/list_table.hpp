@@ -37,6 +37,7 @@ struct NamedList {
     std::vector<int> lines;                           // file lists: the line of each value
     std::vector<const libconfig::Setting*> elements;  // inline lists: each value's setting
     bool used = false;
+    double read_seconds = 0;  // file lists: time to read and check the file
 };
 
 // Where one collected value came from, for error messages.
@@ -69,6 +70,9 @@ class ListTable {
     static void report(const Origin& origin, const std::string& message, Diagnostics& diag);
 
     void warn_unused(Diagnostics& diag) const;
+
+    // Every list in definition order (for check-config's list report).
+    std::vector<const NamedList*> defined() const;
 
   private:
     void load_file(NamedList& list, const libconfig::Setting& file_setting, Diagnostics& diag);

@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -92,9 +93,7 @@ void sort_by_position(std::vector<Diagnostic>& list) {
     });
 }
 
-}  // namespace
-
-LoadResult load_policy(const std::string& path, const LoadOptions& options) {
+LoadResult load_policy_untimed(const std::string& path, const LoadOptions& options) {
     LoadResult result;
     Diagnostics diag(path);
     if (path.empty()) {
@@ -152,6 +151,9 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
         }
     }
     lists.warn_unused(diag);
+    for (const NamedList* l : lists.defined())
+        if (!l->source.empty())
+            result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});
 
     result.diagnostics = diag.take();
     sort_by_position(result.diagnostics);
@@ -163,6 +165,16 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
         }
     }
     if (result.errors() == 0) result.policy = std::move(policy);
+    return result;
+}
+
+}  // namespace
+
+LoadResult load_policy(const std::string& path, const LoadOptions& options) {
+    const auto started = std::chrono::steady_clock::now();
+    LoadResult result = load_policy_untimed(path, options);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     return result;
 }
 

@@ -35,6 +35,14 @@ struct LoadOptions {
 struct LoadResult {
     policy::PolicyPtr policy;  // null unless ok()
     std::vector<Diagnostic> diagnostics;
+    // Lists read from files, for check-config's report.
+    struct ListInfo {
+        std::string name, file;
+        std::size_t entries = 0;
+        double read_seconds = 0;
+    };
+    std::vector<ListInfo> lists;
+    double seconds = 0;  // the whole load: files, lists, compiling every rule
     std::size_t rule_count = 0;  // rules found in the file, loaded or not (for summaries)
     bool ok() const { return policy != nullptr; }
     int errors() const;
