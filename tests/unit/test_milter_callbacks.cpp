@@ -91,6 +91,7 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testTransactionFilledFromConnectAndMacros);
     CPPUNIT_TEST(testOneDecisionLinePerRefusal);
     CPPUNIT_TEST(testReloadDoesNotChangeAPinnedConnection);
+    CPPUNIT_TEST(testDeclaredSizeComesFromMailArguments);
     CPPUNIT_TEST_SUITE_END();
 
     std::shared_ptr<policy::Policy> policy_;
@@ -179,6 +180,25 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<x@example.org>"));
         CPPUNIT_ASSERT_EQUAL(std::string("450"), api_.replies.back().rcode);
         CPPUNIT_ASSERT_EQUAL(std::string("100%% full, %%s later"), api_.replies.back().lines[0]);
+    }
+
+    void testDeclaredSizeComesFromMailArguments() {
+        policy_->settings.delay_reject = false;
+        policy_->rules.push_back(make_rule(
+            "too-big", policy::make_size_condition(policy::SizeOf::Declared, {5000, std::nullopt}),
+            Action::Reject, Stage::Mail, reply(552, "5.3.4", {"too big"})));
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
+        std::string from = "<a@example.org>", body = "BODY=8BITMIME", small = "size=4000",
+                    big = "SIZE=6000", junk = "SIZE=12x";
+        char* a1[] = {from.data(), body.data(), small.data(), nullptr};
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->envfrom(api_, a1));
+        char* a2[] = {from.data(), junk.data(), nullptr};  // not a number: as if absent
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->envfrom(api_, a2));
+        char* a3[] = {from.data(), body.data(), big.data(), nullptr};
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, milter_->envfrom(api_, a3));
+        CPPUNIT_ASSERT_EQUAL(std::string("too big"), api_.replies.back().lines[0]);
     }
 
     void testSenderRefusalIsDelayedToRcpt() {
