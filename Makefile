@@ -82,7 +82,10 @@ $(O)/libmv.a: $(LIB_OBJS)
 $(BIN): $(O)/plugin/cli/main.o $(O)/libmv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-$(UNIT): $(TEST_OBJS) $(O)/libmv.a
+# The benchmark's milter client has unit tests of its own (test_milter_client.cpp).
+BENCH_WIRE_OBJS := $(O)/tests/bench/milter_client.o $(O)/tests/bench/milter_wire.o
+
+$(UNIT): $(TEST_OBJS) $(BENCH_WIRE_OBJS) $(O)/libmv.a
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcppunit $(LDLIBS)
 
 unit: $(UNIT)

@@ -197,6 +197,13 @@ void MilterClient::open(const std::string& spec, int timeout_seconds) {
     reader_ = PacketReader(fd_);
 }
 
+void MilterClient::attach(int fd, bool tcp) {
+    close();
+    fd_ = fd;
+    tcp_ = tcp;
+    reader_ = PacketReader(fd_);
+}
+
 void MilterClient::set_nodelay(bool on) {
     if (!tcp_) return;
     const int v = on ? 1 : 0;

@@ -76,6 +76,8 @@ class MilterClient {
     void open(const std::string& spec, int timeout_seconds = 30);
     // Call before open(): on TCP open() raises it to twice the MSS.
     void set_buffer_size(std::size_t bytes) { buffer_size_ = bytes < 1 ? 1 : bytes; }
+    // Takes over a connected socket (tests use a socketpair); the client closes it.
+    void attach(int fd, bool tcp);
     void set_nodelay(bool on);
     bool is_tcp() const { return tcp_; }
 

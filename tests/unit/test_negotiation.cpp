@@ -62,7 +62,9 @@ class NegotiationTest : public CppUnit::TestFixture {
         policy::Rule r;
         r.name = "subject";
         r.action = policy::Action::Reject;
-        r.when = policy::make_header_condition("Subject", policy::StringMatch{{"x"}});
+        policy::StringMatch m;
+        m.exact = {"x"};
+        r.when = policy::make_header_condition("Subject", m);
         r.stage = codes::Stage::EndOfData;
         p.rules.push_back(std::move(r));
         const Negotiation n = negotiate(p, kAllActions, kAllSteps, true);
