@@ -140,7 +140,7 @@ help::
 	@echo "                    private Postfix, remove and purge it; ends with 'package: N passed, M failed'"
 
 deb:
-	@scripts/install-deps.sh build test package
+	@scripts/install-deps.sh build package
 	packaging/build-deb.sh $(PKG_OUT)/deb
 
 rpm:
