@@ -217,7 +217,8 @@ check "configured rejection on the wire: the reply simulate predicts, a 5xx refu
 python3 "$here/smtp_probe.py" "$port" client.example "$ok_from" "$rej_rcpt" --data >"$tmp/accept.txt" 2>&1
 sed 's/^/       wire: /' "$tmp/accept.txt"
 check "other mail is accepted through the milter (250 after DATA)" grep -q '^DATA 250 ' "$tmp/accept.txt"
-check "Postfix logged the milter's reject" grep -q 'milter-reject' "$tmp/postfix/maillog"
+check "Postfix logged the milter's reject with that reply" \
+    sh -c "[ -n \"\$1\" ] && grep 'milter-reject: ' $tmp/postfix/maillog | grep -qF \"\$1\"" sh "$expect"
 
 # --- reload and stop --------------------------------------------------------------
 kill -USR1 "$daemon_pid" 2>/dev/null
