@@ -128,6 +128,7 @@ check "systemd unit installed" test -f "$unit"
 check "unit: Type=notify, unprivileged User/Group, ExecReload sends SIGUSR1" sh -c "
     grep -qx 'Type=notify' $unit && grep -qx 'User=milter-verdict' $unit &&
     grep -qx 'Group=milter-verdict' $unit && grep -q '^ExecReload=.*kill -USR1 \\\$MAINPID' $unit"
+check "systemd-analyze verify accepts the installed unit" systemd-analyze verify "$unit"
 exposure=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
     sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
 echo "       systemd-analyze security --offline=yes: exposure ${exposure:-unknown}"
