@@ -192,7 +192,12 @@ check "socket is group milter-verdict, not reachable by others" \
 
 # --- Postfix on the wire --------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-if pf_start "$tmp/postfix" "$port" "unix:$sock"; then ok "private Postfix starts (127.0.0.1:$port, milter unix:$sock)"; else
+# main.cf.unix names the socket relative to Postfix's queue directory (its
+# working directory, chrooted or not); the private queue gets the same entry.
+mkdir -p "$tmp/postfix/queue"
+ln -s "$sockdir" "$tmp/postfix/queue/milter-verdict"
+milter=$(sed -n 's/^smtpd_milters = //p' /usr/share/doc/milter-verdict/examples/main.cf.unix)
+if pf_start "$tmp/postfix" "$port" "$milter"; then ok "private Postfix starts (127.0.0.1:$port, smtpd_milters = $milter of main.cf.unix)"; else
     not_ok "private Postfix starts"
     sed 's/^/       /' "$tmp/postfix/start.log"
     finish
