@@ -13,8 +13,8 @@
 namespace mv::codes {
 
 struct Reply {
-    int basic = 0;             // e.g. 550; 0 = no reply (MTA default)
-    std::string enhanced;      // e.g. "5.7.1"; may be empty
+    int basic = 0;                   // e.g. 550; 0 = no reply (MTA default)
+    std::string enhanced;            // e.g. "5.7.1"; may be empty
     std::vector<std::string> lines;  // at least one line when basic != 0
 
     bool empty() const { return basic == 0; }

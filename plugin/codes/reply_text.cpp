@@ -57,12 +57,15 @@ std::string walk(std::string_view t, Text on_text, Var on_var) {
 }  // namespace
 
 std::string check_template(std::string_view tmpl) {
-    return walk(tmpl, [](std::string_view) {}, [](const VarInfo&) {});
+    return walk(
+        tmpl, [](std::string_view) {}, [](const VarInfo&) {});
 }
 
 std::size_t max_expanded_length(std::string_view tmpl) {
     std::size_t n = 0;
-    walk(tmpl, [&](std::string_view s) { n += s.size(); }, [&](const VarInfo& v) { n += v.max_len; });
+    walk(
+        tmpl, [&](std::string_view s) { n += s.size(); },
+        [&](const VarInfo& v) { n += v.max_len; });
     return n;
 }
 

@@ -7,7 +7,7 @@
 // never introduce CR, LF or NUL. '%' is kept literally here; escaping it for
 // libmilter ("%%") is the milter glue's job at smfi_setreply time.
 //
-// Load-time: parse_template() reports unknown variables and unterminated "${";
+// Load-time: check_template() reports unknown variables and unterminated "${";
 // max_expanded_length() gives the worst-case length used by validate_reply().
 //
 // Thread contract: pure functions; thread-safe.

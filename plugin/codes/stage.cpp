@@ -12,9 +12,13 @@ constexpr std::array<std::string_view, kStageCount> kCommands = {
     "greeting", "HELO/EHLO", "MAIL FROM", "RCPT TO", "DATA", "end of data (.)"};
 }  // namespace
 
-std::string_view stage_name(Stage s) { return kNames[static_cast<int>(s)]; }
+std::string_view stage_name(Stage s) {
+    return kNames[static_cast<int>(s)];
+}
 
-std::string_view stage_command(Stage s) { return kCommands[static_cast<int>(s)]; }
+std::string_view stage_command(Stage s) {
+    return kCommands[static_cast<int>(s)];
+}
 
 std::optional<Stage> parse_stage(std::string_view name) {
     for (int i = 0; i < kStageCount; ++i)

@@ -26,11 +26,11 @@ enum class Disposition { Reject, Tempfail };
 
 // A reply as written in the configuration, before variable expansion.
 struct ReplySpec {
-    int basic = 0;                   // 0 = not given (use default_reply)
-    std::string enhanced;            // "" = not given
-    std::vector<std::string> text;   // one entry per line, may hold ${var} references
-    bool allow_unregistered = false; // the rule says it means an unregistered enhanced code
-    bool disconnect = false;         // the rule asks to close the session (421/521 allowed)
+    int basic = 0;                    // 0 = not given (use default_reply)
+    std::string enhanced;             // "" = not given
+    std::vector<std::string> text;    // one entry per line, may hold ${var} references
+    bool allow_unregistered = false;  // the rule says it means an unregistered enhanced code
+    bool disconnect = false;          // the rule asks to close the session (421/521 allowed)
 };
 
 struct Problem {

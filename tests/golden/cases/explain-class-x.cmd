@@ -1,0 +1,1 @@
+$MV explain X.7.1

@@ -1,0 +1,1 @@
+$MV explain 5.7.1

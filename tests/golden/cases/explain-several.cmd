@@ -1,0 +1,1 @@
+$MV explain 421 hello 5.3.4
