@@ -37,8 +37,11 @@ mydestination =
 relayhost =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
+mynetworks = 127.0.0.0/8, 203.0.113.0/24
 smtpd_recipient_restrictions = permit_mynetworks, reject
+# The test poses as a remote client (XCLIENT ADDR=...) so that the milter
+# applies its rules for strangers, not its trusted-networks rule.
+smtpd_authorized_xclient_hosts = 127.0.0.0/8
 default_transport = discard:package test
 local_transport = discard:package test
 relay_transport = discard:package test
