@@ -10,7 +10,7 @@ set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps"
-package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev"
+package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""
 for group in "$@"; do

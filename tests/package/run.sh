@@ -5,7 +5,8 @@
 # installs it on this machine with dpkg -i, checks what it installed (files,
 # conffile, user, group, permissions, unit and its exposure), starts the
 # daemon as the unit would (user milter-verdict, no capabilities, the
-# installed configuration, systemd's notify socket emulated) on a unix socket
+# installed configuration, systemd's notify socket emulated; its system calls
+# checked against the unit's SystemCallFilter=) on a unix socket
 # in /var/spool/postfix/milter-verdict, attaches a private Postfix to it and
 # checks a configured rejection and an acceptance on the wire, reloads and
 # stops it, then removes and purges the package and checks what is left.
@@ -56,12 +57,14 @@ finish() {
 
 tmp=$(mktemp -d /tmp/mv-package-test.XXXXXX)
 daemon_pid=""
+strace_pid=""
 notify_pid=""
 installed_by_us=0
 made_rundir=0
 cleanup() {
     trap - EXIT INT TERM
     [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+    [ -n "$strace_pid" ] && kill -9 "$strace_pid" 2>/dev/null
     [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null
     pf_stop "$tmp/postfix"
     if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null |
@@ -84,7 +87,7 @@ if [ "$(id -u)" -ne 0 ]; then
     not_ok "run as root (dpkg -i and Postfix need it)"
     finish
 fi
-for tool in dpkg-buildpackage lintian postfix python3 setpriv systemd-analyze; do
+for tool in dpkg-buildpackage lintian postfix python3 setpriv strace systemd-analyze; do
     command -v "$tool" >/dev/null || { not_ok "tool $tool present (make deps: install-deps.sh package test)"; finish; }
 done
 if dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qv '^not-installed$'; then
@@ -185,12 +188,22 @@ i=0
 while [ ! -S "$notify" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 : >"$tmp/daemon.log"
 chmod 0666 "$tmp/daemon.log"
+# strace records every system call (all threads) for the filter audit below;
+# it runs the daemon as its child and exits with the daemon's status.
 # shellcheck disable=SC2086
-setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
+strace -f -qq -o "$tmp/strace.log" \
+    setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
     --inh-caps=-all --bounding-set=-all -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$notify" \
     sh -c 'umask 0007; exec "$@"' sh $exec_start -p "unix:$sock" >>"$tmp/daemon.log" 2>&1 &
-daemon_pid=$!
+strace_pid=$!
+i=0
+daemon_pid=""
+while [ -z "$daemon_pid" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    daemon_pid=$(ps -o pid= --ppid "$strace_pid" | tr -d ' ' | head -n 1)
+    i=$((i + 1))
+done
 i=0
 while [ ! -S "$sock" ] && kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do
     sleep 0.1
@@ -263,10 +276,14 @@ while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i 
 if kill -0 "$daemon_pid" 2>/dev/null; then
     not_ok "SIGTERM stops the daemon within 10 s"
 else
-    wait "$daemon_pid"
+    wait "$strace_pid"
     check "SIGTERM stops the daemon within 10 s, exit status 0" test "$?" -eq 0
 fi
 daemon_pid=""
+strace_pid=""
+check "every system call the daemon made is allowed by the unit's SystemCallFilter" \
+    python3 "$here/syscall_audit.py" "$unit" "$tmp/strace.log" "${exec_start%% *}"
+sed -n 's/^calls made: /       system calls made: /p' "$tmp/check.out"
 check "daemon said STOPPING=1 to systemd" grep -q 'STOPPING=1' "$tmp/notify.log"
 pf_stop "$tmp/postfix"
 echo "       daemon log (last lines):"
