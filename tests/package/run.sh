@@ -172,8 +172,8 @@ check "the installed configuration passes check-config (as the service user)" \
 # --- run as the service would -------------------------------------------------
 # ExecStart of the installed unit, the socket moved to the Postfix chroot
 # (-p, as main.cf.unix describes), run by the service user with no
-# capabilities, no new privileges and UMask=0007, with the RuntimeDirectory
-# and the notify socket that systemd would provide.
+# capabilities, no new privileges and UMask=0007, with the RuntimeDirectory,
+# the notify socket and a watchdog (2 s here) that systemd would provide.
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
 if [ ! -d /run/milter-verdict ]; then
     install -d -o "$svc_user" -g "$svc_user" -m 0750 /run/milter-verdict
@@ -194,7 +194,7 @@ chmod 0666 "$tmp/daemon.log"
 strace -f -qq -o "$tmp/strace.log" \
     setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
     --inh-caps=-all --bounding-set=-all -- \
-    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$notify" \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$notify" WATCHDOG_USEC=2000000 \
     sh -c 'umask 0007; exec "$@"' sh $exec_start -p "unix:$sock" >>"$tmp/daemon.log" 2>&1 &
 strace_pid=$!
 i=0
@@ -266,6 +266,9 @@ check "Postfix logged the milter's reject with that reply" \
 kill -USR1 "$daemon_pid" 2>/dev/null
 sleep 1
 check "SIGUSR1 (ExecReload) reloads: the daemon stays up" kill -0 "$daemon_pid"
+check "reload is announced to systemd: RELOADING=1 then READY=1" \
+    awk '/RELOADING=1/ { r = 1 } r && /READY=1/ { f = 1 } END { exit !f }' "$tmp/notify.log"
+check "watchdog pings (WATCHDOG=1) while WATCHDOG_USEC is set" grep -q 'WATCHDOG=1' "$tmp/notify.log"
 python3 "$here/smtp_probe.py" "$port" client.example "$rej_from" "$rcpt" --xclient "$client" \
     >"$tmp/reject2.txt" 2>&1
 wire_refusal "$tmp/reject2.txt" >"$tmp/reject2.lines"
