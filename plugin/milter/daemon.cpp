@@ -19,6 +19,7 @@
 #include <libmilter/mfapi.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
@@ -44,11 +45,11 @@ namespace {
 constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE
 constexpr int kExitOsErr = 71;        // EX_OSERR
 
-// Loads `path`; every diagnostic goes to `report` (one line each).
+// Loads `path`; every diagnostic goes to `report`.
 policy::PolicyPtr load(const std::string& path,
-                       const std::function<void(const std::string&)>& report) {
+                       const std::function<void(const config::Diagnostic&)>& report) {
     config::LoadResult r = config::load_policy(path);
-    for (const auto& d : r.diagnostics) report(d.to_string());
+    for (const auto& d : r.diagnostics) report(d);
     return r.ok() ? r.policy : nullptr;
 }
 
@@ -81,15 +82,14 @@ int daemon_main(const std::vector<std::string>& args) {
         return 0;
     }
 
+    // Absolute, because daemon(3) changes to "/" and SIGUSR1 reloads this path.
+    std::error_code ec;
+    const std::string config_path = std::filesystem::absolute(opt.config, ec).string();
     policy::PolicyPtr initial =
-        load(opt.config, [](const std::string& line) { std::cerr << line << "\n"; });
+        load(opt.config, [](const config::Diagnostic& d) { std::cerr << d.to_string() << "\n"; });
     if (!initial) {
         std::cerr << "milter-verdict: " << opt.config << ": configuration not loaded\n";
         return config::kExitConfig;
-    }
-    if (opt.test_only) {
-        std::cout << "milter-verdict: " << opt.config << ": configuration OK\n";
-        return 0;
     }
     const policy::Settings settings = initial->settings;  // a copy: reload may free `initial`
 
@@ -97,6 +97,11 @@ int daemon_main(const std::vector<std::string>& args) {
     if (!sock.spec) {
         std::cerr << "milter-verdict: " << sock.error << "\n";
         return opt.socket.empty() ? config::kExitConfig : cli::kExitUsage;
+    }
+    if (opt.test_only) {
+        std::cout << "milter-verdict: " << opt.config << ": configuration OK, socket "
+                  << sock.spec->connection() << "\n";
+        return 0;
     }
     const SocketSpec& spec = *sock.spec;
 
@@ -168,14 +173,15 @@ int daemon_main(const std::vector<std::string>& args) {
     const Notifier notifier;
     auto reload = [&] {
         notifier.notify("RELOADING=1");
-        log->log(LogLevel::Info, "SIGUSR1: reloading " + opt.config);
-        policy::PolicyPtr next =
-            load(opt.config, [&](const std::string& line) { log->log(LogLevel::Warning, line); });
+        log->log(LogLevel::Info, "SIGUSR1: reloading " + config_path);
+        policy::PolicyPtr next = load(config_path, [&](const config::Diagnostic& d) {
+            const bool error = d.severity == config::Diagnostic::Severity::Error;
+            log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
+        });
         if (next && store.replace(next))
-            log->log(LogLevel::Info, "reloaded " + opt.config + " (" +
+            log->log(LogLevel::Info, "reloaded " + config_path + " (" +
                                          std::to_string(next->rules.size()) +
-                                         " rules); socket, "
-                                         "user and log settings apply at restart");
+                                         " rules); socket, user and log settings apply at restart");
         else
             log->log(LogLevel::Error, "reload failed; keeping the policy in force");
         notifier.notify("READY=1");

@@ -120,10 +120,17 @@ sfsistat Milter::on_error(MilterApi& api, Stage stage) {
     ConnectionContext* c = api.context();
     const policy::PolicyPtr current = c ? nullptr : store_.current();
     const policy::Policy* p = c ? &c->policy() : current.get();
-    if (p && p->settings.on_error == Action::Accept) return SMFIS_CONTINUE;
-    const auto d =
-        codes::default_reply(codes::Disposition::Tempfail, codes::Reason::InternalError, stage);
-    send_reply(api, reply_of(d));
+    policy::Verdict v;
+    v.decided_at = v.delivered_at = stage;
+    if (!p || p->settings.on_error != Action::Accept) {
+        v.action = Action::Tempfail;
+        v.reply = reply_of(codes::default_reply(codes::Disposition::Tempfail,
+                                                codes::Reason::InternalError, stage));
+    }
+    // The decision line says what the MTA was told (rule "-": no rule decided).
+    if (c) log_.log(LogLevel::Info, format_decision(c->tx(), v, stage));
+    if (v.action == Action::Continue) return SMFIS_CONTINUE;
+    send_reply(api, v.reply);
     return SMFIS_TEMPFAIL;
 }
 

@@ -73,6 +73,8 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPercentInReplyIsEscaped);
     CPPUNIT_TEST(testSenderRefusalIsDelayedToRcpt);
     CPPUNIT_TEST(testAcceptAtRcptContinuesInsteadOfAcceptingMessage);
+    CPPUNIT_TEST(testAcceptAtMailAcceptsTheMessage);
+    CPPUNIT_TEST(testDisconnectSends421WithTempfail);
     CPPUNIT_TEST(testAbortResetsOnlyTheMessage);
     CPPUNIT_TEST(testCloseWithoutConnectAcceptsNullContext);
     CPPUNIT_TEST(testCloseReleasesTheContext);
@@ -204,6 +206,28 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<other@example.org>"));
     }
 
+    void testAcceptAtMailAcceptsTheMessage() {
+        policy_->rules.push_back(
+            make_rule("friend", sender_is("friend@example.net"), Action::Accept, Stage::Mail));
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
+        mail("<friend@example.net>", SMFIS_ACCEPT);
+        mail("<other@example.net>", SMFIS_CONTINUE);  // the next message is evaluated again
+    }
+
+    void testDisconnectSends421WithTempfail() {
+        codes::ReplySpec r = reply(421, "4.7.0", {"closing"});
+        r.disconnect = true;
+        policy_->rules.push_back(
+            make_rule("abuser", rcpt_is("trap@example.org"), Action::Tempfail, Stage::Rcpt, r));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<trap@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("421"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.7.0"), api_.replies.back().xcode);
+    }
+
     void testAbortResetsOnlyTheMessage() {
         policy_->rules.push_back(make_rule("bad-sender", sender_is("bad@spam.example"),
                                            Action::Reject, Stage::Mail,
@@ -249,7 +273,9 @@ class MilterTest : public CppUnit::TestFixture {
             milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
         CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
         CPPUNIT_ASSERT_EQUAL(std::string("4.3.0"), api_.replies.back().xcode);
-        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("internal error"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("connect: internal error: symval failure"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("stage=connect rule=- action=tempfail "
+                                                      "reply=\"451 4.3.0"));
     }
 
     void testExceptionWithOnErrorAcceptContinues() {
@@ -260,7 +286,7 @@ class MilterTest : public CppUnit::TestFixture {
         api_.clear_calls();
         CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<x@example.org>"));
         CPPUNIT_ASSERT(api_.replies.empty());
-        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("internal error"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("envrcpt: internal error"));
     }
 
     void testMacroOverBoundTempfailsTheMessage() {
