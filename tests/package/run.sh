@@ -9,7 +9,8 @@
 # checked against the unit's SystemCallFilter=) on a unix socket
 # in /var/spool/postfix/milter-verdict, attaches a private Postfix to it and
 # checks a configured rejection and an acceptance on the wire, reloads and
-# stops it, then removes and purges the package and checks what is left.
+# stops it, reinstalls it over itself (an edited conffile must survive), then
+# removes and purges the package and checks what is left.
 #
 # Needs root (dpkg, Postfix's master). Loopback and private directories only;
 # the whole run is bounded (MV_PKG_TIMEOUT seconds, default 1500, most of it
@@ -74,7 +75,7 @@ cleanup() {
     [ "$made_rundir" = 1 ] && rm -rf /run/milter-verdict
     # Keep the logs of the last run for a post-mortem.
     mkdir -p "$out/last-run"
-    for f in daemon.log notify.log simulate.txt reject.txt accept.txt install.log remove.log \
+    for f in daemon.log notify.log simulate.txt reject.txt accept.txt install.log reinstall.log remove.log \
         purge.log postfix/maillog postfix/start.log; do
         [ -f "$tmp/$f" ] && cp "$tmp/$f" "$out/last-run/$(echo "$f" | tr / -)"
     done
@@ -291,6 +292,19 @@ check "daemon said STOPPING=1 to systemd" grep -q 'STOPPING=1' "$tmp/notify.log"
 pf_stop "$tmp/postfix"
 echo "       daemon log (last lines):"
 tail -n 8 "$tmp/daemon.log" | sed 's/^/       | /'
+
+# --- reinstall over itself (the upgrade path) -----------------------------------
+# An administrator's edit of the conffile survives, the user keeps its uid,
+# the maintainer scripts run again without error.
+uid_before=$(id -u "$svc_user")
+printf '# local edit by the package test\n' >>"$conf"
+if timeout 300 dpkg -i "$deb" >"$tmp/reinstall.log" 2>&1; then ok "dpkg -i over the installed package (upgrade path) succeeds"; else
+    not_ok "dpkg -i over the installed package (upgrade path) succeeds"
+    sed 's/^/       /' "$tmp/reinstall.log" | tail -n 20
+fi
+check "after reinstall: the edited configuration is kept" grep -q '^# local edit by the package test' "$conf"
+check "after reinstall: same user id, postfix still in the group" sh -c "
+    [ \"\$(id -u $svc_user)\" = $uid_before ] && id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict"
 
 # --- remove and purge -----------------------------------------------------------
 if timeout 120 dpkg -r "$pkg" >"$tmp/remove.log" 2>&1; then ok "dpkg -r removes the package"; else
