@@ -172,7 +172,8 @@ check "the installed configuration passes check-config (as the service user)" \
 
 # --- run as the service would -------------------------------------------------
 # ExecStart of the installed unit, the socket moved to the Postfix chroot
-# (-p, as main.cf.unix describes), run by the service user with no
+# (-p, as main.cf.unix describes), the log on stderr (-l: there is no syslog
+# daemon to read here), run by the service user with no
 # capabilities, no new privileges and UMask=0007, with the RuntimeDirectory,
 # the notify socket and a watchdog (2 s here) that systemd would provide.
 exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
@@ -196,7 +197,7 @@ strace -f -qq -o "$tmp/strace.log" \
     setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
     --inh-caps=-all --bounding-set=-all -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$notify" WATCHDOG_USEC=2000000 \
-    sh -c 'umask 0007; exec "$@"' sh $exec_start -p "unix:$sock" >>"$tmp/daemon.log" 2>&1 &
+    sh -c 'umask 0007; exec "$@"' sh $exec_start -p "unix:$sock" -l stderr >>"$tmp/daemon.log" 2>&1 &
 strace_pid=$!
 i=0
 daemon_pid=""
