@@ -29,8 +29,8 @@ fi
 
 . "$here/postfix.sh"
 
-pkg=milter-verdict
-svc_user=milter-verdict
+pkg="milter-verdict"
+svc_user="milter-verdict"
 unit=/lib/systemd/system/milter-verdict.service
 conf=/etc/milter-verdict/milter-verdict.conf
 sockdir=/var/spool/postfix/milter-verdict
@@ -306,6 +306,18 @@ fi
 check "after reinstall: the edited configuration is kept" grep -q '^# local edit by the package test' "$conf"
 check "after reinstall: same user id, postfix still in the group" sh -c "
     [ \"\$(id -u $svc_user)\" = $uid_before ] && id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict"
+
+# --- Postfix installed after the package ------------------------------------------
+# The file trigger on /usr/sbin/postfix re-runs the postfix set-up: take
+# postfix out of the group, fire the trigger as installing Postfix would.
+gpasswd -d postfix milter-verdict >/dev/null 2>&1
+if ! id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict && dpkg-trigger --no-await /usr/sbin/postfix && timeout 120 dpkg --triggers-only "$pkg" >"$tmp/trigger.log" 2>&1 &&
+    id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict; then
+    ok "installing Postfix later (trigger on /usr/sbin/postfix) puts postfix in the group"
+else
+    not_ok "installing Postfix later (trigger on /usr/sbin/postfix) puts postfix in the group"
+    sed 's/^/       /' "$tmp/trigger.log" 2>/dev/null | tail -n 10
+fi
 
 # --- remove and purge -----------------------------------------------------------
 if timeout 120 dpkg -r "$pkg" >"$tmp/remove.log" 2>&1; then ok "dpkg -r removes the package"; else
