@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "config/schema.hpp"
+#include "config/shared_condition.hpp"
+#include "config/string_match_reader.hpp"
 
 namespace mv::config {
 
@@ -14,20 +16,6 @@ using codes::Stage;
 using libconfig::Setting;
 using policy::ConditionPtr;
 using policy::Field;
-
-// Wraps a condition built once and shared by several rules.
-class SharedCondition final : public policy::Condition {
-  public:
-    explicit SharedCondition(std::shared_ptr<const policy::Condition> inner)
-        : inner_(std::move(inner)) {}
-    policy::Match match(const policy::Transaction& t) const override { return inner_->match(t); }
-    codes::Stage stage() const override { return inner_->stage(); }
-    std::string describe() const override { return inner_->describe(); }
-    void needed_macros(std::set<std::string>& out) const override { inner_->needed_macros(out); }
-
-  private:
-    std::shared_ptr<const policy::Condition> inner_;
-};
 
 // The stage at which Postfix sends a macro by default (postconf(5)
 // milter_*_macros); macros not listed are assumed known only at end of data,
@@ -79,36 +67,38 @@ bool valid_macro_name(const std::string& name) {
     return true;
 }
 
-// A string match being assembled, with each value's origin for error messages.
-struct MatchBuild {
-    struct Entry {
-        char kind;  // 'e'xact, 'd'omain, 's'ubdomain, 'r'egex
-        std::string value;
-        Origin origin;
-    };
-    policy::StringMatch match;
-    std::vector<Entry> entries;
-    std::string key;
-    bool has_reference = false;
-};
-
-bool is_shorthand_regex(const std::string& v) {
-    return v.size() >= 2 && v.front() == '/' && v.back() == '/';
-}
-
 }  // namespace
 
-ConditionPtr ConditionParser::share(const std::string& key, ConditionPtr made) {
-    if (!made) return made;
-    std::shared_ptr<const policy::Condition> shared(std::move(made));
-    cache_[key] = shared;
-    return std::make_unique<SharedCondition>(shared);
-}
-
-ConditionPtr ConditionParser::cached(const std::string& key) const {
+ConditionPtr ConditionParser::shared(const Setting& s, const std::string& kind, bool& ok,
+                                     const std::function<ConditionPtr(bool&)>& build) {
+    bool has_ref = false;
+    bool all_refs = true;
+    std::string key = kind;
+    fingerprint(s, key, has_ref, all_refs);
+    if (!has_ref) return build(ok);
     const auto it = cache_.find(key);
-    if (it == cache_.end()) return nullptr;
-    return std::make_unique<SharedCondition>(it->second);
+    if (it != cache_.end()) {
+        if (it->second) return std::make_unique<SharedCondition>(it->second);
+        if (all_refs) {
+            // The failure lies in the lists (reported once, at their own
+            // lines) or in an unknown name (reported here, at this line).
+            report_unknown_refs(s, lists_, diag_);
+            ok = false;
+            return nullptr;
+        }
+        // Inline values of this rule may be bad at this rule's own line.
+        return build(ok);
+    }
+    bool built_ok = true;
+    ConditionPtr c = build(built_ok);
+    if (!built_ok || !c) {
+        cache_[key] = nullptr;
+        ok = false;
+        return nullptr;
+    }
+    std::shared_ptr<const policy::Condition> sh(std::move(c));
+    cache_[key] = sh;
+    return std::make_unique<SharedCondition>(sh);
 }
 
 bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage) {
@@ -229,22 +219,22 @@ ConditionPtr ConditionParser::combine(const Setting& s, bool any, bool& ok) {
 }
 
 ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {
+    return shared(s, "client_addr\n", ok, [&](bool& b_ok) { return build_client_addr(s, b_ok); });
+}
+
+ConditionPtr ConditionParser::build_client_addr(const Setting& s, bool& ok) {
     Values v;
     if (!lists_.collect_values(s, diag_, v)) {
         ok = false;
         return nullptr;
     }
-    const std::string cache_key = "client_addr\n" + v.key;
-    if (v.has_reference)
-        if (auto c = cached(cache_key)) return c;
     if (v.items.empty()) {
         diag_.error(s, "client_addr has no network (an empty list never matches)");
         ok = false;
         return nullptr;
     }
     try {
-        ConditionPtr c = policy::make_client_addr_condition(v.items);
-        return v.has_reference ? share(cache_key, std::move(c)) : std::move(c);
+        return policy::make_client_addr_condition(v.items);
     } catch (const std::invalid_argument&) {
         // Find the bad entries one by one: only on this error path.
         for (std::size_t i = 0; i < v.items.size(); ++i) {
@@ -261,86 +251,21 @@ ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {
 
 ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& ok,
                                            const std::string& macro, Stage macro_stage) {
-    MatchBuild b;
-    const std::string what = key_name(s);
-    auto add = [&](const Setting& at, std::string_view kind) -> bool {
-        Values v;
-        if (!lists_.collect_values(at, diag_, v)) return false;
-        b.key += std::string(kind) + "=" + v.key;
-        b.has_reference = b.has_reference || v.has_reference;
-        for (std::size_t i = 0; i < v.items.size(); ++i) {
-            const std::string& item = v.items[i];
-            // Shorthand: a list's entries are taken as exact values; a value
-            // written in the configuration may be "/regex/" or "<>".
-            const bool literal = v.origins[i].list == nullptr;
-            if (kind == "regex" || (kind == "shorthand" && literal && is_shorthand_regex(item))) {
-                const std::string re = kind == "regex" ? item : item.substr(1, item.size() - 2);
-                if (re.empty()) {
-                    ListTable::report(v.origins[i], "empty regex", diag_);
-                    ok = false;
-                    continue;
-                }
-                b.match.regexes.push_back(re);
-                b.entries.push_back({'r', re, v.origins[i]});
-            } else if (kind == "shorthand" && literal && item == "<>") {
-                b.match.null_sender = true;
-            } else if (kind == "domain" || kind == "subdomain") {
-                std::string d = item;
-                if (kind == "subdomain" && !d.empty() && d[0] == '.') d.erase(0, 1);
-                (kind == "domain" ? b.match.domains : b.match.subdomains).push_back(d);
-                b.entries.push_back({kind == "domain" ? 'd' : 's', d, v.origins[i]});
-            } else {
-                if (item.empty()) {
-                    ListTable::report(v.origins[i],
-                                      "empty value (write \"<>\" or null = true for the empty "
-                                      "sender)",
-                                      diag_);
-                    ok = false;
-                    continue;
-                }
-                b.match.exact.push_back(item);
-                b.entries.push_back({'e', item, v.origins[i]});
-            }
-        }
-        return true;
-    };
+    const std::string kind = "str" + std::to_string(static_cast<int>(field)) + "\n" + macro + "\n" +
+                             std::to_string(static_cast<int>(macro_stage)) + "\n";
+    return shared(s, kind, ok, [&](bool& b_ok) {
+        return build_string_match(s, field, b_ok, macro, macro_stage);
+    });
+}
 
-    if (s.isGroup()) {
-        check_keys(s, {"exact", "domain", "subdomain", "regex", "null", "case_sensitive"},
-                   what + " match", diag_);
-        for (int i = 0; i < s.getLength(); ++i) {
-            const Setting& m = s[i];
-            const std::string k = m.getName();
-            if (k == "null") {
-                const auto n = read_bool(m, diag_);
-                if (!n)
-                    ok = false;
-                else
-                    b.match.null_sender = *n;
-                b.key += "null=" + std::to_string(n.value_or(false)) + "\n";
-            } else if (k == "case_sensitive") {
-                const auto cs = read_bool(m, diag_);
-                if (!cs)
-                    ok = false;
-                else
-                    b.match.icase_regex = !*cs;
-                b.key += "cs=" + std::to_string(cs.value_or(false)) + "\n";
-            } else if (k == "exact" || k == "domain" || k == "subdomain" || k == "regex") {
-                if (!add(m, k)) ok = false;
-            } else {
-                ok = false;  // unknown key, reported by check_keys
-            }
-        }
-    } else if (is_strings(s)) {
-        if (!add(s, "shorthand")) ok = false;
-    } else {
-        diag_.error(s, what +
-                           " must be a string, an array of strings or a group { exact; domain; "
-                           "subdomain; regex; null; }, not " +
-                           type_name(s));
+ConditionPtr ConditionParser::build_string_match(const Setting& s, Field field, bool& ok,
+                                                 const std::string& macro, Stage macro_stage) {
+    StringMatchSpec b;
+    const std::string what = key_name(s);
+    if (!read_string_match(s, lists_, diag_, b)) {
         ok = false;
+        return nullptr;
     }
-    if (!ok) return nullptr;
     const policy::StringMatch& m = b.match;
     if (m.exact.empty() && m.domains.empty() && m.subdomains.empty() && m.regexes.empty() &&
         !m.null_sender) {
@@ -348,14 +273,8 @@ ConditionPtr ConditionParser::string_match(const Setting& s, Field field, bool& 
         ok = false;
         return nullptr;
     }
-    const std::string cache_key = "str" + std::to_string(static_cast<int>(field)) + "\n" + macro +
-                                  "\n" + std::to_string(static_cast<int>(macro_stage)) + "\n" +
-                                  b.key;
-    if (b.has_reference)
-        if (auto c = cached(cache_key)) return c;
     try {
-        ConditionPtr c = policy::make_string_condition(field, b.match, macro, macro_stage);
-        return b.has_reference ? share(cache_key, std::move(c)) : std::move(c);
+        return policy::make_string_condition(field, b.match, macro, macro_stage);
     } catch (const std::invalid_argument& e) {
         // Find the bad entries one by one: only on this error path.
         bool located = false;

@@ -23,6 +23,7 @@
 #include <libconfig.h++>
 
 #include <algorithm>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -49,18 +50,25 @@ class ConditionParser {
     policy::ConditionPtr string_match(const libconfig::Setting& s, policy::Field field, bool& ok,
                                       const std::string& macro = {},
                                       codes::Stage macro_stage = codes::Stage::Connect);
+    policy::ConditionPtr build_client_addr(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr build_string_match(const libconfig::Setting& s, policy::Field field,
+                                            bool& ok, const std::string& macro,
+                                            codes::Stage macro_stage);
     policy::ConditionPtr macro(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr combine(const libconfig::Setting& s, bool any, bool& ok);
 
-    // Returns a condition shared by every identical use of a list.
-    policy::ConditionPtr share(const std::string& key, policy::ConditionPtr made);
-    policy::ConditionPtr cached(const std::string& key) const;
+    // Builds the condition of `s` once per distinct value that references a
+    // list (`kind` tells the uses apart) and shares it; a failure is
+    // remembered too, so a broken big list costs one pass, not one per rule.
+    policy::ConditionPtr shared(const libconfig::Setting& s, const std::string& kind, bool& ok,
+                                const std::function<policy::ConditionPtr(bool&)>& build);
 
     void need(codes::Stage s) { stage_ = std::max(stage_, s); }
 
     ListTable& lists_;
     codes::Stage stage_ = codes::Stage::Connect;
     Diagnostics& diag_;
+    // Value as written -> its condition; null = it failed (already reported).
     std::unordered_map<std::string, std::shared_ptr<const policy::Condition>> cache_;
 };
 

@@ -110,8 +110,9 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
         diag.error(file_setting, "list '" + list.name + "': empty file name");
         return;
     }
-    const std::string path =
-        (*rel)[0] == '/' ? *rel : dir_of(diag.file_of(file_setting)) + "/" + *rel;
+    const std::string defined_in = diag.file_of(file_setting);
+    const bool here = defined_in.find('/') == std::string::npos;
+    const std::string path = (*rel)[0] == '/' || here ? *rel : dir_of(defined_in) + "/" + *rel;
     list.source = path;
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
@@ -176,8 +177,6 @@ bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, V
     bool ok = true;
     auto add_one = [&](const libconfig::Setting& at) {
         const std::string v = static_cast<const char*>(at);
-        out.key += v;
-        out.key += '\n';
         if (v.empty() || v[0] != '@') {
             out.items.push_back(v);
             out.origins.push_back({&at, nullptr, 0});
@@ -186,16 +185,12 @@ bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, V
         const std::string name = v.substr(1);
         const auto it = lists_.find(name);
         if (it == lists_.end()) {
-            std::string msg = "unknown list '@" + name + "'";
-            if (!valid_list_name(name))
-                msg += " (a value starting with '@' names a list; write domains without '@')";
-            diag.error(at, msg);
+            report_unknown(at, name, diag);
             ok = false;
             return;
         }
         NamedList& list = it->second;
         list.used = true;
-        out.has_reference = true;
         out.items.insert(out.items.end(), list.values.begin(), list.values.end());
         for (std::size_t i = 0; i < list.values.size(); ++i)
             out.origins.push_back({&at, &list, static_cast<int>(i)});
@@ -206,6 +201,14 @@ bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, V
         for (int i = 0; i < s.getLength(); ++i) add_one(s[i]);
     }
     return ok;
+}
+
+void ListTable::report_unknown(const libconfig::Setting& at, const std::string& name,
+                               Diagnostics& diag) {
+    std::string msg = "unknown list '@" + name + "'";
+    if (!valid_list_name(name))
+        msg += " (a value starting with '@' names a list; write domains without '@')";
+    diag.error(at, msg);
 }
 
 void ListTable::report(const Origin& origin, const std::string& message, Diagnostics& diag) {

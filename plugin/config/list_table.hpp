@@ -49,8 +49,6 @@ struct Origin {
 struct Values {
     std::vector<std::string> items;
     std::vector<Origin> origins;
-    std::string key;  // the value as written, references unexpanded (a cache key)
-    bool has_reference = false;
 };
 
 class ListTable {
@@ -60,6 +58,12 @@ class ListTable {
     // Appends the values of `s` to `out`. Returns false (after reporting) when
     // `s` is not a string or strings, or names an unknown list.
     bool collect_values(const libconfig::Setting& s, Diagnostics& diag, Values& out);
+
+    // True when a list of that name is defined.
+    bool known(const std::string& name) const { return lists_.count(name) != 0; }
+    // Reports a reference to an undefined list at `at`.
+    static void report_unknown(const libconfig::Setting& at, const std::string& name,
+                               Diagnostics& diag);
 
     // Reports a problem with one collected value at its own file and line.
     static void report(const Origin& origin, const std::string& message, Diagnostics& diag);

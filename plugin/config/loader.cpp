@@ -144,6 +144,7 @@ LoadResult load_policy(const std::string& path, const LoadOptions& options) {
         diag.error(rs, "rules must be a list ( { ... }, { ... } ), not " + type_name(rs));
     } else {
         result.rule_count = static_cast<std::size_t>(rs.getLength());
+        if (rs.getLength() == 0) diag.warning(rs, "no rules: every message is accepted");
         policy->rules.reserve(result.rule_count);
         for (int i = 0; i < rs.getLength(); ++i) {
             auto rule = rules.parse(rs[i], i + 1);

@@ -11,7 +11,8 @@ using libconfig::Setting;
 namespace {
 
 // Reads code/enhanced/text/unregistered/disconnect as written; false on an error.
-bool read_reply_keys(const Setting& r, codes::ReplySpec& spec, Diagnostics& diag) {
+bool read_reply_keys(const Setting& r, const std::string& rule_name, codes::ReplySpec& spec,
+                     Diagnostics& diag) {
     bool ok = true;
     check_keys(r, {"code", "enhanced", "text", "unregistered", "disconnect"}, "reply", diag);
     for (int i = 0; i < r.getLength(); ++i) {
@@ -48,7 +49,7 @@ bool read_reply_keys(const Setting& r, codes::ReplySpec& spec, Diagnostics& diag
                 const std::string t = static_cast<const char*>(line);
                 const std::string why = codes::check_template(t);
                 if (!why.empty()) {
-                    diag.error(line, "reply text: " + why);
+                    diag.error(line, "rule '" + rule_name + "': reply text: " + why);
                     ok = false;
                 }
                 spec.text.push_back(t);
@@ -96,7 +97,7 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
                        "reply must be a group { code; enhanced; text; }, not " + type_name(*reply));
             return false;
         }
-        if (!read_reply_keys(*reply, spec, diag)) return false;
+        if (!read_reply_keys(*reply, rule_name, spec, diag)) return false;
     }
     const auto disposition = action == policy::Action::Reject ? codes::Disposition::Reject
                                                               : codes::Disposition::Tempfail;

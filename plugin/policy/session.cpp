@@ -1,10 +1,7 @@
 // session.cpp - the per-connection state machine of the policy engine.
 //
-// Semantics are documented in session.hpp. Internally a decision that is not
-// delivered at once is kept as a Decision with its rule index; every later
-// stage evaluates only the rules that come before the earliest such pending
-// decision (limit()), so the result is the one a flat first-match evaluation
-// of the rule file would give, stage by stage.
+// Semantics are documented in session.hpp; the state and its two lifetimes
+// in session_state.hpp.
 #include "policy/session.hpp"
 
 #include <algorithm>
@@ -13,6 +10,7 @@
 #include "codes/reply_text.hpp"
 #include "policy/address.hpp"
 #include "policy/rule_evaluator.hpp"
+#include "policy/session_state.hpp"
 
 namespace mv::policy {
 
@@ -20,57 +18,19 @@ namespace {
 
 using codes::Stage;
 
-constexpr std::size_t kBodyMax = 64 * 1024;     // bytes of body kept for conditions
-constexpr std::size_t kMaxMonitorHeaders = 16;  // per message
-constexpr std::size_t kMaxAddedHeaders = 64;    // add_headers per message, after dedup
-
 bool refusal(Action a) {
     return a == Action::Reject || a == Action::Tempfail;
-}
-
-std::size_t index_of(const std::optional<Decision>& d) {
-    return d ? d->index : kNoRule;
 }
 
 }  // namespace
 
 struct Session::State {
-    // Connection lifetime.
-    bool conn_accepted = false;            // Accept at connect/HELO
-    bool conn_closed = false;              // refusal delivered at connect
-    std::optional<Decision> conn_refusal;  // held (delay_reject) from connect/HELO
-    std::optional<Decision> conn_final;    // Discard/Quarantine from connect/HELO
-    std::vector<std::pair<std::string, std::string>> conn_headers;
-    std::vector<std::string> conn_monitor;  // monitor header values
-    // Message lifetime (reset by mail() and abort()).
-    bool msg_accepted = false;            // Accept at MAIL, DATA or end of data
-    bool msg_closed = false;              // refusal delivered at MAIL/DATA/end of data
-    std::optional<Decision> msg_refusal;  // held from MAIL (delivered at each RCPT)
-    std::optional<Decision> msg_final;    // Discard/Quarantine
-    std::optional<Decision> eom_refusal;  // non-SMTP: refusal moved to end of data
-    std::size_t rcpt_accepted = 0;        // recipients accepted by a rule
-    std::size_t headers_seen = 0;         // all header() calls, stored or not
-    std::size_t headers_unstored = 0;     // beyond kMaxHeaders or kMaxHeaderValue
-    std::size_t body_seen = 0;            // body bytes received
-    std::vector<std::pair<std::string, std::string>> msg_headers;
-    std::vector<std::string> msg_monitor;
+    ConnectionState conn;
+    MessageState msg;
 
-    void reset_message() {
-        msg_accepted = msg_closed = false;
-        msg_refusal.reset();
-        msg_final.reset();
-        eom_refusal.reset();
-        rcpt_accepted = headers_seen = headers_unstored = body_seen = 0;
-        msg_headers.clear();
-        msg_monitor.clear();
-    }
-    // Rules at or after this index never run again in this message.
-    std::size_t limit() const {
-        return std::min({index_of(conn_refusal), index_of(conn_final), index_of(msg_refusal),
-                         index_of(msg_final), index_of(eom_refusal)});
-    }
-    bool connection_over() const { return conn_accepted || conn_closed; }
-    bool message_over() const { return connection_over() || msg_accepted || msg_closed; }
+    std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
+    bool connection_over() const { return conn.accepted || conn.closed; }
+    bool message_over() const { return connection_over() || msg.accepted || msg.closed; }
 };
 
 Session::Session(PolicyPtr policy)
@@ -108,10 +68,9 @@ void reset_message_fields(Transaction& tx) {
 
 // Merge a stage's contributions into the verdict of the call and the
 // connection- or message-level header lists.
-void absorb(StageResult& r, Verdict& v, std::vector<std::pair<std::string, std::string>>& headers,
-            std::vector<std::string>& monitor) {
-    for (auto& h : r.headers) headers.push_back(std::move(h));
-    for (auto& m : r.monitor_headers) monitor.push_back(std::move(m));
+void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) {
+    for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
+    for (auto& m : r.monitor_headers) monitor.add(std::move(m), kMaxMonitorHeaders);
     for (auto& l : r.log) v.log.push_back(std::move(l));
     v.monitor = v.monitor || r.monitor;
 }
@@ -121,10 +80,8 @@ void note(Verdict& v, const char* text) {
     if (!v.log.empty()) v.log.back() += text;
 }
 
-}  // namespace
-
-// Deliver a Reject/Tempfail (or Accept/Discard/Quarantine) now.
-static Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Verdict v) {
+// Deliver a decision now.
+Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Verdict v) {
     v.action = d.action;
     v.rule = ev.rule_name(d);
     v.decided_at = d.decided_at;
@@ -137,6 +94,8 @@ static Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage deliver
     return v;
 }
 
+}  // namespace
+
 Verdict Session::connect() {
     State& st = *state_;
     sync_fields(tx_);
@@ -145,24 +104,24 @@ Verdict Session::connect() {
     if (st.connection_over()) return v;
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(Stage::Connect, st.limit());
-    absorb(r, v, st.conn_headers, st.conn_monitor);
+    absorb(r, v, st.conn.headers, st.conn.monitor);
     if (!r.decision) return v;
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
-        st.conn_accepted = true;
+        st.conn.accepted = true;
         return deliver(ev, d, Stage::Connect, std::move(v));
     }
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.conn_final = d;
+        st.conn.final = d;
         note(v, " (at end of data of each message)");
         return v;
     }
     if (policy_->settings.delay_reject) {
-        st.conn_refusal = d;
+        st.conn.refusal = d;
         note(v, " (held until RCPT)");
         return v;
     }
-    st.conn_closed = true;
+    st.conn.closed = true;
     return deliver(ev, d, Stage::Connect, std::move(v));
 }
 
@@ -175,24 +134,24 @@ Verdict Session::helo(std::string_view name) {
     if (st.connection_over()) return v;
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(Stage::Helo, st.limit());
-    absorb(r, v, st.conn_headers, st.conn_monitor);
+    absorb(r, v, st.conn.headers, st.conn.monitor);
     if (!r.decision) return v;
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
-        st.conn_accepted = true;
+        st.conn.accepted = true;
         return deliver(ev, d, Stage::Helo, std::move(v));
     }
     // Only rules before any held decision ran, so a new decision comes first
     // in the file and replaces the held one (a flat evaluation never reaches it).
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.conn_final = d;
-        st.conn_refusal.reset();
+        st.conn.final = d;
+        st.conn.refusal.reset();
         note(v, " (at end of data of each message)");
         return v;
     }
     if (policy_->settings.delay_reject) {
-        st.conn_refusal = d;
-        st.conn_final.reset();
+        st.conn.refusal = d;
+        st.conn.final.reset();
         note(v, " (held until RCPT)");
         return v;
     }
@@ -202,7 +161,7 @@ Verdict Session::helo(std::string_view name) {
 
 Verdict Session::mail(std::string_view sender) {
     State& st = *state_;
-    st.reset_message();
+    st.msg = MessageState{};
     reset_message_fields(tx_);
     tx_.sender = std::string(strip_address(sender));
     sync_fields(tx_);
@@ -211,24 +170,24 @@ Verdict Session::mail(std::string_view sender) {
     if (st.message_over()) return v;
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(Stage::Mail, st.limit());
-    absorb(r, v, st.msg_headers, st.msg_monitor);
+    absorb(r, v, st.msg.headers, st.msg.monitor);
     if (!r.decision) return v;
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
-        st.msg_accepted = true;
+        st.msg.accepted = true;
         return deliver(ev, d, Stage::Mail, std::move(v));
     }
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.msg_final = d;
+        st.msg.final = d;
         note(v, " (at end of data)");
         return v;
     }
     if (policy_->settings.delay_reject) {
-        st.msg_refusal = d;
+        st.msg.refusal = d;
         note(v, " (held until RCPT)");
         return v;
     }
-    st.msg_closed = true;
+    st.msg.closed = true;
     return deliver(ev, d, Stage::Mail, std::move(v));
 }
 
@@ -245,7 +204,7 @@ Verdict Session::rcpt(std::string_view recipient) {
     // Refuse (or, non-SMTP, remember for end of data) a recipient.
     const auto refuse = [&](const Decision& d, Verdict out) {
         if (tx_.non_smtp) {
-            if (!st.eom_refusal || d.index < st.eom_refusal->index) st.eom_refusal = d;
+            if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
             out.log.push_back(ev.label(d) + " => " + ev.outcome(d, Stage::EndOfData) +
                               " (non-SMTP: delivered at end of data)");
             return out;
@@ -271,18 +230,18 @@ Verdict Session::rcpt(std::string_view recipient) {
     tx_.recipients.push_back(rcpt);
 
     auto r = ev.run(Stage::Rcpt, st.limit());
-    absorb(r, v, st.msg_headers, st.msg_monitor);
+    absorb(r, v, st.msg.headers, st.msg.monitor);
     if (r.decision) {
         const Decision& d = *r.decision;
         if (d.action == Action::Accept) {
             // This recipient only: Continue tells the MTA to go on (SMFIS_ACCEPT
             // here would accept the whole message); `rule` names the acceptor.
-            ++st.rcpt_accepted;
+            ++st.msg.rcpt_accepted;
             v.rule = ev.rule_name(d);
             return v;
         }
         if (d.action == Action::Discard || d.action == Action::Quarantine) {
-            st.msg_final = d;
+            st.msg.final = d;
             note(v, " (at end of data)");
             return v;
         }
@@ -291,8 +250,8 @@ Verdict Session::rcpt(std::string_view recipient) {
     // A held connect/HELO/MAIL refusal: the MAIL one is earlier in the file
     // (it was reached while only rules before the connection one ran). A
     // Discard/Quarantine of an earlier rule already decided the message.
-    const std::optional<Decision>& held = st.msg_refusal ? st.msg_refusal : st.conn_refusal;
-    if (held && held->index < std::min(index_of(st.msg_final), index_of(st.conn_final))) {
+    const std::optional<Decision>& held = st.msg.refusal ? st.msg.refusal : st.conn.refusal;
+    if (held && held->index < std::min(index_of(st.msg.final), index_of(st.conn.final))) {
         Decision d = *held;
         d.rcpt = rcpt;
         v.log.push_back(ev.label(d) + " (held from " +
@@ -310,30 +269,30 @@ Verdict Session::data() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Data;
     if (st.message_over()) return v;
-    if (st.rcpt_accepted > 0 && st.rcpt_accepted >= tx_.recipients.size()) return v;
+    if (st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()) return v;
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(Stage::Data, st.limit());
-    absorb(r, v, st.msg_headers, st.msg_monitor);
+    absorb(r, v, st.msg.headers, st.msg.monitor);
     if (!r.decision) return v;
     const Decision& d = *r.decision;
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.msg_final = d;
+        st.msg.final = d;
         note(v, " (at end of data)");
         return v;
     }
     if (d.action == Action::Accept)
-        st.msg_accepted = true;
+        st.msg.accepted = true;
     else
-        st.msg_closed = true;
+        st.msg.closed = true;
     return deliver(ev, d, Stage::Data, std::move(v));
 }
 
 void Session::header(std::string_view name, std::string_view value) {
     State& st = *state_;
-    ++st.headers_seen;
+    ++st.msg.headers_seen;
     if (tx_.headers.size() >= Limits::kMaxHeaders || value.size() > Limits::kMaxHeaderValue ||
         name.size() > Limits::kMaxValue) {
-        ++st.headers_unstored;  // counted, reported at end of message, never cut
+        ++st.msg.headers_unstored;  // counted, reported at end of message, never cut
         return;
     }
     tx_.headers.emplace_back(std::string(name), std::string(value));
@@ -341,7 +300,7 @@ void Session::header(std::string_view name, std::string_view value) {
 
 void Session::body(std::string_view chunk) {
     State& st = *state_;
-    st.body_seen += chunk.size();
+    st.msg.body_seen += chunk.size();
     tx_.size += chunk.size();
     if (tx_.body.size() < kBodyMax)
         tx_.body.append(chunk.substr(0, std::min(chunk.size(), kBodyMax - tx_.body.size())));
@@ -353,66 +312,58 @@ Verdict Session::end_of_message() {
     sync_fields(tx_);
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
-    if (st.connection_over() || st.msg_closed) return v;
+    if (st.connection_over() || st.msg.closed) return v;
     RuleEvaluator ev(*policy_, tx_);
-    if (st.headers_unstored)
-        v.log.push_back(std::to_string(st.headers_unstored) + " of " +
-                        std::to_string(st.headers_seen) +
+    if (st.msg.headers_unstored)
+        v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
+                        std::to_string(st.msg.headers_seen) +
                         " headers not kept for conditions (over the per-message bounds)");
-    if (st.body_seen > kBodyMax)
+    if (st.msg.body_seen > kBodyMax)
         v.log.push_back("body: first " + std::to_string(kBodyMax) + " of " +
-                        std::to_string(st.body_seen) + " bytes kept for conditions");
+                        std::to_string(st.msg.body_seen) + " bytes kept for conditions");
 
     std::optional<Decision> decided;
-    const bool all_accepted = st.rcpt_accepted > 0 && st.rcpt_accepted >= tx_.recipients.size();
-    if (!st.msg_accepted && !all_accepted) {
+    const bool all_accepted =
+        st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
+    if (!st.msg.accepted && !all_accepted) {
         auto r = ev.run(Stage::EndOfData, st.limit());
-        absorb(r, v, st.msg_headers, st.msg_monitor);
+        absorb(r, v, st.msg.headers, st.msg.monitor);
         decided = r.decision;
         if (!decided) {
             // Pending decisions, earliest rule first.
-            for (const auto* p : {&st.eom_refusal, &st.msg_final, &st.conn_final})
+            for (const auto* p : {&st.msg.eom_refusal, &st.msg.final, &st.conn.final})
                 if (*p && (!decided || (*p)->index < decided->index)) decided = **p;
+            if (decided)
+                v.log.push_back(ev.label(*decided) + " (from " +
+                                std::string(codes::stage_name(decided->decided_at)) + ") => " +
+                                ev.outcome(*decided, Stage::EndOfData));
         }
     }
     if (decided) {
         v = deliver(ev, *decided, Stage::EndOfData, std::move(v));
-        if (decided->action == Action::Accept) st.msg_accepted = true;
-        if (refusal(decided->action)) st.msg_closed = true;
+        if (decided->action == Action::Accept) st.msg.accepted = true;
+        if (refusal(decided->action)) st.msg.closed = true;
     }
     // Headers matter only when the message goes on.
     if (v.action == Action::Continue || v.action == Action::Accept ||
         v.action == Action::Quarantine) {
-        std::vector<std::pair<std::string, std::string>> all = st.conn_headers;
-        all.insert(all.end(), st.msg_headers.begin(), st.msg_headers.end());
-        std::size_t dropped = 0;
-        for (auto& h : all) {
-            if (std::find(v.add_headers.begin(), v.add_headers.end(), h) != v.add_headers.end())
-                continue;
-            if (v.add_headers.size() >= kMaxAddedHeaders) {
-                ++dropped;
-                continue;
-            }
-            v.add_headers.push_back(std::move(h));
-        }
+        HeaderList all;
+        for (const HeaderList* l : {&st.conn.headers, &st.msg.headers})
+            for (const auto& h : l->items) all.add(h, kMaxAddedHeaders);
+        all.dropped += st.conn.headers.dropped + st.msg.headers.dropped;
+        MarkList marks;
+        for (const MarkList* l : {&st.conn.monitor, &st.msg.monitor})
+            for (const auto& m : l->items) marks.add(m, kMaxMonitorHeaders);
+        marks.dropped += st.conn.monitor.dropped + st.msg.monitor.dropped;
+        v.add_headers = std::move(all.items);
         const std::string& mh = policy_->settings.monitor_header;
-        std::vector<std::string> mon = st.conn_monitor;
-        mon.insert(mon.end(), st.msg_monitor.begin(), st.msg_monitor.end());
-        std::size_t mon_added = 0, mon_dropped = 0;
-        for (auto& m : mon) {
-            if (mh.empty()) break;
-            if (mon_added == kMaxMonitorHeaders) {
-                ++mon_dropped;
-                continue;
-            }
-            v.add_headers.emplace_back(mh, std::move(m));
-            ++mon_added;
-        }
-        if (dropped)
-            v.log.push_back(std::to_string(dropped) + " added headers dropped (at most " +
+        if (!mh.empty())
+            for (auto& m : marks.items) v.add_headers.emplace_back(mh, std::move(m));
+        if (all.dropped)
+            v.log.push_back(std::to_string(all.dropped) + " added headers dropped (at most " +
                             std::to_string(kMaxAddedHeaders) + " per message)");
-        if (mon_dropped)
-            v.log.push_back(std::to_string(mon_dropped) + " monitor headers not added (at most " +
+        if (marks.dropped && !mh.empty())
+            v.log.push_back(std::to_string(marks.dropped) + " monitor headers not added (at most " +
                             std::to_string(kMaxMonitorHeaders) + " per message)");
     }
     // The queue id belongs to this message; the next one gets its own "i".
@@ -421,7 +372,7 @@ Verdict Session::end_of_message() {
 }
 
 void Session::abort() {
-    state_->reset_message();
+    state_->msg = MessageState{};
     tx_.macros.erase("i");
     reset_message_fields(tx_);
 }

@@ -4,9 +4,10 @@
 // Which value each Field reads and how it compares (string_matcher.hpp):
 //   ClientName, ClientResolve, Helo: Hostname; Sender, Recipient, AuthLogin:
 //   Address; Macro: Plain.
-// Recipient: Session sets Transaction::current_rcpt only during rcpt(); there
-// the current recipient is tested. At later stages (current_rcpt empty) the
-// condition holds when ANY recipient of the message matches.
+// Recipient: Session sets Transaction::current_rcpt in rcpt() and clears it in
+// data() and end_of_message(); while it is set the current recipient is tested.
+// At later stages (current_rcpt empty) the condition holds when ANY recipient
+// still in the message matches (refused recipients are removed).
 #include <stdexcept>
 
 #include "policy/conditions.hpp"

@@ -85,6 +85,7 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testBadLineInListFileIsReportedAtThatLine);
     CPPUNIT_TEST(testBadNetworkInListFileIsReportedAtThatLine);
     CPPUNIT_TEST(testMissingListFileIsReported);
+    CPPUNIT_TEST(testRulesSharingABrokenListReportEachProblemOnce);
     CPPUNIT_TEST(testListFromFileMatches);
     CPPUNIT_TEST(testBadCidrAndRegexAreReportedAtTheirLine);
     CPPUNIT_TEST(testStageEarlierThanConditionsIsAnError);
@@ -92,6 +93,7 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testIncludeErrorNamesTheIncludedFile);
     CPPUNIT_TEST(testSeveralErrorsAreReportedInOneRun);
     CPPUNIT_TEST(testEmptyFileIsAnError);
+    CPPUNIT_TEST(testEmptyRulesListIsAWarning);
     CPPUNIT_TEST(testBinaryFileIsAnError);
     CPPUNIT_TEST(testTruncatedFileIsASyntaxErrorAtTheEnd);
     CPPUNIT_TEST(testGarbageFileIsASyntaxError);
@@ -421,6 +423,24 @@ rules = ( { name = "r"; when = { client_addr = "@nets"; }; action = "accept"; } 
         CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2, "nope.txt"));
     }
 
+    void testRulesSharingABrokenListReportEachProblemOnce() {
+        TempDir d;
+        const auto list = d.write("doms.txt", "ok.example\nbad..example\n");
+        const auto f = d.write("a.conf", R"(lists = { doms = { file = "doms.txt"; }; };
+rules = (
+  { name = "a"; when = { sender = { domain = "@doms"; }; }; action = "reject"; },
+  { name = "b"; when = { sender = { domain = "@doms"; }; }; action = "reject"; },
+  { name = "c"; when = { sender = { domain = "@dom"; }; }; action = "reject"; },
+  { name = "d"; when = { sender = { domain = "@dom"; }; }; action = "reject"; }
+);)");
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, list, 2, "bad..example"));
+        // The unknown name is reported at each line that uses it.
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 5, "unknown list '@dom'"));
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 6, "unknown list '@dom'"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(r), 3, r.errors());
+    }
+
     void testListFromFileMatches() {
         TempDir d;
         d.write("nets.txt", "192.0.2.0/24\n2001:db8::/32\n");
@@ -510,6 +530,17 @@ rules = (
         CPPUNIT_ASSERT(has(r, f, 0, "empty file"));
         const auto g = d.write("b.conf", "# nothing but a comment\n");
         CPPUNIT_ASSERT(has(load_policy(g), g, 0, "no settings"));
+    }
+
+    void testEmptyRulesListIsAWarning() {
+        TempDir d;
+        const auto f = d.write("a.conf", "policy = { monitor = false; };\nrules = ();\n");
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT(r.ok());
+        CPPUNIT_ASSERT(has(r, f, 2, "no rules", Diagnostic::Severity::Warning));
+        LoadOptions strict;
+        strict.strict = true;
+        CPPUNIT_ASSERT(!load_policy(f, strict).ok());
     }
 
     void testBinaryFileIsAnError() {

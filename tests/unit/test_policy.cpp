@@ -1,7 +1,11 @@
 // test_policy.cpp - Policy: macros asked per stage, content hooks.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <atomic>
+#include <thread>
+
 #include "policy/policy.hpp"
+#include "policy/session.hpp"
 #include "policy_builder.hpp"
 
 using namespace mv::policy;
@@ -14,6 +18,7 @@ class PolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testKnownMacroIsAskedAtItsPostfixStage);
     CPPUNIT_TEST(testUnknownMacroIsAskedAtRuleStage);
     CPPUNIT_TEST(testNoContentNeededWithoutContentConditions);
+    CPPUNIT_TEST(testSharedPolicyServesManyThreads);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -49,6 +54,43 @@ class PolicyTest : public CppUnit::TestFixture {
         auto p = b.build();
         CPPUNIT_ASSERT(!p->needs_headers());
         CPPUNIT_ASSERT(!p->needs_body());
+    }
+
+    // One immutable Policy, one Session per connection, connections on
+    // different threads at once (libmilter's worker pool): every thread sees
+    // the same answers. Under ASan this also checks the matchers share no
+    // mutable state.
+    void testSharedPolicyServesManyThreads() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        StringMatch re;
+        re.regexes = {"^spam[0-9]+@", "@bulk\\."};
+        b.rule("re", Action::Reject, make_string_condition(Field::Sender, re), 550, "5.7.1", "re");
+        b.rule("net", Action::Tempfail, client_in("198.51.100.0/24"), 451, "4.7.1", "net");
+        b.rule("dom", Action::Reject, rcpt_domain("blocked.example"), 550, "5.7.1", "dom");
+        const PolicyPtr p = b.build();
+        std::atomic<int> wrong{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 500; ++i) {
+                    Session s(p);
+                    const bool bad_net = (i + t) % 3 == 0;
+                    s.transaction().client_addr = bad_net ? "198.51.100.7" : "192.0.2.7";
+                    if (s.connect().action != (bad_net ? Action::Tempfail : Action::Continue))
+                        ++wrong;
+                    if (bad_net) continue;
+                    const bool spam = i % 2 == 0;
+                    if (s.mail(spam ? "spam42@x.example" : "ok@x.example").action !=
+                        (spam ? Action::Reject : Action::Continue))
+                        ++wrong;
+                    if (spam) continue;
+                    if (s.rcpt("a@blocked.example").action != Action::Reject) ++wrong;
+                    if (s.rcpt("a@fine.example").action != Action::Continue) ++wrong;
+                }
+            });
+        for (auto& th : threads) th.join();
+        CPPUNIT_ASSERT_EQUAL(0, wrong.load());
     }
 };
 

@@ -32,6 +32,7 @@ class SessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testFirstFinalActionWins);
     CPPUNIT_TEST(testContinueRuleLetsEvaluationGoOn);
     CPPUNIT_TEST(testRuleRunsAtItsStageOnly);
+    CPPUNIT_TEST(testCombinedRuleRunsAtLatestStageOfItsConditions);
     CPPUNIT_TEST(testDelayRejectHoldsConnectRejectUntilEachRcpt);
     CPPUNIT_TEST(testEarlierRcptAcceptBeatsHeldReject);
     CPPUNIT_TEST(testLaterRcptAcceptDoesNotBeatHeldReject);
@@ -108,6 +109,23 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(v.delivered_at == Stage::Helo);
         // Not evaluated again at MAIL (the rule belongs to HELO).
         CPPUNIT_ASSERT(s.mail("a@b.example").action == Action::Continue);
+    }
+
+    void testCombinedRuleRunsAtLatestStageOfItsConditions() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        std::vector<ConditionPtr> parts;
+        parts.push_back(helo_is("h.example"));
+        parts.push_back(rcpt_domain("c.example"));
+        b.rule("helo-and-rcpt", Action::Reject, make_all(std::move(parts)), 550, "5.7.1", "no");
+        Session s = open(b.build());
+        s.connect();
+        CPPUNIT_ASSERT(s.helo("h.example").action == Action::Continue);
+        CPPUNIT_ASSERT(s.mail("a@b.example").action == Action::Continue);
+        CPPUNIT_ASSERT(s.rcpt("x@d.example").action == Action::Continue);
+        const Verdict v = s.rcpt("x@c.example");
+        CPPUNIT_ASSERT(v.action == Action::Reject);
+        CPPUNIT_ASSERT(v.decided_at == Stage::Rcpt);
     }
 
     void testDelayRejectHoldsConnectRejectUntilEachRcpt() {
@@ -284,6 +302,7 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(v.decided_at == Stage::Mail);
         CPPUNIT_ASSERT(v.delivered_at == Stage::EndOfData);
         CPPUNIT_ASSERT_EQUAL(std::string("drop"), v.rule);
+        CPPUNIT_ASSERT(logged(v, "rule #1 drop (from mail) => discard"));
     }
 
     void testQuarantineIsReturnedAtEndOfMessageWithReason() {
@@ -395,6 +414,8 @@ class SessionTest : public CppUnit::TestFixture {
         const std::string& line = v.reply.lines[0];
         CPPUNIT_ASSERT(line.find('\r') == std::string::npos);
         CPPUNIT_ASSERT(line.find('\n') == std::string::npos);
+        // '%' stays literal here: the glue doubles it at smfi_setreply time
+        // (reply_text.hpp), so it can never become a libmilter format.
         CPPUNIT_ASSERT_EQUAL(std::string("sender a??250 OK %s?@b.example refused"), line);
     }
 

@@ -27,6 +27,7 @@ class SessionBoundsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHeadersBeyondLimitAreCounted);
     CPPUNIT_TEST(testBodyKeepsFirst64KiB);
     CPPUNIT_TEST(testHundredThousandRulesEvaluate);
+    CPPUNIT_TEST(testAddedHeadersAreBoundedAndDropsLogged);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -116,6 +117,21 @@ class SessionBoundsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(v.action == Action::Reject);
         CPPUNIT_ASSERT_EQUAL(std::string("r99999"), v.rule);
         CPPUNIT_ASSERT(logged(v, "rule #100000 r99999 matched"));
+    }
+
+    void testAddedHeadersAreBoundedAndDropsLogged() {
+        PolicyBuilder b;
+        b.rule("tag-rcpt", Action::Continue, rcpt_domain("c.example"))
+            .add_headers.push_back({"X-Rcpt", "${rcpt}"});
+        Session s(b.build());
+        s.connect();
+        s.mail("a@b.example");
+        for (int i = 0; i < 100; ++i) s.rcpt("u" + std::to_string(i) + "@c.example");
+        s.rcpt("u0@c.example");  // same value again: not a second header
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT_EQUAL(std::size_t{64}, v.add_headers.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("u0@c.example"), v.add_headers.front().second);
+        CPPUNIT_ASSERT(logged(v, "36 added headers dropped (at most 64 per message)"));
     }
 };
 

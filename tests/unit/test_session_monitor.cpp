@@ -30,6 +30,7 @@ class SessionMonitorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMonitoredRcptDecisionLetsLaterRulesRun);
     CPPUNIT_TEST(testMonitoredRuleAddsNoHeadersOfItsOwn);
     CPPUNIT_TEST(testMonitoredTempErrorWouldTempfail);
+    CPPUNIT_TEST(testRepeatedHeloMarksOnce);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -153,6 +154,20 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(header_values(v, "X-Milter-Verdict") ==
                        std::vector<std::string>{"would tempfail 451 4.4.3 Temporary lookup "
                                                 "failure, please try again later (rule rbl)"});
+    }
+
+    void testRepeatedHeloMarksOnce() {
+        PolicyBuilder b;
+        b.rule("helo-check", Action::Reject, helo_is("h.example"), 550, "5.7.1", "bad helo")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        s.helo("h.example");
+        s.helo("h.example");  // EHLO again after STARTTLS
+        s.mail("a@b.example");
+        s.rcpt("x@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, header_values(v, "X-Milter-Verdict").size());
     }
 };
 
