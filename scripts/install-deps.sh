@@ -3,7 +3,7 @@
 #   build   compiler and libraries to build milter-verdict
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
-#           RPM build tools, lintian, systemd-analyze (package systemd)
+#           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
 # Needs root to install; without root it lists what is missing and fails.
 set -eu
