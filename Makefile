@@ -46,8 +46,9 @@ help::
 	@echo "  make run          install build packages if missing, build, run the daemon in the"
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install build and test packages if missing (Postfix among them),"
-	@echo "                    build, run every test: unit tests under ASan+UBSan, golden tests,"
-	@echo "                    end-to-end tests through a real Postfix; ends with 'N passed, M failed'"
+	@echo "                    build, run every test under ASan+UBSan: unit, golden, end-to-end"
+	@echo "                    through a real Postfix, and the package test when the packaging tools"
+	@echo "                    are installed; ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
@@ -94,10 +95,19 @@ run: deps
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.
+# Golden and end-to-end tests run the ASan+UBSan build of the daemon. The
+# package suite (build, install, run, purge the .deb) runs when the packaging
+# tools are there (`scripts/install-deps.sh package`), and says so when not.
+PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
 	$(MAKE) all
-	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests
-	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit golden e2e
+	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
+	@suites="unit golden e2e package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit golden e2e"; done; \
+	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
+	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
+	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
+	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
