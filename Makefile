@@ -12,6 +12,7 @@ O        ?= build
 SANITIZE ?=
 
 CXX      ?= g++
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libconfig++ re2 fmt
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
@@ -90,7 +91,7 @@ unit: $(UNIT)
 # file under /run): a development run stays the invoking user and keeps its
 # pid file in the build directory.
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	$(BIN) -f -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
@@ -100,8 +101,8 @@ run: deps
 # tools are there (`scripts/install-deps.sh package`), and says so when not.
 PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
-	$(MAKE) all
-	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
 	@suites="unit golden e2e package"; \
 	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit golden e2e"; done; \
 	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
