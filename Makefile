@@ -12,6 +12,7 @@ O        ?= build
 SANITIZE ?=
 
 CXX      ?= g++
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libconfig++ re2 fmt
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
@@ -40,14 +41,15 @@ CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
 all: $(BIN)
 
-help:
+help::
 	@echo "milter-verdict $(VERSION) - make targets"
 	@echo "  make              build $(BIN)"
 	@echo "  make run          install build packages if missing, build, run the daemon in the"
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install build and test packages if missing (Postfix among them),"
-	@echo "                    build, run every test: unit tests under ASan+UBSan, golden tests,"
-	@echo "                    end-to-end tests through a real Postfix; ends with 'N passed, M failed'"
+	@echo "                    build, run every test under ASan+UBSan: unit, golden, end-to-end"
+	@echo "                    through a real Postfix, and the package test when the packaging tools"
+	@echo "                    are installed; ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
@@ -94,15 +96,24 @@ unit: $(UNIT)
 # file under /run): a development run stays the invoking user and keeps its
 # pid file in the build directory.
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	$(BIN) -f -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.
+# Golden and end-to-end tests run the ASan+UBSan build of the daemon. The
+# package suite (build, install, run, purge the .deb) runs when the packaging
+# tools are there (`scripts/install-deps.sh package`), and says so when not.
+PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
-	$(MAKE) all
-	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests
-	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit golden e2e
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
+	@suites="unit golden e2e package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit golden e2e"; done; \
+	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
+	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
+	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
+	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
@@ -153,4 +164,33 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# -type f: tmpfiles.d/ and sysusers.d/ directories of the staged packages are no
+# dependency files; the staged package trees (packages/) have their own.
+-include $(shell find $(O) -path '$(O)/packages' -prune -o -name '*.d' -type f -print 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Packaging (branch packaging): Debian package, RPM, package install test.
+# Kept in one block at the end of the Makefile to ease merging.
+PKG_OUT := build/packages
+
+.PHONY: deb rpm package-test
+# help is a double-colon rule: this part prints after the main list.
+help::
+	@echo "  make deb          build the Debian package of the current tree into $(PKG_OUT)/deb"
+	@echo "                    (dpkg-buildpackage from packaging/debian, then lintian: no error/warning)"
+	@echo "  make rpm          build the RPM from packaging/rpm/milter-verdict.spec into $(PKG_OUT)/rpm"
+	@echo "                    (rpmbuild --nodeps on Debian)"
+	@echo "  make package-test build the .deb, install it here, run it as the service would behind a"
+	@echo "                    private Postfix, remove and purge it; ends with 'package: N passed, M failed'"
+
+deb:
+	@scripts/install-deps.sh build package
+	packaging/build-deb.sh $(PKG_OUT)/deb
+
+rpm:
+	@scripts/install-deps.sh build package
+	packaging/build-rpm.sh $(PKG_OUT)/rpm
+
+package-test:
+	@scripts/install-deps.sh build test package
+	MV_PKG_OUT=$(abspath $(PKG_OUT)/deb) tests/run-all.sh package

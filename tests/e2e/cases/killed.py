@@ -1,7 +1,7 @@
 # killed.py - the daemon dies (SIGKILL) in the middle of transactions.
 #
 # Postfix must answer per milter_default_action = tempfail, with its own text
-# "451 4.7.1 Service unavailable - try again later" (Postfix 3.7, milter8.c),
+# "451 4.7.1 Service unavailable - try again later" (as Postfix 3.7.11 sends it),
 # and no message may be accepted unfiltered: the mailbox and every queue are
 # checked afterwards. A restarted daemon then answers normally.
 import time
