@@ -146,7 +146,8 @@ $(BENCH_BIN)/mv-engine-bench: $(ENGINE_OBJS) $(O)/libmv.a
 
 bench-tools: $(BENCH_TOOLS)
 
-bench: $(BIN) bench-tools
+bench: deps-test
+	$(MAKE) -j$(JOBS) all bench-tools
 	python3 tests/bench/run_bench.py --build $(O) --out $(O)/bench
 
 install: $(BIN)

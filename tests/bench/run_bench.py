@@ -281,7 +281,7 @@ def smtp_probe(port, count, sender_of):
 
 def run_stack(a, results):
     say("")
-    say("== stack: smtp-source -> private Postfix on 127.0.0.1 -> milter (inet)")
+    say("== stack: smtp-source -> private Postfix on 127.0.0.1 -> milter (inet and unix)")
     try:
         from harness.postfix_instance import PostfixInstance, postfix_available
     except ImportError as e:
@@ -293,25 +293,36 @@ def run_stack(a, results):
         say("  skipped: needs root, Postfix and smtp-source (Debian package postfix)")
         results["stack"] = {"error": "postfix, smtp-source or root missing"}
         return False
-    cases = [("none", None), ("floor", "floor"), ("verdict-envelope", "verdict-envelope")]
+    subjects = ["floor", "verdict-envelope"]
     if "verdict-content/inet" in results.get("milter", {}).get("runs", {}):
-        cases.append(("verdict-content", "verdict-content"))
+        subjects.append("verdict-content")
+    cases = [("none", None, None)]
+    for kind in ("inet", "unix"):
+        cases += [("%s/%s" % (subject, kind), subject, kind) for subject in subjects]
     out = {}
     ok = True
-    for name, subject in cases:
+    for name, subject, kind in cases:
         work = tempfile.mkdtemp(prefix="mv-bench-pf-")
+        os.chmod(work, 0o755)
         proc = None
         pf = None
         try:
             milters = ""
             if subject:
-                port = free_port()
-                spec = "inet:%d@127.0.0.1" % port
+                if kind == "inet":
+                    port = free_port()
+                    spec = "inet:%d@127.0.0.1" % port
+                    milters = "inet:127.0.0.1:%d" % port
+                else:
+                    # The private Postfix is not chrooted: an absolute path works.
+                    spec = "unix:%s/milter.sock" % work
+                    milters = "unix:%s/milter.sock" % work
                 proc = start_subject(a, subject, spec, work)
                 if proc is None:
                     ok = False
                     continue
-                milters = "inet:127.0.0.1:%d" % port
+                if kind == "unix":
+                    os.chmod(spec[5:], 0o666)  # smtpd runs as postfix
             pf = PostfixInstance(work, milters=milters)
             # Deliveries are not what we measure: drop them after queueing.
             pf.reconfigure(virtual_transport="discard:benchmark", default_process_limit="100")
@@ -338,7 +349,7 @@ def run_stack(a, results):
             if proc:
                 r["milter_cpu_s_per_1000"] = (cpu1 - cpu0) / a.stack_messages * 1000.0
             out[name] = r
-            say("  %-18s %6.0f msg/s (%d msgs, %d sessions, %.1f s)%s; end-of-message reply "
+            say("  %-22s %6.0f msg/s (%d msgs, %d sessions, %.1f s)%s; end-of-message reply "
                 "p50 %.2f ms, p99 %.2f ms, max %.2f ms %s"
                 % (name, rate, a.stack_messages, a.stack_sessions, seconds,
                    (", milter CPU %.3f s/1000 msgs" % r["milter_cpu_s_per_1000"]) if proc else "",
@@ -356,15 +367,37 @@ def run_stack(a, results):
                 proc.stop()
             shutil.rmtree(work, ignore_errors=True)
     ratios = {}
-    if "floor" in out:
-        for name in out:
-            if name.startswith("verdict"):
-                ratios[name] = out[name]["msgs_per_sec"] / out["floor"]["msgs_per_sec"]
+    for name in out:
+        floor = out.get("floor/" + name.split("/")[-1])
+        if name.startswith("verdict") and floor:
+            ratios[name] = out[name]["msgs_per_sec"] / floor["msgs_per_sec"]
     results["stack"] = {"runs": out, "verdict_vs_floor": ratios}
     for k, v in sorted(ratios.items()):
-        say("  %s / floor: messages/s x%.2f (goal >= 0.95); p99 end-of-message reply %.2f ms "
+        say("  %s / floor of the same socket: messages/s x%.2f (goal >= 0.95); p99 end-of-message reply %.2f ms "
             "(goal <= 3 ms)" % (k, v, out[k]["eom_reply"]["p99_ms"]))
     return ok
+
+
+def summary(results):
+    """The ratios of the issue's goals, side by side, from this run."""
+    say("")
+    say("== summary (goals in brackets; figures from this run only)")
+    eng = results.get("engine", {})
+    for key in ("envelope", "content"):
+        e = eng.get(key, {})
+        if e.get("sizes"):
+            s0, s1 = e["sizes"][0], e["sizes"][-1]
+            say("  engine %-8s %8.0f tx/s with %d entries, %8.0f with %d: ratio %.2f [<= 1.5]"
+                % (key, s0["tps"], s0["entries"], s1["tps"], s1["entries"],
+                   e["ratio_smallest_to_largest"]))
+    goals = {"verdict-envelope": 0.8, "verdict-content": 1.1}
+    for k, v in sorted(results.get("milter", {}).get("ratios", {}).items()):
+        say("  milter %-22s CPU/msg x%.2f of the floor [<= %.1f], msg/s x%.2f [>= 0.95]"
+            % (k, v["cpu_vs_floor"], goals[k.split("/")[0]], v["throughput_vs_floor"]))
+    st = results.get("stack", {})
+    for k, v in sorted(st.get("verdict_vs_floor", {}).items()):
+        say("  stack  %-22s msg/s x%.2f of the floor [>= 0.95], p99 end-of-message reply "
+            "%.2f ms [<= 3 ms]" % (k, v, st["runs"][k]["eom_reply"]["p99_ms"]))
 
 
 def main():
@@ -384,10 +417,10 @@ def main():
     a.sizes = "1000,100000,1000000"
     a.engine_seconds = 3
     a.connections = 8
-    a.messages = 10000
-    a.stack_messages = 2000
+    a.messages = 20000
+    a.stack_messages = 3000
     a.stack_sessions = 8
-    a.probe_messages = 300
+    a.probe_messages = 500
     if a.quick:
         a.large = 100000
         a.sizes = "1000,100000"
@@ -410,6 +443,7 @@ def main():
         ok = run_milter(a, results) and ok
     if "stack" in parts:
         ok = run_stack(a, results) and ok
+    summary(results)
     results["seconds"] = time.time() - started
     say("")
     say("benchmark took %.0f s; report %s, figures %s"
