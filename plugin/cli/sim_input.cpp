@@ -29,9 +29,9 @@ bool sim_flag(const std::string& key) {
 }
 
 bool sim_key(const std::string& key) {
-    static const char* kKeys[] = {"client", "client-name", "client-resolve", "helo",
-                                  "from",   "rcpt",        "auth",           "tls",
-                                  "macro",  "header",      "body",           "non-smtp"};
+    static const char* kKeys[] = {
+        "client", "client-name", "client-resolve", "helo", "from",     "rcpt", "auth",
+        "tls",    "macro",       "header",         "body", "non-smtp", "size"};
     for (const char* k : kKeys)
         if (key == k) return true;
     return false;
@@ -78,7 +78,13 @@ std::string sim_apply(SimInput& in, const std::string& key, const std::string& v
         in.headers.emplace_back(trim(value.substr(0, colon)), v);
     } else if (key == "body")
         in.body_file = value;
-    else
+    else if (key == "size") {
+        // SIZE= of MAIL (RFC 1870): digits only, as a client sends it.
+        if (value.empty() || value.size() > 19 ||
+            value.find_first_not_of("0123456789") != std::string::npos)
+            return "size: expected a number of bytes";
+        in.size = std::stoull(value);
+    } else
         return "unknown key '" + key + "'";
     return {};
 }

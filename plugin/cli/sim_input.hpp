@@ -14,6 +14,7 @@
 // Thread contract: plain data and pure functions.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,7 +30,8 @@ struct SimInput {
     std::vector<std::pair<std::string, std::string>> macros;   // name without braces, value
     std::vector<std::pair<std::string, std::string>> headers;  // name, value
     std::string body_file;
-    int line = 0;  // first line in a transactions file
+    std::uint64_t size = 0;  // SIZE= announced at MAIL; 0 = none
+    int line = 0;            // first line in a transactions file
 };
 
 // True when `key` takes no value (tls, non-smtp).

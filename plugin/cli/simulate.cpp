@@ -2,7 +2,8 @@
 //
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]
 //            [--helo NAME] --from ADDR --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls]
-//            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--non-smtp]
+//            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--size N]
+//            [--non-smtp]
 //   simulate [-c FILE] --file TRANSACTIONS
 //
 // Loads the configuration as the daemon does (diagnostics on stderr), then
@@ -27,7 +28,7 @@ void usage(std::ostream& err) {
            "           [--client-resolve OK|FAIL|FORGED|TEMP] [--helo NAME] --from ADDR\n"
            "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
            "NAME=VALUE]...\n"
-           "           [--header 'Name: value']... [--body FILE] [--non-smtp]\n"
+           "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
            "       milter-verdict simulate [-c FILE] --file TRANSACTIONS\n";
 }
 

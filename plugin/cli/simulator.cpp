@@ -100,7 +100,9 @@ bool Simulator::run(const SimInput& in, int number) {
         tx.macros["auth_type"] = "PLAIN";
     }
     out_ << "mail    MAIL FROM:<" << in.sender << ">"
+         << (in.size ? " SIZE=" + std::to_string(in.size) : "")
          << (in.auth.empty() ? "" : " (authenticated as " + in.auth + ")") << "\n";
+    tx.declared_size = in.size;
     v = session.mail(in.sender);
     print(v);
     if (v.action == Action::Accept) return finish("delivered: accepted at MAIL, no further checks");

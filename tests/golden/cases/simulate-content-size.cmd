@@ -1,0 +1,1 @@
+$MV simulate -c configs/content.conf --client 192.0.2.7 --client-name mx.sender.example --client-resolve OK --helo mx.sender.example --from alice@sender.example --size 25000 --rcpt bob@example.org --header 'Subject: report' --body configs/body-split.txt
