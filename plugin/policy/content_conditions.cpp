@@ -107,7 +107,15 @@ class BodyCondition final : public Condition {
         if (regexes.size() > 1) shown_ += " and " + std::to_string(regexes.size() - 1) + " more";
     }
     Match match(const Transaction& t) const override {
-        return set_.matches(t.body) ? Match::Yes : Match::No;
+        switch (set_.match_checked(t.body)) {
+            case RegexSet::Result::Yes:
+                return Match::Yes;
+            case RegexSet::Result::No:
+                return Match::No;
+            case RegexSet::Result::OutOfMemory:
+                break;
+        }
+        return Match::TempError;  // undecided, never a silent "no match": on_error answers
     }
     Stage stage() const override { return Stage::EndOfData; }
     std::string describe() const override { return "body regex " + shown_; }

@@ -39,6 +39,14 @@ RegexSet::~RegexSet() = default;
 RegexSet::RegexSet(RegexSet&&) noexcept = default;
 RegexSet& RegexSet::operator=(RegexSet&&) noexcept = default;
 
+RegexSet::Result RegexSet::match_checked(std::string_view value) const {
+    if (!impl_) return Result::No;
+    RE2::Set::ErrorInfo info{};
+    if (impl_->set.Match(re2::StringPiece(value.data(), value.size()), nullptr, &info))
+        return Result::Yes;
+    return info.kind == RE2::Set::kOutOfMemory ? Result::OutOfMemory : Result::No;
+}
+
 bool RegexSet::matches(std::string_view value) const {
     if (!impl_) return false;
     return impl_->set.Match(re2::StringPiece(value.data(), value.size()), nullptr);

@@ -34,6 +34,13 @@ class RegexSet {
     bool matches(std::string_view value) const;
     bool empty() const { return count_ == 0; }
 
+    // As matches(), but tells a failed search apart: RE2's DFA can run out of
+    // its memory budget on a long text (a body) against many patterns, and
+    // RE2::Set then reports no match. Callers that match long texts use this
+    // and treat OutOfMemory as a temporary error instead of "no match".
+    enum class Result { No, Yes, OutOfMemory };
+    Result match_checked(std::string_view value) const;
+
   private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

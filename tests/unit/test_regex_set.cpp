@@ -15,9 +15,17 @@ class RegexSetTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testBadPatternThrowsNamingIt);
     CPPUNIT_TEST(testEmptySetMatchesNothing);
     CPPUNIT_TEST(testPathologicalPatternIsLinear);
+    CPPUNIT_TEST(testCheckedMatchAgreesOnLongText);
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    void testCheckedMatchAgreesOnLongText() {
+        RegexSet s({"verify your account", "bit\\.ly/[a-z0-9]+"}, true);
+        const std::string body = std::string(60000, 'x') + " VERIFY your account ";
+        CPPUNIT_ASSERT(s.match_checked(body) == RegexSet::Result::Yes);
+        CPPUNIT_ASSERT(s.match_checked(std::string(60000, 'x')) == RegexSet::Result::No);
+        CPPUNIT_ASSERT(RegexSet({}, true).match_checked("x") == RegexSet::Result::No);
+    }
     void testPartialMatchUnlessAnchored() {
         RegexSet s({"spam"}, false);
         CPPUNIT_ASSERT(s.matches("xxspamxx"));
