@@ -45,7 +45,7 @@ struct Transaction {
     std::vector<std::string> recipients;  // recipients given so far, including the current one
     std::string current_rcpt;             // at the RCPT stage: the one being decided
     std::vector<std::pair<std::string, std::string>> headers;  // name, raw value
-    std::string body;        // first bytes of the body (bounded by the policy)
+    std::string body;        // first Settings::body_limit bytes of the body, line ends made LF
     std::uint64_t size = 0;  // message size in bytes (headers as received + body), known at
                              // end of data when the MTA sends headers and body
     // SIZE= announced at MAIL (RFC 1870), 0 when not announced. Set by the
