@@ -94,6 +94,18 @@ def free_port():
     return port
 
 
+def proc_rss_mib(pid):
+    """Resident memory of a process in MiB (VmRSS), -1 when unknown."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return -1.0
+
+
 def proc_cpu(pid):
     """utime+stime in seconds of a process and its reaped children."""
     try:
@@ -202,6 +214,10 @@ def run_milter(a, results):
                     if os.path.exists(jp):
                         os.remove(jp)
                     r = loadgen(a, spec, proc.pid, "%s/%s" % (subject, kind), jp)
+                    if r is not None:
+                        r["milter_rss_mib"] = proc_rss_mib(proc.pid)
+                        say("  %s/%s: milter resident memory %.1f MiB"
+                            % (subject, kind, r["milter_rss_mib"]))
                     out["%s/%s" % (subject, kind)] = r
                 finally:
                     proc.stop()
