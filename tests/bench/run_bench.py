@@ -411,6 +411,11 @@ def summary(results):
         say("  milter %-22s CPU/msg x%.2f of the floor [<= %.1f], msg/s x%.2f [>= 0.95]"
             % (k, v["cpu_vs_floor"], goals[k.split("/")[0]], v["throughput_vs_floor"]))
     st = results.get("stack", {})
+    base = st.get("runs", {}).get("none")
+    if base:
+        # Postfix alone: what the machine's noise does to the p99, for comparison.
+        say("  stack  %-22s p99 end-of-message reply %.2f ms (Postfix alone, no milter)"
+            % ("none", base["eom_reply"]["p99_ms"]))
     for k, v in sorted(st.get("verdict_vs_floor", {}).items()):
         say("  stack  %-22s msg/s x%.2f of the floor [>= 0.95], p99 end-of-message reply "
             "%.2f ms [<= 3 ms]" % (k, v, st["runs"][k]["eom_reply"]["p99_ms"]))
@@ -453,12 +458,15 @@ def main():
         % (results["started"], os.cpu_count(), os.getloadavg()[0]))
     parts = a.parts.split(",")
     ok = True
-    if "engine" in parts:
-        ok = run_engine(a, results) and ok
-    if "milter" in parts:
-        ok = run_milter(a, results) and ok
-    if "stack" in parts:
-        ok = run_stack(a, results) and ok
+    # The load average before each part: on a shared machine it explains noise.
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack)):
+        if name in parts:
+            results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
+            ok = fn(a, results) and ok
+    say("")
+    say("load average before each part: %s; at the end: %.2f"
+        % (", ".join("%s %.2f" % kv for kv in results.get("load_before_part", {}).items()),
+           os.getloadavg()[0]))
     summary(results)
     results["seconds"] = time.time() - started
     say("")
