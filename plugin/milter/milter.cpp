@@ -89,7 +89,7 @@ Milter::Milter(PolicyStore& store, Logger& log, MilterOptions options)
 // SIZE=n among the ESMTP arguments of MAIL (RFC 1870), 0 when absent or not a
 // number (more than 19 digits is not a size anyone sends: treated as absent).
 std::uint64_t declared_size(char** args) {
-    for (int i = 0; args[i] && i < 64; ++i) {
+    for (int i = 0; i < 64 && args[i]; ++i) {
         if (::strncasecmp(args[i], "SIZE=", 5) != 0) continue;
         const char* p = args[i] + 5;
         std::uint64_t n = 0;
