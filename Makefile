@@ -12,7 +12,7 @@ O        ?= build
 SANITIZE ?=
 
 CXX      ?= g++
-PKGS     := libconfig++ re2 fmt
+PKGS     := libconfig++ re2 fmt hiredis
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP
