@@ -35,7 +35,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-golden check-e2e unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e unit asan-unit \
         install clean help format
 
 all: $(BIN)
@@ -49,6 +49,7 @@ help:
 	@echo "                    build, run every test: unit tests under ASan+UBSan, golden tests,"
 	@echo "                    end-to-end tests through a real Postfix; ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
+	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
@@ -94,10 +95,14 @@ run: deps
 check: deps-test
 	$(MAKE) all
 	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests
-	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit golden e2e
+	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit state golden e2e
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
+
+# The Redis store's tests against a private redis-server (tests/state/run.sh).
+check-state: $(UNIT)
+	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh state
 
 check-golden: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden
