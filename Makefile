@@ -86,9 +86,12 @@ $(UNIT): $(TEST_OBJS) $(O)/libmv.a
 
 unit: $(UNIT)
 
+# The sample configuration is the production one (user milter-verdict, pid
+# file under /run): a development run stays the invoking user and keeps its
+# pid file in the build directory.
 run: deps
 	$(MAKE) all
-	$(BIN) -f -c config/milter-verdict.conf
+	$(BIN) -f -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.

@@ -35,6 +35,7 @@ struct LoadOptions {
 struct LoadResult {
     policy::PolicyPtr policy;  // null unless ok()
     std::vector<Diagnostic> diagnostics;
+    std::size_t rule_count = 0;  // rules found in the file, loaded or not (for summaries)
     bool ok() const { return policy != nullptr; }
     int errors() const;
     int warnings() const;

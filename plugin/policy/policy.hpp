@@ -62,7 +62,13 @@ public:
     std::string source;  // main configuration file
 
     // Macros (without braces) the rules need, per milter stage; the glue asks
-    // for them with smfi_setsymlist.
+    // for them with smfi_setsymlist. The list is complete for the stage (it
+    // includes what the engine itself reads): connect {daemon_name}
+    // {client_name} {client_resolve}; helo {tls_version}; mail i {auth_authen};
+    // rcpt, data, end-of-data i; plus every macro a rule's conditions read, at
+    // the stage Postfix can send it (client_* connect, tls_/cert_/cipher helo,
+    // auth_/mail_ mail, rcpt_ rcpt) or else at the rule's stage. The glue adds
+    // braces to names longer than one character (see policy.cpp).
     std::set<std::string> macros_needed(codes::Stage stage) const;
     // True when some rule needs headers / the body (else negotiate them away).
     bool needs_headers() const;

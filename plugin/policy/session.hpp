@@ -20,6 +20,52 @@
 // on_error: Tempfail with the BackendFailure default reply (451 4.4.3), or
 // Continue (fail open); it is logged either way. Nothing here throws.
 //
+// Details decided here (the glue and simulate rely on them):
+// * Scope of Accept. At connect/HELO: the whole connection, every later call
+//   returns Continue without evaluating (glue: SMFIS_ACCEPT). At MAIL, DATA or
+//   end of data: this message (glue: SMFIS_ACCEPT). At RCPT: this recipient
+//   only; rcpt() then returns Action::Continue with `rule` naming the accepting
+//   rule, because SMFIS_ACCEPT at RCPT would accept the whole message. DATA and
+//   end-of-data rules are skipped when every recipient was accepted by a rule.
+// * File order across stages: a decision held or pending (a delayed refusal,
+//   a Discard/Quarantine, a non-SMTP refusal moved to end of data) stops every
+//   rule written after it from running later; rules written before it still
+//   run at their stage and win if they decide (e.g. "accept postmaster" at RCPT
+//   beats a held connect-time reject for that recipient).
+// * delay_reject: a held connect/HELO refusal lasts for the connection (it
+//   survives abort() and new messages); a held MAIL refusal lasts for the
+//   message. Each rcpt() then returns it with ${rcpt} = that recipient.
+//   Without delay_reject a refusal is returned at once: at connect it ends the
+//   session for the engine; at HELO it is not sticky (another HELO is evaluated
+//   afresh); at MAIL/DATA/end of data it ends the message.
+// * Refused recipients are removed from Transaction::recipients, so later
+//   "any recipient" conditions see only recipients still in the message.
+//   Transaction::current_rcpt is set by rcpt() and cleared by data() and
+//   end_of_message().
+// * Non-SMTP: every refusal that would be delivered at RCPT (a rule's or a
+//   held one) is returned by end_of_message() instead, with the same reply.
+// * Discard/Quarantine decided at connect/HELO apply to every message.
+// * Headers from add_headers and monitor marks are returned only by
+//   end_of_message() when the message goes on (Continue, Accept, Quarantine);
+//   duplicates are dropped, at most 64 added headers and 16 monitor headers
+//   per message, any excess is logged, never silently dropped.
+// * Bounds: at most Limits::kMaxRecipients recipients are stored; rcpt()
+//   answers further ones Tempfail 452 4.5.3 (TooManyRecipients). header()
+//   stores at most Limits::kMaxHeaders headers, and none whose value is over
+//   Limits::kMaxHeaderValue; the others are counted and end_of_message() logs
+//   how many. body() keeps the first 64 KiB for conditions (and adds every
+//   chunk to Transaction::size); end_of_message() logs when more came.
+// * Fields: before evaluating, empty Transaction fields are filled from the
+//   stored macros (client_addr, client_name, client_resolve, daemon_name, "i",
+//   auth_authen, tls_version); the glue may set the fields itself instead.
+//   mail() and abort() reset the message fields (sender, recipients, headers,
+//   body, size, queue_id) but keep auth_login and tls_version, which last for
+//   the connection. The macro "i" is forgotten after end_of_message()/abort()
+//   so a stale queue id never labels the next message; fields stay readable
+//   after end_of_message() (for the decision log) until the next mail().
+// * Monitor headers: value "would reject 550 5.7.1 text (rule NAME)", one per
+//   would-be decision, under settings.monitor_header (none when "").
+//
 // Thread contract: one Session per connection, used by one thread at a time
 // (libmilter may move a connection between threads, never run it concurrently).
 #pragma once

@@ -1,0 +1,41 @@
+// simulator.hpp - drive policy::Session through one SMTP transaction and print it.
+//
+// Follows the milter glue's call order (session.hpp): connection facts and
+// macros, connect, helo, mail, each rcpt, data, headers, body,
+// end_of_message, and stops where the MTA would: a refused connection or
+// HELO ends the session, a refused MAIL or DATA ends the message, a refused
+// RCPT refuses that recipient only, no accepted recipient means no DATA, and
+// accept ends all checks for the message (or the connection at connect/HELO),
+// as SMFIS_ACCEPT does. For each stage it prints what the client sent, the
+// verdict, the deciding rule, the rule log lines and the exact reply lines
+// the client would see; then the headers that would be added and a result.
+//
+// Errors: run() returns false (after a message on `out`) only when the body
+// file cannot be read; the policy itself never fails.
+//
+// Thread contract: one Simulator per thread.
+#pragma once
+
+#include <ostream>
+
+#include "cli/sim_input.hpp"
+#include "policy/policy.hpp"
+#include "policy/verdict.hpp"
+
+namespace mv::cli {
+
+class Simulator {
+  public:
+    Simulator(policy::PolicyPtr policy, std::ostream& out)
+        : policy_(std::move(policy)), out_(out) {}
+
+    bool run(const SimInput& in, int number);
+
+  private:
+    void print(const policy::Verdict& v);
+
+    policy::PolicyPtr policy_;
+    std::ostream& out_;
+};
+
+}  // namespace mv::cli

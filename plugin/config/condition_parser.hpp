@@ -1,0 +1,75 @@
+// condition_parser.hpp - a rule's `when` group -> one compiled Condition.
+//
+// Every key of `when` must hold (an implicit all). Keys: client_addr,
+// client_name, client_resolve, helo, sender, rcpt, auth, tls, macro, all, any,
+// not. String keys take a string match: a shorthand (a string or array of
+// strings: exact values, "/regex/" or "<>" for the empty value) or a group
+// { exact; domain; subdomain; regex; null; case_sensitive; }. "@name" anywhere
+// a value list is accepted is replaced by the entries of that list.
+//
+// Call order: construct with the ListTable, then parse() each rule's `when`.
+// Errors: every problem is reported to the Diagnostics; parse() then returns
+// false and the rule is not built. Bad CIDRs and regexes are found by the
+// policy constructors (std::invalid_argument) and reported at the entry's own
+// line (a list file line for "@name" entries).
+//
+// Conditions that read a list are built once per distinct value and shared by
+// every rule that references the same list, so that many rules naming one big
+// list cost one compiled list, not one per rule.
+//
+// Thread contract: one ConditionParser per load, used by one thread.
+#pragma once
+
+#include <libconfig.h++>
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "config/diagnostics.hpp"
+#include "config/list_table.hpp"
+#include "policy/conditions.hpp"
+
+namespace mv::config {
+
+class ConditionParser {
+  public:
+    ConditionParser(ListTable& lists, Diagnostics& diag) : lists_(lists), diag_(diag) {}
+
+    // Compiles `when` (a group) into `out` (null when the group is empty).
+    // `stage` is the latest stage the keys need, known even when parse()
+    // fails, so that the rule's reply can still be checked in the same run.
+    bool parse(const libconfig::Setting& when, policy::ConditionPtr& out, codes::Stage& stage);
+
+  private:
+    policy::ConditionPtr group(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr key(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr client_addr(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr string_match(const libconfig::Setting& s, policy::Field field, bool& ok,
+                                      const std::string& macro = {},
+                                      codes::Stage macro_stage = codes::Stage::Connect);
+    policy::ConditionPtr build_client_addr(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr build_string_match(const libconfig::Setting& s, policy::Field field,
+                                            bool& ok, const std::string& macro,
+                                            codes::Stage macro_stage);
+    policy::ConditionPtr macro(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr combine(const libconfig::Setting& s, bool any, bool& ok);
+
+    // Builds the condition of `s` once per distinct value that references a
+    // list (`kind` tells the uses apart) and shares it; a failure is
+    // remembered too, so a broken big list costs one pass, not one per rule.
+    policy::ConditionPtr shared(const libconfig::Setting& s, const std::string& kind, bool& ok,
+                                const std::function<policy::ConditionPtr(bool&)>& build);
+
+    void need(codes::Stage s) { stage_ = std::max(stage_, s); }
+
+    ListTable& lists_;
+    codes::Stage stage_ = codes::Stage::Connect;
+    Diagnostics& diag_;
+    // Value as written -> its condition; null = it failed (already reported).
+    std::unordered_map<std::string, std::shared_ptr<const policy::Condition>> cache_;
+};
+
+}  // namespace mv::config

@@ -1,0 +1,70 @@
+// diagnostics.cpp - collecting "file:line: severity: message" diagnostics.
+#include "config/diagnostics.hpp"
+
+namespace mv::config {
+
+std::string Diagnostic::to_string() const {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line);
+    out += severity == Severity::Error ? ": error: " : ": warning: ";
+    out += message;
+    return out;
+}
+
+int LoadResult::errors() const {
+    int n = 0;
+    for (const auto& d : diagnostics) n += d.severity == Diagnostic::Severity::Error;
+    return n;
+}
+
+int LoadResult::warnings() const {
+    int n = 0;
+    for (const auto& d : diagnostics) n += d.severity == Diagnostic::Severity::Warning;
+    return n;
+}
+
+void Diagnostics::add(Diagnostic::Severity severity, const std::string& file, int line,
+                      std::string message) {
+    Diagnostic d{file, line, severity, std::move(message)};
+    // A list file shared by many rules would otherwise repeat the same line
+    // once per rule.
+    if (!seen_.insert(d.to_string()).second) return;
+    if (severity == Diagnostic::Severity::Error) ++errors_;
+    list_.push_back(std::move(d));
+}
+
+void Diagnostics::error(const std::string& file, int line, std::string message) {
+    add(Diagnostic::Severity::Error, file, line, std::move(message));
+}
+
+void Diagnostics::warning(const std::string& file, int line, std::string message) {
+    add(Diagnostic::Severity::Warning, file, line, std::move(message));
+}
+
+void Diagnostics::error(const libconfig::Setting& at, std::string message) {
+    error(file_of(at), line_of(at), std::move(message));
+}
+
+void Diagnostics::warning(const libconfig::Setting& at, std::string message) {
+    warning(file_of(at), line_of(at), std::move(message));
+}
+
+std::string Diagnostics::file_of(const libconfig::Setting& at) const {
+    const char* f = at.getSourceFile();
+    return f != nullptr && *f != '\0' ? resolve(f) : main_file_;
+}
+
+std::string Diagnostics::resolve(const std::string& file) const {
+    // libconfig names an included file as written in @include; it was opened
+    // relative to the main file's directory (the include directory).
+    if (file == main_file_ || file.empty() || file[0] == '/') return file;
+    const auto slash = main_file_.rfind('/');
+    if (slash == std::string::npos) return file;
+    return main_file_.substr(0, slash + 1) + file;
+}
+
+int Diagnostics::line_of(const libconfig::Setting& at) {
+    return static_cast<int>(at.getSourceLine());
+}
+
+}  // namespace mv::config

@@ -1,0 +1,231 @@
+// list_table.cpp - named lists, list files and "@name" expansion.
+#include "config/list_table.hpp"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "config/schema.hpp"
+
+namespace mv::config {
+
+namespace {
+
+// A list file line longer than this is certainly not an address, network or
+// domain; reject it rather than keeping megabytes of garbage.
+constexpr std::size_t kMaxListLine = 4096;
+// After this many bad lines in one file, the rest are counted, not listed.
+constexpr int kMaxBadLinesShown = 20;
+
+std::string dir_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+std::string trim(std::string_view s) {
+    const auto b = s.find_first_not_of(" \t\r");
+    if (b == std::string_view::npos) return {};
+    const auto e = s.find_last_not_of(" \t\r");
+    return std::string(s.substr(b, e - b + 1));
+}
+
+// The reason a list file line is not one entry, or "".
+std::string bad_line(const std::string& entry) {
+    for (unsigned char c : entry) {
+        if (c == ' ' || c == '\t') return "one entry per line (found a space)";
+        if (c < 0x20 || c == 0x7f) return "control character in entry";
+        if (c >= 0x80) return "non-ASCII byte in entry";
+    }
+    return {};
+}
+
+}  // namespace
+
+bool valid_list_name(std::string_view name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
+    if (!lists.isGroup()) {
+        diag.error(lists, "lists must be a group { name = [...]; ... }, not " + type_name(lists));
+        return;
+    }
+    for (int i = 0; i < lists.getLength(); ++i) {
+        const libconfig::Setting& s = lists[i];
+        const std::string name = s.getName();
+        NamedList list;
+        list.name = name;
+        list.defined_at = &s;
+        if (!valid_list_name(name))
+            diag.error(s, "bad list name '" + name + "': use [A-Za-z0-9_-]");
+        if (s.getType() == libconfig::Setting::TypeGroup) {
+            check_keys(s, {"file"}, "list '" + name + "'", diag);
+            if (!s.exists("file")) {
+                diag.error(s, "list '" + name +
+                                  "' needs file = \"PATH\" (or write the entries as [ ... ])");
+            } else {
+                load_file(list, s["file"], diag);
+            }
+        } else if (is_strings(s)) {
+            if (s.getType() == libconfig::Setting::TypeString) {
+                list.values.push_back(static_cast<const char*>(s));
+                list.elements.push_back(&s);
+            } else {
+                for (int j = 0; j < s.getLength(); ++j) {
+                    const std::string v = static_cast<const char*>(s[j]);
+                    if (!v.empty() && v[0] == '@') {
+                        diag.error(s[j], "list '" + name + "' refers to '" + v +
+                                             "': lists cannot contain list references");
+                        continue;
+                    }
+                    list.values.push_back(v);
+                    list.elements.push_back(&s[j]);
+                }
+            }
+        } else {
+            diag.error(s, "list '" + name +
+                              "' must be an array of strings or { file = \"PATH\"; }, not " +
+                              type_name(s));
+        }
+        order_.push_back(name);
+        lists_[name] = std::move(list);
+    }
+}
+
+void ListTable::load_file(NamedList& list, const libconfig::Setting& file_setting,
+                          Diagnostics& diag) {
+    const auto rel = read_string(file_setting, diag);
+    if (!rel) return;
+    if (rel->empty()) {
+        diag.error(file_setting, "list '" + list.name + "': empty file name");
+        return;
+    }
+    const std::string defined_in = diag.file_of(file_setting);
+    const bool here = defined_in.find('/') == std::string::npos;
+    const std::string path = (*rel)[0] == '/' || here ? *rel : dir_of(defined_in) + "/" + *rel;
+    list.source = path;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        diag.error(file_setting,
+                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        diag.error(file_setting, "list '" + list.name + "': " + path + " is not a regular file");
+        return;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diag.error(file_setting,
+                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
+        return;
+    }
+    std::string line;
+    int lineno = 0;
+    int bad = 0;
+    auto complain = [&](int at, const std::string& msg) {
+        if (++bad <= kMaxBadLinesShown) diag.error(path, at, msg);
+    };
+    while (std::getline(in, line)) {
+        ++lineno;
+        if (line.size() > kMaxListLine) {
+            complain(lineno, "line longer than " + std::to_string(kMaxListLine) + " bytes");
+            continue;
+        }
+        // '#' starts a comment at the start of a line or after white space;
+        // inside an entry it is kept (a regex may need it).
+        std::size_t hash = std::string::npos;
+        for (std::size_t i = 0; i < line.size(); ++i) {
+            if (line[i] == '#' && (i == 0 || line[i - 1] == ' ' || line[i - 1] == '\t')) {
+                hash = i;
+                break;
+            }
+        }
+        const std::string entry = trim(std::string_view(line).substr(0, hash));
+        if (entry.empty()) continue;
+        const std::string why = bad_line(entry);
+        if (!why.empty()) {
+            complain(lineno, "bad line in list '" + list.name + "': " + why);
+            continue;
+        }
+        list.values.push_back(entry);
+        list.lines.push_back(lineno);
+    }
+    if (in.bad()) diag.error(path, 0, "read error: " + std::string(std::strerror(errno)));
+    if (bad > kMaxBadLinesShown)
+        diag.error(path, 0,
+                   std::to_string(bad - kMaxBadLinesShown) + " more bad lines not shown (" +
+                       std::to_string(bad) + " in all)");
+}
+
+bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, Values& out) {
+    if (!is_strings(s)) {
+        diag.error(s,
+                   key_name(s) + " must be a string or an array of strings, not " + type_name(s));
+        return false;
+    }
+    bool ok = true;
+    auto add_one = [&](const libconfig::Setting& at) {
+        const std::string v = static_cast<const char*>(at);
+        if (v.empty() || v[0] != '@') {
+            out.items.push_back(v);
+            out.origins.push_back({&at, nullptr, 0});
+            return;
+        }
+        const std::string name = v.substr(1);
+        const auto it = lists_.find(name);
+        if (it == lists_.end()) {
+            report_unknown(at, name, diag);
+            ok = false;
+            return;
+        }
+        NamedList& list = it->second;
+        list.used = true;
+        out.items.insert(out.items.end(), list.values.begin(), list.values.end());
+        for (std::size_t i = 0; i < list.values.size(); ++i)
+            out.origins.push_back({&at, &list, static_cast<int>(i)});
+    };
+    if (s.getType() == libconfig::Setting::TypeString) {
+        add_one(s);
+    } else {
+        for (int i = 0; i < s.getLength(); ++i) add_one(s[i]);
+    }
+    return ok;
+}
+
+void ListTable::report_unknown(const libconfig::Setting& at, const std::string& name,
+                               Diagnostics& diag) {
+    std::string msg = "unknown list '@" + name + "'";
+    if (!valid_list_name(name))
+        msg += " (a value starting with '@' names a list; write domains without '@')";
+    diag.error(at, msg);
+}
+
+void ListTable::report(const Origin& origin, const std::string& message, Diagnostics& diag) {
+    if (origin.list == nullptr) {
+        diag.error(*origin.at, message);
+    } else if (!origin.list->source.empty()) {
+        diag.error(origin.list->source, origin.list->lines[origin.index], message);
+    } else {
+        diag.error(*origin.list->elements[origin.index], message);
+    }
+}
+
+void ListTable::warn_unused(Diagnostics& diag) const {
+    for (const auto& name : order_) {
+        const NamedList& l = lists_.at(name);
+        if (!l.used) diag.warning(*l.defined_at, "list '" + name + "' is never used");
+    }
+}
+
+}  // namespace mv::config

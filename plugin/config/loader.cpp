@@ -1,0 +1,169 @@
+// loader.cpp - load_policy(): read the file, run every part, collect every problem.
+//
+// Order: file checks (missing, not a regular file, empty, binary), libconfig
+// parse (with @include relative to the main file's directory: libconfig 1.5
+// has one include directory per Config), top-level keys, daemon and policy
+// settings (rules need delay_reject), lists, rules, unused lists. Each step
+// runs even when an earlier one reported errors, except that nothing runs
+// after a parse error (libconfig gives no tree).
+#include "config/loader.hpp"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <libconfig.h++>
+#include <unordered_map>
+
+#include "config/condition_parser.hpp"
+#include "config/diagnostics.hpp"
+#include "config/list_table.hpp"
+#include "config/rule_parser.hpp"
+#include "config/schema.hpp"
+#include "config/settings_parser.hpp"
+
+namespace mv::config {
+
+namespace {
+
+std::string dir_of(const std::string& path) {
+    const auto slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    if (slash == 0) return "/";
+    return path.substr(0, slash);
+}
+
+// File-level checks libconfig handles badly: it reports binary data as a
+// confusing syntax error, and an empty file as a valid empty configuration.
+// Returns the number of lines, or -1 after reporting.
+int check_file(const std::string& path, Diagnostics& diag) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        diag.error(path, 0, "not a regular file");
+        return -1;
+    }
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
+        return -1;
+    }
+    char buf[65536];
+    std::size_t offset = 0;
+    int line = 1;
+    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+        const auto n = static_cast<std::size_t>(in.gcount());
+        for (std::size_t i = 0; i < n; ++i) {
+            if (buf[i] == '\n') ++line;
+            const auto c = static_cast<unsigned char>(buf[i]);
+            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f) {
+                char hex[8];
+                std::snprintf(hex, sizeof hex, "0x%02x", c);
+                diag.error(path, line,
+                           "binary data (byte " + std::string(hex) + " at offset " +
+                               std::to_string(offset + i) + "): not a configuration file");
+                return -1;
+            }
+        }
+        offset += n;
+    }
+    if (offset == 0) {
+        diag.error(path, 0, "empty file: no rules and no settings");
+        return -1;
+    }
+    return line;
+}
+
+// Parts of the loader run in their own order (keys are checked before
+// values, lists before rules): present the diagnostics by line, file by
+// file, files in the order they first appear.
+void sort_by_position(std::vector<Diagnostic>& list) {
+    std::unordered_map<std::string, std::size_t> rank;
+    for (const auto& d : list) rank.emplace(d.file, rank.size());
+    std::stable_sort(list.begin(), list.end(), [&](const Diagnostic& a, const Diagnostic& b) {
+        const auto ra = rank[a.file], rb = rank[b.file];
+        return ra != rb ? ra < rb : a.line < b.line;
+    });
+}
+
+}  // namespace
+
+LoadResult load_policy(const std::string& path, const LoadOptions& options) {
+    LoadResult result;
+    Diagnostics diag(path);
+    if (path.empty()) {
+        diag.error("(none)", 0, "no configuration file given");
+        result.diagnostics = diag.take();
+        return result;
+    }
+    const int lines = check_file(path, diag);
+    if (lines < 0) {
+        result.diagnostics = diag.take();
+        return result;
+    }
+    libconfig::Config cfg;
+    cfg.setIncludeDir(dir_of(path).c_str());
+    try {
+        cfg.readFile(path.c_str());
+    } catch (const libconfig::ParseException& e) {
+        const std::string file = e.getFile() != nullptr ? diag.resolve(e.getFile()) : path;
+        std::string msg = std::string("syntax: ") + e.getError();
+        // libconfig says only "syntax error" for a file cut short.
+        if (file == path && e.getLine() >= lines)
+            msg += " at end of file (truncated? a missing ')', '}' or ';'?)";
+        diag.error(file, e.getLine(), msg);
+        result.diagnostics = diag.take();
+        return result;
+    } catch (const libconfig::FileIOException&) {
+        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
+        result.diagnostics = diag.take();
+        return result;
+    }
+
+    const libconfig::Setting& root = cfg.getRoot();
+    auto policy = std::make_shared<policy::Policy>();
+    policy->source = path;
+    if (root.getLength() == 0) diag.error(path, 0, "no settings: the file holds only comments");
+    check_keys(root, {"daemon", "policy", "lists", "rules"}, "the configuration", diag);
+    if (root.exists("daemon")) parse_daemon_settings(root["daemon"], policy->settings, diag);
+    if (root.exists("policy")) parse_policy_settings(root["policy"], policy->settings, diag);
+
+    ListTable lists;
+    if (root.exists("lists")) lists.load(root["lists"], diag);
+    ConditionParser conditions(lists, diag);
+    RuleParser rules(policy->settings, conditions, diag);
+    if (!root.exists("rules")) {
+        if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");
+    } else if (const libconfig::Setting& rs = root["rules"]; !rs.isList()) {
+        diag.error(rs, "rules must be a list ( { ... }, { ... } ), not " + type_name(rs));
+    } else {
+        result.rule_count = static_cast<std::size_t>(rs.getLength());
+        if (rs.getLength() == 0) diag.warning(rs, "no rules: every message is accepted");
+        policy->rules.reserve(result.rule_count);
+        for (int i = 0; i < rs.getLength(); ++i) {
+            auto rule = rules.parse(rs[i], i + 1);
+            if (rule) policy->rules.push_back(std::move(*rule));
+        }
+    }
+    lists.warn_unused(diag);
+
+    result.diagnostics = diag.take();
+    sort_by_position(result.diagnostics);
+    if (options.strict) {
+        for (auto& d : result.diagnostics) {
+            if (d.severity != Diagnostic::Severity::Warning) continue;
+            d.severity = Diagnostic::Severity::Error;
+            d.message += " [--strict]";
+        }
+    }
+    if (result.errors() == 0) result.policy = std::move(policy);
+    return result;
+}
+
+}  // namespace mv::config

@@ -1,0 +1,194 @@
+// rule_parser.cpp - rule keys, stages and delivery stages.
+#include "config/rule_parser.hpp"
+
+#include "codes/reply_text.hpp"
+#include "config/reply_parser.hpp"
+#include "config/schema.hpp"
+#include "config/settings_parser.hpp"
+
+namespace mv::config {
+
+using libconfig::Setting;
+using policy::Action;
+
+namespace {
+
+std::optional<Action> parse_action(const std::string& a) {
+    if (a == "accept") return Action::Accept;
+    if (a == "reject") return Action::Reject;
+    if (a == "tempfail") return Action::Tempfail;
+    if (a == "discard") return Action::Discard;
+    if (a == "quarantine") return Action::Quarantine;
+    if (a == "continue") return Action::Continue;
+    return std::nullopt;
+}
+
+// Checks a template for a header value or a log line; false after reporting.
+bool check_text(const Setting& s, const std::string& what, const std::string& text,
+                Diagnostics& diag) {
+    const std::string why = codes::check_template(text);
+    if (!why.empty()) {
+        diag.error(s, what + ": " + why);
+        return false;
+    }
+    if (text.find_first_of("\r\n") != std::string::npos) {
+        diag.error(s, what + " contains a line break");
+        return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool valid_rule_name(const std::string& name) {
+    if (name.empty() || name.size() > 64) return false;
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+        if (!ok) return false;
+    }
+    return true;
+}
+
+bool RuleParser::parse_headers(const Setting& s, policy::Rule& rule) {
+    bool ok = true;
+    auto one = [&](const Setting& h) {
+        if (!h.isGroup()) {
+            diag_.error(h, "add_header must be a group { name; value; } or a list of them, not " +
+                               type_name(h));
+            ok = false;
+            return;
+        }
+        check_keys(h, {"name", "value"}, "add_header", diag_);
+        if (!h.exists("name") || !h.exists("value")) {
+            diag_.error(h, "add_header needs name and value");
+            ok = false;
+            return;
+        }
+        const auto name = read_string(h["name"], diag_);
+        const auto value = read_string(h["value"], diag_);
+        if (!name || !value) {
+            ok = false;
+            return;
+        }
+        if (!valid_header_name(*name)) {
+            diag_.error(h["name"], "bad header name '" + *name +
+                                       "' (printable ASCII without ':' or space, at most 64)");
+            ok = false;
+            return;
+        }
+        if (!check_text(h["value"], "header value", *value, diag_)) {
+            ok = false;
+            return;
+        }
+        rule.add_headers.push_back({*name, *value});
+    };
+    if (s.isList()) {
+        for (int i = 0; i < s.getLength(); ++i) one(s[i]);
+    } else {
+        one(s);
+    }
+    return ok;
+}
+
+std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
+    if (!s.isGroup()) {
+        diag_.error(s, "rule " + std::to_string(index) +
+                           " must be a group { name; when; action; }, not " + type_name(s));
+        return std::nullopt;
+    }
+    const int errors_before = diag_.errors();
+    check_keys(s,
+               {"name", "when", "action", "reply", "monitor", "add_header", "log",
+                "quarantine_reason", "stage"},
+               "rule", diag_);
+    policy::Rule rule;
+    rule.file = diag_.file_of(s);
+    rule.line = Diagnostics::line_of(s);
+    rule.name = "#" + std::to_string(index);
+
+    if (!s.exists("name")) {
+        diag_.error(s, "rule " + std::to_string(index) + " has no name");
+    } else if (const auto n = read_string(s["name"], diag_)) {
+        if (!valid_rule_name(*n)) {
+            diag_.error(s["name"],
+                        "bad rule name '" + *n + "': 1 to 64 characters of A-Z a-z 0-9 . _ -");
+        } else {
+            rule.name = *n;
+            const auto [it, fresh] = names_.emplace(*n, std::make_pair(rule.file, rule.line));
+            if (!fresh)
+                diag_.error(s["name"], "duplicate rule name '" + *n + "' (first defined at " +
+                                           it->second.first + ":" +
+                                           std::to_string(it->second.second) + ")");
+        }
+    }
+    const std::string& name = rule.name;
+
+    bool action_ok = false;
+    if (!s.exists("action")) {
+        diag_.error(s, "rule '" + name +
+                           "' has no action (accept, reject, tempfail, discard, quarantine, "
+                           "continue)");
+    } else if (const auto a = read_string(s["action"], diag_)) {
+        if (const auto act = parse_action(*a)) {
+            rule.action = *act;
+            action_ok = true;
+        } else {
+            diag_.error(s["action"], "unknown action '" + *a +
+                                         "' (accept, reject, tempfail, discard, quarantine, "
+                                         "continue)");
+        }
+    }
+
+    // A failed `when` still yields its stage, so the reply is checked too.
+    rule.stage = codes::Stage::Connect;
+    if (s.exists("when")) conditions_.parse(s["when"], rule.when, rule.stage);
+    if (s.exists("stage")) {
+        const auto st = read_string(s["stage"], diag_);
+        const auto parsed = st ? codes::parse_stage(*st) : std::nullopt;
+        if (st && !parsed) {
+            diag_.error(s["stage"], "unknown stage '" + *st +
+                                        "' (connect, helo, mail, rcpt, data, end-of-data)");
+        } else if (parsed && *parsed < rule.stage) {
+            diag_.error(s["stage"], "rule '" + name + "': stage " + *st +
+                                        " is earlier than its conditions allow (" +
+                                        std::string(codes::stage_name(rule.stage)) + ")");
+        } else if (parsed) {
+            rule.stage = *parsed;
+        }
+    }
+
+    if (s.exists("monitor"))
+        if (const auto b = read_bool(s["monitor"], diag_)) rule.monitor = *b;
+    if (s.exists("add_header")) parse_headers(s["add_header"], rule);
+    if (s.exists("log")) {
+        if (const auto l = read_string(s["log"], diag_))
+            if (check_text(s["log"], "log", *l, diag_)) rule.log = *l;
+    }
+    if (s.exists("quarantine_reason")) {
+        const auto q = read_string(s["quarantine_reason"], diag_);
+        if (q && action_ok && rule.action != Action::Quarantine)
+            diag_.error(s["quarantine_reason"],
+                        "rule '" + name + "': quarantine_reason is only for action quarantine");
+        else if (q && (q->empty() || q->find_first_of("\r\n") != std::string::npos))
+            diag_.error(s["quarantine_reason"], "quarantine_reason must be one non-empty line");
+        else if (q)
+            rule.quarantine_reason = *q;
+    }
+    if (action_ok && rule.action == Action::Quarantine && rule.quarantine_reason.empty())
+        rule.quarantine_reason = "milter-verdict rule " + name;
+
+    if (action_ok) {
+        // Delivery stage: delay_reject holds connect/HELO/MAIL verdicts until
+        // the first RCPT, where Postfix can pass the reply text on.
+        codes::Stage delivery = rule.stage;
+        if (settings_.delay_reject && rule.stage <= codes::Stage::Mail)
+            delivery = codes::Stage::Rcpt;
+        const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
+        parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_);
+    }
+    if (diag_.errors() != errors_before) return std::nullopt;
+    return rule;
+}
+
+}  // namespace mv::config

@@ -1,0 +1,439 @@
+// milter.cpp - the stage handlers. See milter.hpp for the contract.
+#include "milter/milter.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+#include "codes/reply_text.hpp"
+#include "codes/validate.hpp"
+#include "milter/decision_log.hpp"
+#include "milter/negotiation.hpp"
+#include "milter/reply_sender.hpp"
+
+namespace mv::milter {
+
+namespace {
+
+using codes::Stage;
+using policy::Action;
+using policy::Limits;
+
+// Length of `s`, or max + 1 when longer: never reads far past a bound.
+std::size_t bounded_len(const char* s, std::size_t max) {
+    return s ? strnlen(s, max + 1) : 0;
+}
+
+// "<a@b>" -> "a@b", "<>" -> "". The MTA may append ESMTP parameters in
+// further argv entries; only argv[0] is the address.
+std::string strip_angles(std::string_view a) {
+    if (a.size() >= 2 && a.front() == '<' && a.back() == '>') a = a.substr(1, a.size() - 2);
+    return std::string(a);
+}
+
+struct ClientAddr {
+    std::string text;
+    bool port_zero = false;
+    bool loopback = false;
+};
+
+ClientAddr client_addr(const sockaddr* sa) {
+    ClientAddr out;
+    char buf[INET6_ADDRSTRLEN] = {};
+    if (sa->sa_family == AF_INET) {
+        sockaddr_in in;
+        std::memcpy(&in, sa, sizeof in);
+        if (inet_ntop(AF_INET, &in.sin_addr, buf, sizeof buf)) out.text = buf;
+        out.port_zero = in.sin_port == 0;
+        out.loopback = (ntohl(in.sin_addr.s_addr) >> 24) == 127;
+    } else if (sa->sa_family == AF_INET6) {
+        sockaddr_in6 in6;
+        std::memcpy(&in6, sa, sizeof in6);
+        if (inet_ntop(AF_INET6, &in6.sin6_addr, buf, sizeof buf)) out.text = buf;
+        out.port_zero = in6.sin6_port == 0;
+        out.loopback = IN6_IS_ADDR_LOOPBACK(&in6.sin6_addr);
+    }
+    return out;
+}
+
+// Postfix presents mail it did not receive by SMTP (sendmail(1), pickup,
+// non_smtpd_milters) as a connection from localhost/127.0.0.1 with client
+// port 0 (cleanup_milter.c, cleanup_milter_client_init); Sendmail presents
+// local submission without an address (SMFIA_UNKNOWN: hostaddr NULL). A
+// real TCP client never has port 0.
+bool is_non_smtp(const sockaddr* hostaddr, const ClientAddr& a) {
+    return hostaddr == nullptr || (a.port_zero && a.loopback);
+}
+
+codes::Reply reply_of(const codes::DefaultReply& d) {
+    return {d.basic, d.enhanced, {d.text}};
+}
+
+std::string queue_prefix(const policy::Transaction& tx) {
+    return "queue=" +
+           (tx.queue_id.empty() ? std::string("-") : codes::sanitize_value(tx.queue_id, 32));
+}
+
+}  // namespace
+
+Milter::Milter(PolicyStore& store, Logger& log, MilterOptions options)
+    : store_(store), log_(log), options_(options) {}
+
+// Runs a handler body; any exception is logged and answered with on_error.
+// At a stage that cannot reply (`quiet`: header, body, abort) the failure is
+// remembered and answered at end of message instead.
+template <typename F>
+sfsistat Milter::guarded(MilterApi& api, Stage stage, std::optional<sfsistat> quiet,
+                         const char* what, F&& f) {
+    try {
+        return f();
+    } catch (const std::exception& e) {
+        log_.log(LogLevel::Error, std::string(what) + ": internal error: " + e.what());
+    } catch (...) {
+        log_.log(LogLevel::Error, std::string(what) + ": internal error: unknown exception");
+    }
+    try {
+        if (quiet) {
+            if (ConnectionContext* c = api.context()) c->message.error_pending = true;
+            return *quiet;
+        }
+        return on_error(api, stage);
+    } catch (...) {
+        return SMFIS_TEMPFAIL;  // cannot even log: refuse rather than accept blindly
+    }
+}
+
+// The status of a stage negotiated as "no reply" (SMFIP_NR_*): NOREPLY there,
+// CONTINUE when the MTA did not negotiate it.
+sfsistat Milter::quiet_status(MilterApi& api, unsigned long nr_bit) {
+    const ConnectionContext* c = api.context();
+    return c && (c->protocol & nr_bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+sfsistat Milter::on_error(MilterApi& api, Stage stage) {
+    ConnectionContext* c = api.context();
+    const policy::PolicyPtr current = c ? nullptr : store_.current();
+    const policy::Policy* p = c ? &c->policy() : current.get();
+    policy::Verdict v;
+    v.decided_at = v.delivered_at = stage;
+    if (!p || p->settings.on_error != Action::Accept) {
+        v.action = Action::Tempfail;
+        v.reply = reply_of(codes::default_reply(codes::Disposition::Tempfail,
+                                                codes::Reason::InternalError, stage));
+    }
+    // The decision line says what the MTA was told (rule "-": no rule decided).
+    if (c) log_.log(LogLevel::Info, format_decision(c->tx(), v, stage));
+    if (v.action == Action::Continue) return SMFIS_CONTINUE;
+    send_reply(api, v.reply);
+    return SMFIS_TEMPFAIL;
+}
+
+ConnectionContext& Milter::context(MilterApi& api) {
+    if (ConnectionContext* c = api.context()) return *c;
+    policy::PolicyPtr p = store_.current();
+    if (!p) throw std::logic_error("no policy loaded");
+    auto c = std::make_unique<ConnectionContext>(std::move(p));
+    api.set_context(c.get());
+    return *c.release();  // owned by libmilter's context until close()
+}
+
+bool Milter::read_macros(MilterApi& api, ConnectionContext& c, Stage stage) {
+    policy::Transaction& tx = c.tx();
+    std::string& overflow = stage <= Stage::Helo ? c.overflow : c.message.overflow;
+    bool ok = true;
+    for (const std::string& name : macros_for_stage(c.policy(), stage)) {
+        const char* v = api.symval(name);
+        if (!v) continue;
+        const std::string key = macro_key(name);
+        if (bounded_len(v, Limits::kMaxValue) > Limits::kMaxValue) {
+            if (overflow.empty())
+                overflow = "macro " + name + " longer than " + std::to_string(Limits::kMaxValue) +
+                           " bytes";
+            ok = false;
+            continue;
+        }
+        auto it = tx.macros.find(key);
+        if (it != tx.macros.end()) {
+            it->second = v;
+        } else if (tx.macros.size() >= Limits::kMaxMacros) {
+            if (overflow.empty())
+                overflow = "more than " + std::to_string(Limits::kMaxMacros) + " macros";
+            ok = false;
+        } else {
+            tx.macros.emplace(key, v);
+        }
+    }
+    if (!tx.macro("i").empty()) tx.queue_id = tx.macro("i");
+    return ok;
+}
+
+sfsistat Milter::refuse_overflow(MilterApi& api, ConnectionContext& c, Stage stage) {
+    const std::string& why = !c.overflow.empty() ? c.overflow : c.message.overflow;
+    policy::Verdict v;
+    v.action = Action::Tempfail;
+    v.reply = reply_of(
+        codes::default_reply(codes::Disposition::Tempfail, codes::Reason::InternalError, stage));
+    v.decided_at = v.delivered_at = stage;
+    log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " tempfail: data over a bound: " +
+                                    codes::sanitize_value(why, 256));
+    log_.log(LogLevel::Info, format_decision(c.tx(), v, stage));
+    return send_refusal(api, c, v.reply, false);
+}
+
+sfsistat Milter::send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
+                              bool reject) {
+    // libmilter drops a reply whose class does not match the status; the
+    // loader validates this, so a mismatch here is our bug: say so, and let
+    // the MTA use its default text rather than send the wrong class.
+    const int want = reject ? 5 : 4;
+    if (reply.basic / 100 != want) {
+        log_.log(LogLevel::Error, queue_prefix(c.tx()) + " internal error: reply " +
+                                      std::to_string(reply.basic) + " does not match action " +
+                                      (reject ? "reject" : "tempfail"));
+    } else if (!send_reply(api, reply)) {
+        log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " libmilter refused the reply \"" +
+                                        codes::sanitize_value(reply.summary(), 512) +
+                                        "\"; the MTA sends its default");
+    }
+    return reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
+}
+
+void Milter::apply_end_of_message(MilterApi& api, ConnectionContext& c, const policy::Verdict& v) {
+    const std::string q = queue_prefix(c.tx());
+    for (const auto& [name, value] : v.add_headers) {
+        const bool clean = name.find_first_of("\r\n:") == std::string::npos &&
+                           value.find_first_of("\r\n") == std::string::npos;
+        if (!clean || !api.add_header(name, value))
+            log_.log(LogLevel::Warning,
+                     q + " could not add header " + codes::sanitize_value(name, 64));
+    }
+    if (v.action != Action::Quarantine) return;
+    const std::string reason = v.quarantine_reason.empty() ? v.rule : v.quarantine_reason;
+    if (c.negotiated && !(c.actions & SMFIF_QUARANTINE))
+        log_.log(LogLevel::Error, q + " quarantine not offered by the MTA; message passes");
+    else if (!api.quarantine(reason.empty() ? std::string("milter-verdict") : reason))
+        log_.log(LogLevel::Error, q + " smfi_quarantine failed; message passes");
+}
+
+sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
+                         Stage stage) {
+    const policy::Transaction& tx = c.tx();
+    for (const auto& line : v.log) log_.log(LogLevel::Info, queue_prefix(tx) + " " + line);
+    if (v.final() || v.monitor || stage == Stage::EndOfData)
+        log_.log(LogLevel::Info, format_decision(tx, v, stage));
+    switch (v.action) {
+        case Action::Continue:
+            if (stage == Stage::EndOfData) apply_end_of_message(api, c, v);
+            return SMFIS_CONTINUE;
+        case Action::Accept:
+            // SMFIS_ACCEPT at RCPT would accept the whole message: accepting one
+            // recipient only means "go on" there.
+            if (stage == Stage::Rcpt) return SMFIS_CONTINUE;
+            if (stage == Stage::EndOfData) {
+                apply_end_of_message(api, c, v);
+                return SMFIS_CONTINUE;
+            }
+            return SMFIS_ACCEPT;
+        case Action::Reject:
+            return send_refusal(api, c, v.reply, true);
+        case Action::Tempfail:
+            return send_refusal(api, c, v.reply, false);
+        case Action::Discard:
+            return SMFIS_DISCARD;
+        case Action::Quarantine:
+            if (stage == Stage::EndOfData) {
+                apply_end_of_message(api, c, v);
+                return SMFIS_CONTINUE;
+            }
+            // smfi_quarantine is only valid at end of message.
+            log_.log(LogLevel::Error, queue_prefix(tx) +
+                                          " quarantine verdict before end of "
+                                          "message ignored");
+            return SMFIS_CONTINUE;
+    }
+    return SMFIS_CONTINUE;
+}
+
+sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, unsigned long,
+                           unsigned long, unsigned long* pf0, unsigned long* pf1,
+                           unsigned long* pf2, unsigned long* pf3) {
+    try {
+        ConnectionContext& c = context(api);
+        const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, options_.allow_skip_data);
+        for (int i = 0; i < kSymlistStages; ++i)
+            if (!n.symlists[i].empty() && !api.set_symlist(i, n.symlists[i]))
+                log_.log(LogLevel::Warning, "smfi_setsymlist failed for stage " +
+                                                std::to_string(i) + "; using the MTA's macros");
+        *pf0 = n.actions;
+        *pf1 = n.protocol;
+        *pf2 = 0;
+        *pf3 = 0;
+        c.protocol = n.protocol;
+        c.actions = n.actions;
+        c.negotiated = true;
+        return SMFIS_CONTINUE;
+    } catch (const std::exception& e) {
+        log_.log(LogLevel::Error, std::string("negotiate: internal error: ") + e.what());
+    } catch (...) {
+        log_.log(LogLevel::Error, "negotiate: internal error: unknown exception");
+    }
+    // Fall back to every step, every reply: slower, never wrong.
+    return SMFIS_ALL_OPTS;
+}
+
+sfsistat Milter::connect(MilterApi& api, const char* hostname, const sockaddr* hostaddr) {
+    return guarded(api, Stage::Connect, std::nullopt, "connect", [&] {
+        ConnectionContext& c = context(api);
+        c.connected = true;
+        policy::Transaction& tx = c.tx();
+        const ClientAddr a = hostaddr ? client_addr(hostaddr) : ClientAddr{};
+        tx.client_addr = a.text;
+        tx.non_smtp = is_non_smtp(hostaddr, a);
+        if (bounded_len(hostname, Limits::kMaxValue) > Limits::kMaxValue) {
+            c.overflow = "client name longer than " + std::to_string(Limits::kMaxValue) + " bytes";
+        } else if (hostname && hostname[0] != '[') {
+            tx.client_name = hostname;
+        } else {
+            // Sendmail names an unresolved client "[192.0.2.1]"; Postfix says
+            // "unknown". Rules see Postfix's form from both MTAs.
+            tx.client_name = "unknown";
+        }
+        read_macros(api, c, Stage::Connect);
+        tx.client_resolve = tx.macro("client_resolve");
+        tx.daemon_name = tx.macro("daemon_name");
+        // Over a bound: no rule runs on partial data; MAIL will tempfail.
+        if (!c.overflow.empty()) return SMFIS_CONTINUE;
+        return deliver(api, c, c.session().connect(), Stage::Connect);
+    });
+}
+
+sfsistat Milter::helo(MilterApi& api, const char* name) {
+    return guarded(api, Stage::Helo, std::nullopt, "helo", [&] {
+        ConnectionContext& c = context(api);
+        policy::Transaction& tx = c.tx();
+        read_macros(api, c, Stage::Helo);
+        tx.tls_version = tx.macro("tls_version");
+        if (bounded_len(name, Limits::kMaxValue) > Limits::kMaxValue && c.overflow.empty())
+            c.overflow = "HELO name longer than " + std::to_string(Limits::kMaxValue) + " bytes";
+        if (!c.overflow.empty()) return SMFIS_CONTINUE;
+        const std::string helo = name ? name : "";
+        tx.helo = helo;
+        return deliver(api, c, c.session().helo(helo), Stage::Helo);
+    });
+}
+
+sfsistat Milter::envfrom(MilterApi& api, char** argv) {
+    return guarded(api, Stage::Mail, std::nullopt, "envfrom", [&] {
+        ConnectionContext& c = context(api);
+        c.reset_message();
+        c.message.open = true;
+        policy::Transaction& tx = c.tx();
+        read_macros(api, c, Stage::Mail);
+        tx.auth_login = tx.macro("auth_authen");
+        if (!tx.macro("tls_version").empty()) tx.tls_version = tx.macro("tls_version");
+        const char* from = argv && argv[0] ? argv[0] : "";
+        if (bounded_len(from, Limits::kMaxValue) > Limits::kMaxValue && c.message.overflow.empty())
+            c.message.overflow =
+                "sender longer than " + std::to_string(Limits::kMaxValue) + " bytes";
+        if (!c.overflow.empty() || !c.message.overflow.empty())
+            return refuse_overflow(api, c, Stage::Mail);
+        return deliver(api, c, c.session().mail(strip_angles(from)), Stage::Mail);
+    });
+}
+
+sfsistat Milter::envrcpt(MilterApi& api, char** argv) {
+    return guarded(api, Stage::Rcpt, std::nullopt, "envrcpt", [&] {
+        ConnectionContext& c = context(api);
+        read_macros(api, c, Stage::Rcpt);
+        const char* to = argv && argv[0] ? argv[0] : "";
+        if (bounded_len(to, Limits::kMaxValue) > Limits::kMaxValue && c.message.overflow.empty())
+            c.message.overflow =
+                "recipient longer than " + std::to_string(Limits::kMaxValue) + " bytes";
+        if (!c.overflow.empty() || !c.message.overflow.empty())
+            return refuse_overflow(api, c, Stage::Rcpt);
+        return deliver(api, c, c.session().rcpt(strip_angles(to)), Stage::Rcpt);
+    });
+}
+
+sfsistat Milter::data(MilterApi& api) {
+    return guarded(api, Stage::Data, std::nullopt, "data", [&] {
+        ConnectionContext& c = context(api);
+        read_macros(api, c, Stage::Data);
+        if (!c.overflow.empty() || !c.message.overflow.empty())
+            return refuse_overflow(api, c, Stage::Data);
+        return deliver(api, c, c.session().data(), Stage::Data);
+    });
+}
+
+sfsistat Milter::header(MilterApi& api, const char* name, const char* value) {
+    const sfsistat done = quiet_status(api, SMFIP_NR_HDR);
+    return guarded(api, Stage::EndOfData, done, "header", [&] {
+        ConnectionContext& c = context(api);
+        // The engine bounds what it stores (Limits::kMaxHeaders,
+        // kMaxHeaderValue) and logs what it did not store at end of message;
+        // libmilter bounds each header by its own maximum data size.
+        if (c.message.overflow.empty()) c.session().header(name ? name : "", value ? value : "");
+        return done;
+    });
+}
+
+sfsistat Milter::body(MilterApi& api, const unsigned char* chunk, std::size_t len) {
+    const sfsistat done = quiet_status(api, SMFIP_NR_BODY);
+    return guarded(api, Stage::EndOfData, done, "body", [&] {
+        ConnectionContext& c = context(api);
+        // The engine keeps only the first bytes it needs (its own bound) and
+        // counts every byte into Transaction::size.
+        if (c.message.overflow.empty() && chunk && len)
+            c.session().body(std::string_view(reinterpret_cast<const char*>(chunk), len));
+        return done;
+    });
+}
+
+sfsistat Milter::eom(MilterApi& api) {
+    return guarded(api, Stage::EndOfData, std::nullopt, "eom", [&] {
+        ConnectionContext& c = context(api);
+        read_macros(api, c, Stage::EndOfData);
+        if (!c.overflow.empty() || !c.message.overflow.empty()) {
+            const sfsistat s = refuse_overflow(api, c, Stage::EndOfData);
+            c.reset_message();
+            return s;
+        }
+        if (c.message.error_pending) {
+            c.reset_message();
+            return on_error(api, Stage::EndOfData);
+        }
+        const sfsistat s = deliver(api, c, c.session().end_of_message(), Stage::EndOfData);
+        c.reset_message();
+        return s;
+    });
+}
+
+sfsistat Milter::abort(MilterApi& api) {
+    return guarded(api, Stage::EndOfData, SMFIS_CONTINUE, "abort", [&] {
+        if (ConnectionContext* c = api.context()) {
+            c->session().abort();
+            c->reset_message();
+        }
+        return SMFIS_CONTINUE;
+    });
+}
+
+sfsistat Milter::close(MilterApi& api) {
+    // close may come without connect (and without a context): nothing to free.
+    try {
+        std::unique_ptr<ConnectionContext> owned(api.context());
+        api.set_context(nullptr);
+        // `owned` frees the context here and unpins its Policy.
+    } catch (...) {
+        log_.log(LogLevel::Error, "close: internal error");
+    }
+    return SMFIS_CONTINUE;
+}
+
+}  // namespace mv::milter

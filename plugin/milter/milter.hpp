@@ -1,0 +1,84 @@
+// milter.hpp - one handler per milter stage: MTA events -> policy::Session -> replies.
+//
+// Milter holds what every connection shares (the PolicyStore, the Logger, the
+// daemon's options); the per-connection state lives in a ConnectionContext
+// reached through MilterApi::context(). callbacks.cpp wires each handler into
+// libmilter's smfiDesc table; unit tests call the handlers directly with a
+// fake MilterApi.
+//
+// Call order (libmilter's): negotiate? connect helo* (envfrom envrcpt+ data?
+// header* body* eom)* with abort possible inside a message, then close, which
+// may also come alone (the MTA gave up before connect) and then finds no
+// context. Each handler fills the Transaction (bounded by policy::Limits),
+// calls the Session and turns its Verdict into a libmilter status, setting
+// the reply right before a reject/tempfail status.
+//
+// Errors: no exception leaves a handler. An internal failure is logged and
+// answered with Settings::on_error: Tempfail (451 4.3.0) or Accept (continue).
+// Data over a bound tempfails the message with the reason logged.
+//
+// Thread contract: handlers may run concurrently for different connections;
+// Milter itself is immutable once smfi_main() runs.
+#pragma once
+
+#include <libmilter/mfapi.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <optional>
+
+#include "codes/stage.hpp"
+#include "milter/connection_context.hpp"
+#include "milter/logger.hpp"
+#include "milter/milter_api.hpp"
+#include "milter/policy_store.hpp"
+
+namespace mv::milter {
+
+struct MilterOptions {
+    // DATA may be negotiated away (unix socket, or TCP with TCP_NODELAY set).
+    bool allow_skip_data = true;
+};
+
+class Milter {
+  public:
+    Milter(PolicyStore& store, Logger& log, MilterOptions options = {});
+    // Before smfi_main() only: the daemon learns after opening the socket
+    // whether DATA may be skipped.
+    void set_options(MilterOptions options) { options_ = options; }
+
+    sfsistat negotiate(MilterApi& api, unsigned long f0, unsigned long f1, unsigned long f2,
+                       unsigned long f3, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
+                       unsigned long* pf3);
+    sfsistat connect(MilterApi& api, const char* hostname, const sockaddr* hostaddr);
+    sfsistat helo(MilterApi& api, const char* name);
+    sfsistat envfrom(MilterApi& api, char** argv);
+    sfsistat envrcpt(MilterApi& api, char** argv);
+    sfsistat data(MilterApi& api);
+    sfsistat header(MilterApi& api, const char* name, const char* value);
+    sfsistat body(MilterApi& api, const unsigned char* chunk, std::size_t len);
+    sfsistat eom(MilterApi& api);
+    sfsistat abort(MilterApi& api);
+    sfsistat close(MilterApi& api);
+
+  private:
+    template <typename F>
+    sfsistat guarded(MilterApi& api, codes::Stage stage, std::optional<sfsistat> quiet,
+                     const char* what, F&& f);
+    static sfsistat quiet_status(MilterApi& api, unsigned long nr_bit);
+    sfsistat on_error(MilterApi& api, codes::Stage stage);
+    ConnectionContext& context(MilterApi& api);
+    bool read_macros(MilterApi& api, ConnectionContext& c, codes::Stage stage);
+    sfsistat refuse_overflow(MilterApi& api, ConnectionContext& c, codes::Stage stage);
+    sfsistat deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
+                     codes::Stage stage);
+    void apply_end_of_message(MilterApi& api, ConnectionContext& c, const policy::Verdict& v);
+    sfsistat send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
+                          bool reject);
+
+    PolicyStore& store_;
+    Logger& log_;
+    MilterOptions options_;
+};
+
+}  // namespace mv::milter

@@ -1,0 +1,81 @@
+// policy.cpp - what the compiled Policy asks of the MTA: macros per stage,
+// headers, body.
+//
+// macros_needed(stage) is the complete list the glue passes to
+// smfi_setsymlist for that milter stage (Postfix then sends exactly these,
+// replacing its defaults, so the list includes what the engine itself reads):
+//   connect: daemon_name, client_name, client_resolve  (Transaction fields)
+//   helo:    tls_version                               (Transaction::tls_version)
+//   mail:    i, auth_authen                            (queue_id, auth_login)
+//   rcpt, data, end-of-data: i                         (the queue id may appear late)
+// plus, for every rule, the macros its conditions read: a macro Postfix is
+// known to send at a stage (client_* at connect, tls/cert at HELO, auth_* and
+// mail_* at MAIL, rcpt_* at RCPT) is asked at that stage, others at the rule's
+// stage. Transaction::macros keeps every macro received on the connection, so
+// a value asked early stays available to a later rule. Names are without
+// braces; the glue adds them for names longer than one character.
+// client_addr, HELO, sender and recipients are callback arguments, not macros.
+//
+// needs_headers()/needs_body(): no condition reads content yet; content
+// conditions (a later issue) will set them through these hooks so the glue
+// can negotiate headers and body away (SMFIP_NOHDRS, SMFIP_NOBODY) until then.
+#include <string_view>
+
+#include "policy/policy.hpp"
+
+namespace mv::policy {
+
+namespace {
+
+using codes::Stage;
+
+// The stage at which Postfix (and Sendmail) can first send a known macro.
+std::optional<Stage> known_macro_stage(std::string_view m) {
+    const auto starts = [&](std::string_view p) { return m.substr(0, p.size()) == p; };
+    if (starts("client_") || starts("daemon_") || m == "j" || m == "_" || m == "v")
+        return Stage::Connect;
+    if (starts("tls_") || starts("cert_") || starts("cipher")) return Stage::Helo;
+    if (starts("auth_") || starts("mail_")) return Stage::Mail;
+    if (starts("rcpt_")) return Stage::Rcpt;
+    return std::nullopt;
+}
+
+}  // namespace
+
+std::set<std::string> Policy::macros_needed(Stage stage) const {
+    std::set<std::string> out;
+    switch (stage) {
+        case Stage::Connect:
+            out = {"daemon_name", "client_name", "client_resolve"};
+            break;
+        case Stage::Helo:
+            out = {"tls_version"};
+            break;
+        case Stage::Mail:
+            out = {"i", "auth_authen"};
+            break;
+        case Stage::Rcpt:
+        case Stage::Data:
+        case Stage::EndOfData:
+            out = {"i"};
+            break;
+    }
+    for (const auto& rule : rules) {
+        if (!rule.when) continue;
+        std::set<std::string> names;
+        rule.when->needed_macros(names);
+        for (const auto& n : names)
+            if (known_macro_stage(n).value_or(rule.stage) == stage) out.insert(n);
+    }
+    return out;
+}
+
+bool Policy::needs_headers() const {
+    return false;
+}
+
+bool Policy::needs_body() const {
+    return false;
+}
+
+}  // namespace mv::policy

@@ -1,0 +1,162 @@
+// rule_evaluator.cpp - see rule_evaluator.hpp.
+#include "policy/rule_evaluator.hpp"
+
+#include "codes/reply_text.hpp"
+
+namespace mv::policy {
+
+namespace {
+
+using codes::Stage;
+
+bool refusal(Action a) {
+    return a == Action::Reject || a == Action::Tempfail;
+}
+
+bool early(Stage s) {
+    return s == Stage::Connect || s == Stage::Helo || s == Stage::Mail;
+}
+
+}  // namespace
+
+Stage delivery_stage(const Settings& s, bool non_smtp, Stage stage, Action a) {
+    if (a == Action::Discard || a == Action::Quarantine) return Stage::EndOfData;
+    if (!refusal(a)) return stage;
+    if (early(stage) && s.delay_reject) return non_smtp ? Stage::EndOfData : Stage::Rcpt;
+    if (stage == Stage::Rcpt && non_smtp) return Stage::EndOfData;
+    return stage;
+}
+
+std::string RuleEvaluator::expand(const std::string& tmpl, const std::string& rule,
+                                  std::string_view rcpt) const {
+    if (!codes::check_template(tmpl).empty()) return codes::sanitize_value(tmpl, tmpl.size());
+    codes::TextVars v;
+    v.client_addr = tx_.client_addr;
+    v.client_name = tx_.client_name;
+    v.helo = tx_.helo;
+    v.sender = tx_.sender;
+    v.rcpt = rcpt;
+    v.rule = rule;
+    v.queue_id = tx_.queue_id;
+    return codes::expand_template(tmpl, v);
+}
+
+std::string RuleEvaluator::rule_name(const Decision& d) const {
+    return d.index < policy_.rules.size() ? policy_.rules[d.index].name : std::string();
+}
+
+std::string RuleEvaluator::label(const Decision& d) const {
+    if (d.index >= policy_.rules.size()) return "engine";
+    return "rule #" + std::to_string(d.index + 1) + " " + policy_.rules[d.index].name;
+}
+
+bool RuleEvaluator::disconnect(const Decision& d) const {
+    return d.index < policy_.rules.size() && d.reason != codes::Reason::BackendFailure &&
+           policy_.rules[d.index].reply.disconnect;
+}
+
+codes::Reply RuleEvaluator::reply(const Decision& d, Stage delivered) const {
+    codes::Reply r;
+    if (!refusal(d.action)) return r;
+    const auto disposition =
+        d.action == Action::Reject ? codes::Disposition::Reject : codes::Disposition::Tempfail;
+    const bool own = d.index < policy_.rules.size() && d.reason != codes::Reason::BackendFailure &&
+                     d.reason != codes::Reason::TooManyRecipients;
+    const Rule* rule = own ? &policy_.rules[d.index] : nullptr;
+    const auto def = codes::default_reply(disposition, rule ? rule->reason : d.reason, delivered);
+    // The loader fills complete replies; defaults here only cover policies built
+    // in code (tests, simulate) that leave parts out.
+    if (rule && rule->reply.basic != 0) {
+        r.basic = rule->reply.basic;
+        r.enhanced = rule->reply.enhanced;
+    } else {
+        r.basic = def.basic;
+        r.enhanced = def.enhanced;
+    }
+    const std::string name = rule_name(d);
+    if (rule && !rule->reply.text.empty()) {
+        for (const auto& line : rule->reply.text) r.lines.push_back(expand(line, name, d.rcpt));
+    } else {
+        r.lines.push_back(def.text);
+    }
+    return r;
+}
+
+std::string RuleEvaluator::quarantine_reason(const Decision& d) const {
+    if (d.action != Action::Quarantine || d.index >= policy_.rules.size()) return {};
+    const Rule& rule = policy_.rules[d.index];
+    const std::string& t =
+        rule.quarantine_reason.empty() ? std::string("rule ${rule}") : rule.quarantine_reason;
+    return expand(t, rule.name, d.rcpt);
+}
+
+std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
+    std::string out(action_name(d.action));
+    if (refusal(d.action)) out += " " + reply(d, delivered).summary();
+    if (d.action == Action::Quarantine) out += " (" + quarantine_reason(d) + ")";
+    return out;
+}
+
+StageResult RuleEvaluator::run(Stage stage, std::size_t limit) const {
+    StageResult res;
+    const auto& rules = policy_.rules;
+    const std::size_t end = std::min(limit, rules.size());
+    for (std::size_t i = 0; i < end; ++i) {
+        const Rule& rule = rules[i];
+        if (rule.stage != stage) continue;
+        const Match m = rule.when ? rule.when->match(tx_) : Match::Yes;
+        if (m == Match::No) continue;
+        const bool monitored = rule.monitor || policy_.settings.monitor;
+        const std::string head =
+            "rule #" + std::to_string(i + 1) + " " + rule.name + (monitored ? " (monitor)" : "");
+        const std::string desc = rule.when ? rule.when->describe() : std::string("always");
+        Decision d;
+        d.index = i;
+        d.action = rule.action;
+        d.decided_at = stage;
+        d.rcpt = tx_.current_rcpt;
+        if (m == Match::TempError) {
+            const bool fail_closed =
+                policy_.settings.on_error == Action::Tempfail && rule.action != Action::Continue;
+            if (!fail_closed) {
+                res.log.push_back(head + " error: temporary failure evaluating: " + desc +
+                                  " => no match (fail open)");
+                continue;
+            }
+            d.action = Action::Tempfail;
+            d.reason = codes::Reason::BackendFailure;
+        }
+        const std::string log_extra =
+            rule.log.empty() ? std::string() : " - " + expand(rule.log, rule.name, d.rcpt);
+        const std::string what =
+            m == Match::TempError ? " error: temporary failure evaluating: " : " matched: ";
+        if (d.action == Action::Continue) {
+            if (monitored) {
+                res.log.push_back(head + what + desc + " => continue (headers not added)" +
+                                  log_extra);
+                continue;
+            }
+            for (const auto& h : rule.add_headers)
+                res.headers.emplace_back(h.name, expand(h.value, rule.name, d.rcpt));
+            res.log.push_back(head + what + desc + " => continue" + log_extra);
+            continue;
+        }
+        const std::string result =
+            outcome(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
+        if (monitored) {
+            res.monitor = true;
+            res.log.push_back(head + " would " + result + log_extra);
+            res.monitor_headers.push_back("would " + result + " (rule " +
+                                          codes::sanitize_value(rule.name, 64) + ")");
+            continue;
+        }
+        for (const auto& h : rule.add_headers)
+            res.headers.emplace_back(h.name, expand(h.value, rule.name, d.rcpt));
+        res.log.push_back(head + what + desc + " => " + result + log_extra);
+        res.decision = std::move(d);
+        return res;
+    }
+    return res;
+}
+
+}  // namespace mv::policy

@@ -1,0 +1,88 @@
+// rule_evaluator.hpp - runs the rules of one stage against a Transaction and
+// builds replies, log lines and headers for Session (session.hpp).
+//
+// run(stage, limit) evaluates, in file order, the rules whose Rule::stage is
+// `stage` and whose index is below `limit` (Session passes the index of a held
+// or pending decision: rules after it in the file never run, as in a flat
+// first-match evaluation). It returns the first final decision, plus what the
+// matching `continue` and monitored rules contributed before it (headers,
+// monitor headers, log lines).
+//
+// Monitor (Rule::monitor or Settings::monitor): a matching final rule does not
+// decide; it logs "rule #N NAME (monitor) would reject 550 5.7.1 text" and
+// yields a monitor header value "would reject 550 5.7.1 text (rule NAME)".
+// A monitored rule changes nothing else: its add_headers are not applied.
+//
+// TempError from a rule's condition: with Settings::on_error == Tempfail a
+// final rule decides Tempfail with the BackendFailure default reply (fail
+// closed); with Accept (or for a `continue` rule, which has nothing to fail
+// closed on) the rule does not match (fail open). Logged either way.
+//
+// Errors: none; conditions never throw and templates are expanded defensively
+// (a template the loader did not check is used literally, sanitised).
+//
+// Thread contract: a value used by one Session call at a time.
+#pragma once
+
+#include <cstddef>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "codes/reply.hpp"
+#include "codes/validate.hpp"
+#include "policy/policy.hpp"
+#include "policy/transaction.hpp"
+
+namespace mv::policy {
+
+inline constexpr std::size_t kNoRule = std::numeric_limits<std::size_t>::max();
+
+// A final decision, by a rule or by the engine (a bound), not yet delivered.
+struct Decision {
+    std::size_t index = kNoRule;  // rule index in Policy::rules; kNoRule = engine
+    Action action = Action::Continue;
+    codes::Reason reason = codes::Reason::Policy;  // BackendFailure after a TempError
+    codes::Stage decided_at = codes::Stage::Connect;
+    std::string rcpt;  // recipient current when decided, for ${rcpt}
+};
+
+struct StageResult {
+    std::optional<Decision> decision;
+    std::vector<std::pair<std::string, std::string>> headers;  // add_headers of matched rules
+    std::vector<std::string> monitor_headers;                  // values of would-be decisions
+    std::vector<std::string> log;
+    bool monitor = false;  // some monitored rule would have decided
+};
+
+// Where a refusal/decision reached at `stage` is delivered, given delay_reject
+// and non-SMTP mode (session.hpp).
+codes::Stage delivery_stage(const Settings& s, bool non_smtp, codes::Stage stage, Action a);
+
+class RuleEvaluator {
+  public:
+    RuleEvaluator(const Policy& policy, const Transaction& tx) : policy_(policy), tx_(tx) {}
+
+    StageResult run(codes::Stage stage, std::size_t limit) const;
+
+    // The expanded reply of a Reject/Tempfail decision delivered at `delivered`.
+    codes::Reply reply(const Decision& d, codes::Stage delivered) const;
+    bool disconnect(const Decision& d) const;
+    std::string rule_name(const Decision& d) const;
+    std::string quarantine_reason(const Decision& d) const;
+    // "rule #3 block" or "engine".
+    std::string label(const Decision& d) const;
+    // "reject 550 5.7.1 text" / "accept" / "quarantine (reason)".
+    std::string outcome(const Decision& d, codes::Stage delivered) const;
+    // Expanded template, or the literal text sanitised if it is malformed.
+    std::string expand(const std::string& tmpl, const std::string& rule,
+                       std::string_view rcpt) const;
+
+  private:
+    const Policy& policy_;
+    const Transaction& tx_;
+};
+
+}  // namespace mv::policy

@@ -1,0 +1,380 @@
+// session.cpp - the per-connection state machine of the policy engine.
+//
+// Semantics are documented in session.hpp; the state and its two lifetimes
+// in session_state.hpp.
+#include "policy/session.hpp"
+
+#include <algorithm>
+#include <optional>
+
+#include "codes/reply_text.hpp"
+#include "policy/address.hpp"
+#include "policy/rule_evaluator.hpp"
+#include "policy/session_state.hpp"
+
+namespace mv::policy {
+
+namespace {
+
+using codes::Stage;
+
+bool refusal(Action a) {
+    return a == Action::Reject || a == Action::Tempfail;
+}
+
+}  // namespace
+
+struct Session::State {
+    ConnectionState conn;
+    MessageState msg;
+
+    std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
+    bool connection_over() const { return conn.accepted || conn.closed; }
+    bool message_over() const { return connection_over() || msg.accepted || msg.closed; }
+};
+
+Session::Session(PolicyPtr policy)
+    : policy_(std::move(policy)), state_(std::make_shared<State>()) {}
+
+namespace {
+
+// Fill Transaction fields from the macros the glue stored, when the glue did
+// not set the field itself.
+void sync_fields(Transaction& tx) {
+    const auto fill = [&](std::string& field, std::string_view macro) {
+        if (field.empty()) field = tx.macro(macro);
+    };
+    fill(tx.client_addr, "client_addr");
+    fill(tx.client_name, "client_name");
+    fill(tx.client_resolve, "client_resolve");
+    fill(tx.daemon_name, "daemon_name");
+    fill(tx.queue_id, "i");
+    fill(tx.auth_login, "auth_authen");
+    fill(tx.tls_version, "tls_version");
+}
+
+// SASL login and TLS last for the connection (RFC 4954 4, RFC 3207 4.2): a
+// new message keeps them, as the caller may have set them before mail(). The
+// queue id is the message's own: it comes again from a fresh "i".
+void reset_message_fields(Transaction& tx) {
+    tx.queue_id = tx.macro("i");
+    tx.sender.clear();
+    tx.recipients.clear();
+    tx.current_rcpt.clear();
+    tx.headers.clear();
+    tx.body.clear();
+    tx.size = 0;
+}
+
+// Merge a stage's contributions into the verdict of the call and the
+// connection- or message-level header lists.
+void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) {
+    for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
+    for (auto& m : r.monitor_headers) monitor.add(std::move(m), kMaxMonitorHeaders);
+    for (auto& l : r.log) v.log.push_back(std::move(l));
+    v.monitor = v.monitor || r.monitor;
+}
+
+// Say on the decision's log line that it is not delivered now.
+void note(Verdict& v, const char* text) {
+    if (!v.log.empty()) v.log.back() += text;
+}
+
+// Deliver a decision now.
+Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Verdict v) {
+    v.action = d.action;
+    v.rule = ev.rule_name(d);
+    v.decided_at = d.decided_at;
+    v.delivered_at = delivered;
+    if (refusal(d.action)) {
+        v.reply = ev.reply(d, delivered);
+        v.disconnect = ev.disconnect(d);
+    }
+    v.quarantine_reason = ev.quarantine_reason(d);
+    return v;
+}
+
+}  // namespace
+
+Verdict Session::connect() {
+    State& st = *state_;
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::Connect;
+    if (st.connection_over()) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    auto r = ev.run(Stage::Connect, st.limit());
+    absorb(r, v, st.conn.headers, st.conn.monitor);
+    if (!r.decision) return v;
+    const Decision& d = *r.decision;
+    if (d.action == Action::Accept) {
+        st.conn.accepted = true;
+        return deliver(ev, d, Stage::Connect, std::move(v));
+    }
+    if (d.action == Action::Discard || d.action == Action::Quarantine) {
+        st.conn.final = d;
+        note(v, " (at end of data of each message)");
+        return v;
+    }
+    if (policy_->settings.delay_reject) {
+        st.conn.refusal = d;
+        note(v, " (held until RCPT)");
+        return v;
+    }
+    st.conn.closed = true;
+    return deliver(ev, d, Stage::Connect, std::move(v));
+}
+
+Verdict Session::helo(std::string_view name) {
+    State& st = *state_;
+    tx_.helo.assign(name.data(), name.size());
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::Helo;
+    if (st.connection_over()) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    auto r = ev.run(Stage::Helo, st.limit());
+    absorb(r, v, st.conn.headers, st.conn.monitor);
+    if (!r.decision) return v;
+    const Decision& d = *r.decision;
+    if (d.action == Action::Accept) {
+        st.conn.accepted = true;
+        return deliver(ev, d, Stage::Helo, std::move(v));
+    }
+    // Only rules before any held decision ran, so a new decision comes first
+    // in the file and replaces the held one (a flat evaluation never reaches it).
+    if (d.action == Action::Discard || d.action == Action::Quarantine) {
+        st.conn.final = d;
+        st.conn.refusal.reset();
+        note(v, " (at end of data of each message)");
+        return v;
+    }
+    if (policy_->settings.delay_reject) {
+        st.conn.refusal = d;
+        st.conn.final.reset();
+        note(v, " (held until RCPT)");
+        return v;
+    }
+    // Not sticky: the client may send another HELO, which is evaluated afresh.
+    return deliver(ev, d, Stage::Helo, std::move(v));
+}
+
+Verdict Session::mail(std::string_view sender) {
+    State& st = *state_;
+    st.msg = MessageState{};
+    reset_message_fields(tx_);
+    tx_.sender = std::string(strip_address(sender));
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::Mail;
+    if (st.message_over()) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    auto r = ev.run(Stage::Mail, st.limit());
+    absorb(r, v, st.msg.headers, st.msg.monitor);
+    if (!r.decision) return v;
+    const Decision& d = *r.decision;
+    if (d.action == Action::Accept) {
+        st.msg.accepted = true;
+        return deliver(ev, d, Stage::Mail, std::move(v));
+    }
+    if (d.action == Action::Discard || d.action == Action::Quarantine) {
+        st.msg.final = d;
+        note(v, " (at end of data)");
+        return v;
+    }
+    if (policy_->settings.delay_reject) {
+        st.msg.refusal = d;
+        note(v, " (held until RCPT)");
+        return v;
+    }
+    st.msg.closed = true;
+    return deliver(ev, d, Stage::Mail, std::move(v));
+}
+
+Verdict Session::rcpt(std::string_view recipient) {
+    State& st = *state_;
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::Rcpt;
+    if (st.message_over()) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    const std::string rcpt(strip_address(recipient));
+    tx_.current_rcpt = rcpt;
+
+    // Refuse (or, non-SMTP, remember for end of data) a recipient.
+    const auto refuse = [&](const Decision& d, Verdict out) {
+        if (tx_.non_smtp) {
+            if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
+            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, Stage::EndOfData) +
+                              " (non-SMTP: delivered at end of data)");
+            return out;
+        }
+        tx_.recipients.pop_back();  // a refused recipient is not part of the message
+        return deliver(ev, d, Stage::Rcpt, std::move(out));
+    };
+
+    if (tx_.recipients.size() >= Limits::kMaxRecipients) {
+        // Bounded: the recipient is not stored; the client may retry it later.
+        Decision d;
+        d.action = Action::Tempfail;
+        d.reason = codes::Reason::TooManyRecipients;
+        d.decided_at = Stage::Rcpt;
+        d.rcpt = rcpt;
+        tx_.recipients.push_back(rcpt);
+        v.log.push_back("too many recipients (limit " + std::to_string(Limits::kMaxRecipients) +
+                        ")");
+        Verdict out = refuse(d, std::move(v));
+        if (tx_.non_smtp) tx_.recipients.pop_back();
+        return out;
+    }
+    tx_.recipients.push_back(rcpt);
+
+    auto r = ev.run(Stage::Rcpt, st.limit());
+    absorb(r, v, st.msg.headers, st.msg.monitor);
+    if (r.decision) {
+        const Decision& d = *r.decision;
+        if (d.action == Action::Accept) {
+            // This recipient only: Continue tells the MTA to go on (SMFIS_ACCEPT
+            // here would accept the whole message); `rule` names the acceptor.
+            ++st.msg.rcpt_accepted;
+            v.rule = ev.rule_name(d);
+            return v;
+        }
+        if (d.action == Action::Discard || d.action == Action::Quarantine) {
+            st.msg.final = d;
+            note(v, " (at end of data)");
+            return v;
+        }
+        return refuse(d, std::move(v));
+    }
+    // A held connect/HELO/MAIL refusal: the MAIL one is earlier in the file
+    // (it was reached while only rules before the connection one ran). A
+    // Discard/Quarantine of an earlier rule already decided the message.
+    const std::optional<Decision>& held = st.msg.refusal ? st.msg.refusal : st.conn.refusal;
+    if (held && held->index < std::min(index_of(st.msg.final), index_of(st.conn.final))) {
+        Decision d = *held;
+        d.rcpt = rcpt;
+        v.log.push_back(ev.label(d) + " (held from " +
+                        std::string(codes::stage_name(d.decided_at)) + ") => " +
+                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : Stage::Rcpt));
+        return refuse(d, std::move(v));
+    }
+    return v;
+}
+
+Verdict Session::data() {
+    State& st = *state_;
+    tx_.current_rcpt.clear();
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::Data;
+    if (st.message_over()) return v;
+    if (st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    auto r = ev.run(Stage::Data, st.limit());
+    absorb(r, v, st.msg.headers, st.msg.monitor);
+    if (!r.decision) return v;
+    const Decision& d = *r.decision;
+    if (d.action == Action::Discard || d.action == Action::Quarantine) {
+        st.msg.final = d;
+        note(v, " (at end of data)");
+        return v;
+    }
+    if (d.action == Action::Accept)
+        st.msg.accepted = true;
+    else
+        st.msg.closed = true;
+    return deliver(ev, d, Stage::Data, std::move(v));
+}
+
+void Session::header(std::string_view name, std::string_view value) {
+    State& st = *state_;
+    ++st.msg.headers_seen;
+    if (tx_.headers.size() >= Limits::kMaxHeaders || value.size() > Limits::kMaxHeaderValue ||
+        name.size() > Limits::kMaxValue) {
+        ++st.msg.headers_unstored;  // counted, reported at end of message, never cut
+        return;
+    }
+    tx_.headers.emplace_back(std::string(name), std::string(value));
+}
+
+void Session::body(std::string_view chunk) {
+    State& st = *state_;
+    st.msg.body_seen += chunk.size();
+    tx_.size += chunk.size();
+    if (tx_.body.size() < kBodyMax)
+        tx_.body.append(chunk.substr(0, std::min(chunk.size(), kBodyMax - tx_.body.size())));
+}
+
+Verdict Session::end_of_message() {
+    State& st = *state_;
+    tx_.current_rcpt.clear();
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = Stage::EndOfData;
+    if (st.connection_over() || st.msg.closed) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    if (st.msg.headers_unstored)
+        v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
+                        std::to_string(st.msg.headers_seen) +
+                        " headers not kept for conditions (over the per-message bounds)");
+    if (st.msg.body_seen > kBodyMax)
+        v.log.push_back("body: first " + std::to_string(kBodyMax) + " of " +
+                        std::to_string(st.msg.body_seen) + " bytes kept for conditions");
+
+    std::optional<Decision> decided;
+    const bool all_accepted =
+        st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
+    if (!st.msg.accepted && !all_accepted) {
+        auto r = ev.run(Stage::EndOfData, st.limit());
+        absorb(r, v, st.msg.headers, st.msg.monitor);
+        decided = r.decision;
+        if (!decided) {
+            // Pending decisions, earliest rule first.
+            for (const auto* p : {&st.msg.eom_refusal, &st.msg.final, &st.conn.final})
+                if (*p && (!decided || (*p)->index < decided->index)) decided = **p;
+            if (decided)
+                v.log.push_back(ev.label(*decided) + " (from " +
+                                std::string(codes::stage_name(decided->decided_at)) + ") => " +
+                                ev.outcome(*decided, Stage::EndOfData));
+        }
+    }
+    if (decided) {
+        v = deliver(ev, *decided, Stage::EndOfData, std::move(v));
+        if (decided->action == Action::Accept) st.msg.accepted = true;
+        if (refusal(decided->action)) st.msg.closed = true;
+    }
+    // Headers matter only when the message goes on.
+    if (v.action == Action::Continue || v.action == Action::Accept ||
+        v.action == Action::Quarantine) {
+        HeaderList all;
+        for (const HeaderList* l : {&st.conn.headers, &st.msg.headers})
+            for (const auto& h : l->items) all.add(h, kMaxAddedHeaders);
+        all.dropped += st.conn.headers.dropped + st.msg.headers.dropped;
+        MarkList marks;
+        for (const MarkList* l : {&st.conn.monitor, &st.msg.monitor})
+            for (const auto& m : l->items) marks.add(m, kMaxMonitorHeaders);
+        marks.dropped += st.conn.monitor.dropped + st.msg.monitor.dropped;
+        v.add_headers = std::move(all.items);
+        const std::string& mh = policy_->settings.monitor_header;
+        if (!mh.empty())
+            for (auto& m : marks.items) v.add_headers.emplace_back(mh, std::move(m));
+        if (all.dropped)
+            v.log.push_back(std::to_string(all.dropped) + " added headers dropped (at most " +
+                            std::to_string(kMaxAddedHeaders) + " per message)");
+        if (marks.dropped && !mh.empty())
+            v.log.push_back(std::to_string(marks.dropped) + " monitor headers not added (at most " +
+                            std::to_string(kMaxMonitorHeaders) + " per message)");
+    }
+    // The queue id belongs to this message; the next one gets its own "i".
+    tx_.macros.erase("i");
+    return v;
+}
+
+void Session::abort() {
+    state_->msg = MessageState{};
+    tx_.macros.erase("i");
+    reset_message_fields(tx_);
+}
+
+}  // namespace mv::policy

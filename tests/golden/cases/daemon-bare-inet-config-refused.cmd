@@ -1,0 +1,1 @@
+$MV -t -c configs/daemon-bare-inet.conf

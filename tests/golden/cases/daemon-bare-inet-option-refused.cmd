@@ -1,0 +1,1 @@
+$MV -t -c configs/daemon-minimal.conf -p inet:8890

@@ -1,0 +1,1 @@
+$MV simulate -c ../../config/milter-verdict.conf --file configs/bad-transactions.txt

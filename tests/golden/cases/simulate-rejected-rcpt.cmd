@@ -1,0 +1,1 @@
+$MV simulate -c ../../config/milter-verdict.conf --client 203.0.113.5 --client-name mx.sender.example --helo mx.sender.example --from alice@sender.example --rcpt bob@example.org --rcpt j.doe@example.org

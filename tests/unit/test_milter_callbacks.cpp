@@ -1,0 +1,490 @@
+// test_milter_callbacks.cpp - the stage handlers (milter::Milter) through the fake seam.
+#include <arpa/inet.h>
+#include <cppunit/extensions/HelperMacros.h>
+#include <libmilter/mfapi.h>
+#include <netinet/in.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fake_milter_api.hpp"
+#include "milter/connection_context.hpp"
+#include "milter/milter.hpp"
+#include "milter/policy_store.hpp"
+#include "policy/conditions.hpp"
+
+namespace mv::milter::test {
+
+namespace {
+
+using codes::Stage;
+using policy::Action;
+using policy::Field;
+
+policy::Rule make_rule(const std::string& name, policy::ConditionPtr when, Action action,
+                       Stage stage, codes::ReplySpec reply = {}) {
+    policy::Rule r;
+    r.name = name;
+    r.file = "test.conf";
+    r.line = 1;
+    r.when = std::move(when);
+    r.action = action;
+    r.stage = stage;
+    r.reply = std::move(reply);
+    return r;
+}
+
+policy::ConditionPtr rcpt_is(const std::string& addr) {
+    policy::StringMatch m;
+    m.exact = {addr};
+    return policy::make_string_condition(Field::Recipient, m);
+}
+
+policy::ConditionPtr sender_is(const std::string& addr) {
+    policy::StringMatch m;
+    m.exact = {addr};
+    return policy::make_string_condition(Field::Sender, m);
+}
+
+codes::ReplySpec reply(int basic, const std::string& enhanced, std::vector<std::string> text) {
+    codes::ReplySpec r;
+    r.basic = basic;
+    r.enhanced = enhanced;
+    r.text = std::move(text);
+    return r;
+}
+
+sockaddr_in ipv4(const char* addr, unsigned short port) {
+    sockaddr_in in{};
+    in.sin_family = AF_INET;
+    in.sin_port = htons(port);
+    inet_pton(AF_INET, addr, &in.sin_addr);
+    return in;
+}
+
+}  // namespace
+
+class MilterTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(MilterTest);
+    CPPUNIT_TEST(testRejectSetsReplyImmediatelyBeforeReject);
+    CPPUNIT_TEST(testMultiLineReplyUsesSetMlReply);
+    CPPUNIT_TEST(testPercentInReplyIsEscaped);
+    CPPUNIT_TEST(testSenderRefusalIsDelayedToRcpt);
+    CPPUNIT_TEST(testAcceptAtRcptContinuesInsteadOfAcceptingMessage);
+    CPPUNIT_TEST(testAcceptAtMailAcceptsTheMessage);
+    CPPUNIT_TEST(testDisconnectSends421WithTempfail);
+    CPPUNIT_TEST(testAbortResetsOnlyTheMessage);
+    CPPUNIT_TEST(testCloseWithoutConnectAcceptsNullContext);
+    CPPUNIT_TEST(testCloseReleasesTheContext);
+    CPPUNIT_TEST(testExceptionAnswersOnErrorTempfail451);
+    CPPUNIT_TEST(testExceptionWithOnErrorAcceptContinues);
+    CPPUNIT_TEST(testMacroOverBoundTempfailsTheMessage);
+    CPPUNIT_TEST(testNegotiationRequestsSymlistAndDropsUnusedStages);
+    CPPUNIT_TEST(testNegotiationWithoutSymlistOfferSetsNoList);
+    CPPUNIT_TEST(testMonitorHeaderAddedAtEndOfMessage);
+    CPPUNIT_TEST(testQuarantineCalledAtEndOfMessage);
+    CPPUNIT_TEST(testDiscardAtEndOfMessage);
+    CPPUNIT_TEST(testNonSmtpMailMovesRcptRefusalToEndOfMessage);
+    CPPUNIT_TEST(testRealClientIsNotNonSmtp);
+    CPPUNIT_TEST(testTransactionFilledFromConnectAndMacros);
+    CPPUNIT_TEST(testOneDecisionLinePerRefusal);
+    CPPUNIT_TEST(testReloadDoesNotChangeAPinnedConnection);
+    CPPUNIT_TEST_SUITE_END();
+
+    std::shared_ptr<policy::Policy> policy_;
+    std::unique_ptr<PolicyStore> store_;
+    RecordingLogger log_;
+    FakeMilterApi api_;
+    std::unique_ptr<Milter> milter_;
+
+    void install() {
+        store_ = std::make_unique<PolicyStore>(policy_);
+        milter_ = std::make_unique<Milter>(*store_, log_);
+    }
+
+    // connect (192.0.2.1:4321), HELO, MAIL, all answered CONTINUE.
+    void open_message(const std::string& from = "<a@example.org>") {
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->helo(api_, "client.example"));
+        mail(from, SMFIS_CONTINUE);
+    }
+    void mail(const std::string& from, sfsistat want) {
+        std::string f = from;
+        char* argv[] = {f.data(), nullptr};
+        CPPUNIT_ASSERT_EQUAL(want, milter_->envfrom(api_, argv));
+    }
+    sfsistat rcpt(const std::string& to) {
+        std::string t = to;
+        char* argv[] = {t.data(), nullptr};
+        return milter_->envrcpt(api_, argv);
+    }
+
+  public:
+    void setUp() override {
+        policy_ = std::make_shared<policy::Policy>();
+        api_ = FakeMilterApi();
+        log_.lines.clear();
+    }
+    void tearDown() override {
+        if (milter_) milter_->close(api_);  // frees the context (ASan checks the rest)
+        milter_.reset();
+        store_.reset();
+    }
+
+    void testRejectSetsReplyImmediatelyBeforeReject() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        open_message();
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<gone@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.calls.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("setreply"), api_.calls.back());
+        CPPUNIT_ASSERT_EQUAL(std::string("550"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("5.1.1"), api_.replies.back().xcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("mailbox gone"), api_.replies.back().lines.at(0));
+        // Another recipient of the same message goes on, without a reply.
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<ok@example.org>"));
+        CPPUNIT_ASSERT(api_.calls.empty());
+    }
+
+    void testMultiLineReplyUsesSetMlReply() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt,
+                                           reply(550, "5.7.1", {"first", "second", "third"})));
+        install();
+        open_message();
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<gone@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("setmlreply"), api_.calls.back());
+        const auto& lines = api_.replies.back().lines;
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), lines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("third"), lines[2]);
+        CPPUNIT_ASSERT(api_.replies.back().multi);
+    }
+
+    void testPercentInReplyIsEscaped() {
+        policy_->rules.push_back(make_rule("pct", rcpt_is("x@example.org"), Action::Tempfail,
+                                           Stage::Rcpt,
+                                           reply(450, "4.7.1", {"100% full, %s later"})));
+        install();
+        open_message();
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<x@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("450"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("100%% full, %%s later"), api_.replies.back().lines[0]);
+    }
+
+    void testSenderRefusalIsDelayedToRcpt() {
+        policy_->settings.delay_reject = true;
+        policy_->rules.push_back(make_rule("bad-sender", sender_is("bad@spam.example"),
+                                           Action::Reject, Stage::Mail,
+                                           reply(550, "5.7.1", {"go away"})));
+        install();
+        open_message("<bad@spam.example>");  // MAIL answered CONTINUE: held
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<someone@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("setreply"), api_.calls.back());
+        CPPUNIT_ASSERT_EQUAL(std::string("go away"), api_.replies.back().lines[0]);
+    }
+
+    void testAcceptAtRcptContinuesInsteadOfAcceptingMessage() {
+        policy_->rules.push_back(make_rule("postmaster", rcpt_is("postmaster@example.org"),
+                                           Action::Accept, Stage::Rcpt));
+        policy_->rules.push_back(make_rule("all", rcpt_is("other@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.7.1", {"no"})));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<postmaster@example.org>"));
+        // Had the first RCPT answered SMFIS_ACCEPT, the MTA would never ask again.
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<other@example.org>"));
+    }
+
+    void testAcceptAtMailAcceptsTheMessage() {
+        policy_->rules.push_back(
+            make_rule("friend", sender_is("friend@example.net"), Action::Accept, Stage::Mail));
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
+        mail("<friend@example.net>", SMFIS_ACCEPT);
+        mail("<other@example.net>", SMFIS_CONTINUE);  // the next message is evaluated again
+    }
+
+    void testDisconnectSends421WithTempfail() {
+        codes::ReplySpec r = reply(421, "4.7.0", {"closing"});
+        r.disconnect = true;
+        policy_->rules.push_back(
+            make_rule("abuser", rcpt_is("trap@example.org"), Action::Tempfail, Stage::Rcpt, r));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<trap@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("421"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.7.0"), api_.replies.back().xcode);
+    }
+
+    void testAbortResetsOnlyTheMessage() {
+        policy_->rules.push_back(make_rule("bad-sender", sender_is("bad@spam.example"),
+                                           Action::Reject, Stage::Mail,
+                                           reply(550, "5.7.1", {"go away"})));
+        install();
+        open_message("<bad@spam.example>");
+        ConnectionContext* before = api_.context();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->abort(api_));
+        CPPUNIT_ASSERT(api_.context() == before);  // the connection survives
+        CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.1"), before->tx().client_addr);
+        CPPUNIT_ASSERT_EQUAL(std::string("client.example"), before->tx().helo);
+        CPPUNIT_ASSERT(before->tx().sender.empty());  // the message does not
+        mail("<good@example.org>", SMFIS_CONTINUE);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<someone@example.org>"));
+    }
+
+    void testCloseWithoutConnectAcceptsNullContext() {
+        install();
+        CPPUNIT_ASSERT(api_.context() == nullptr);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
+        CPPUNIT_ASSERT(api_.context() == nullptr);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->abort(api_));  // abort alone too
+    }
+
+    void testCloseReleasesTheContext() {
+        install();
+        open_message();
+        std::weak_ptr<const policy::Policy> pinned = store_->current();
+        CPPUNIT_ASSERT(api_.context() != nullptr);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
+        CPPUNIT_ASSERT(api_.context() == nullptr);
+        store_->replace(std::make_shared<policy::Policy>());
+        policy_.reset();
+        CPPUNIT_ASSERT(pinned.expired());  // nobody holds the old Policy any more
+    }
+
+    void testExceptionAnswersOnErrorTempfail451() {
+        install();
+        api_.throw_on_symval = true;
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_TEMPFAIL,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.3.0"), api_.replies.back().xcode);
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("connect: internal error: symval failure"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("stage=connect rule=- action=tempfail "
+                                                      "reply=\"451 4.3.0"));
+    }
+
+    void testExceptionWithOnErrorAcceptContinues() {
+        policy_->settings.on_error = Action::Accept;
+        install();
+        open_message();
+        api_.throw_on_symval = true;
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<x@example.org>"));
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("envrcpt: internal error"));
+    }
+
+    void testMacroOverBoundTempfailsTheMessage() {
+        install();
+        api_.macros["{client_name}"] = std::string(policy::Limits::kMaxValue + 1, 'a');
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        // Not truncated into the Transaction...
+        CPPUNIT_ASSERT(api_.context()->tx().macro("client_name").empty());
+        // ...and the message is tempfailed, with the reason logged.
+        mail("<a@example.org>", SMFIS_TEMPFAIL);
+        CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("macro {client_name} longer than 4096"));
+        // A value at the bound is fine.
+        api_.macros["{client_name}"] = std::string(policy::Limits::kMaxValue, 'a');
+        FakeMilterApi other;
+        other.macros = api_.macros;
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(other, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        std::string from = "<a@example.org>";
+        char* argv[] = {from.data(), nullptr};
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->envfrom(other, argv));
+        milter_->close(other);
+    }
+
+    void testNegotiationRequestsSymlistAndDropsUnusedStages() {
+        policy::StringMatch m;
+        m.exact = {"legacy"};
+        policy_->rules.push_back(make_rule(
+            "legacy", policy::make_string_condition(Field::Macro, m, "my_macro", Stage::Mail),
+            Action::Reject, Stage::Mail, reply(550, "5.7.1", {"closed"})));
+        install();
+        unsigned long pf0 = 0, pf1 = 0, pf2 = 1, pf3 = 1;
+        const unsigned long all_actions = 0x1ff, all_steps = 0x1fffff;
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->negotiate(api_, all_actions, all_steps, 0, 0,
+                                                                &pf0, &pf1, &pf2, &pf3));
+        CPPUNIT_ASSERT(pf0 & SMFIF_ADDHDRS);
+        CPPUNIT_ASSERT(pf0 & SMFIF_QUARANTINE);
+        CPPUNIT_ASSERT(pf0 & SMFIF_SETSYMLIST);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NOHDRS);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NOBODY);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NOEOH);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NOUNKNOWN);
+        CPPUNIT_ASSERT(!(pf1 & SMFIP_NORCPT));
+        CPPUNIT_ASSERT(!(pf1 & SMFIP_NR_RCPT));
+        CPPUNIT_ASSERT_EQUAL(0ul, pf2);
+        const std::string conn = api_.symlists.at(SMFIM_CONNECT);
+        CPPUNIT_ASSERT(conn.find("{client_addr}") != std::string::npos);
+        CPPUNIT_ASSERT(conn.find("{daemon_name}") != std::string::npos);
+        CPPUNIT_ASSERT(conn.find("{client_resolve}") != std::string::npos);
+        const std::string mail = api_.symlists.at(SMFIM_ENVFROM);
+        CPPUNIT_ASSERT(mail.find("{auth_authen}") != std::string::npos);
+        CPPUNIT_ASSERT(mail.find("{my_macro}") != std::string::npos);
+        CPPUNIT_ASSERT(mail.find(" i") != std::string::npos || mail.rfind("i ", 0) == 0);
+        CPPUNIT_ASSERT(api_.symlists.at(SMFIM_HELO).find("{tls_version}") != std::string::npos);
+        CPPUNIT_ASSERT(api_.symlists.at(SMFIM_EOM).find('i') != std::string::npos);
+        // The negotiated steps are kept for the header and body handlers.
+        CPPUNIT_ASSERT_EQUAL(pf1, api_.context()->protocol);
+    }
+
+    void testNegotiationWithoutSymlistOfferSetsNoList() {
+        install();
+        unsigned long pf0 = 0, pf1 = 0, pf2 = 0, pf3 = 0;
+        const unsigned long actions = SMFIF_ADDHDRS | SMFIF_QUARANTINE;
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->negotiate(api_, actions, 0x1fffff, 0, 0, &pf0,
+                                                                &pf1, &pf2, &pf3));
+        CPPUNIT_ASSERT(!(pf0 & SMFIF_SETSYMLIST));
+        CPPUNIT_ASSERT(api_.symlists.empty());
+    }
+
+    void testMonitorHeaderAddedAtEndOfMessage() {
+        policy_->settings.monitor = true;
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<gone@example.org>"));  // let through
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT(api_.headers.empty());  // not before end of message
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.headers.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("X-Milter-Verdict"), api_.headers[0].first);
+        CPPUNIT_ASSERT(api_.headers[0].second.find("would reject 550 5.1.1") != std::string::npos);
+        CPPUNIT_ASSERT(log_.count_containing("monitor=yes") >= 1);
+    }
+
+    void testQuarantineCalledAtEndOfMessage() {
+        auto r = make_rule("hold", sender_is("odd@example.net"), Action::Quarantine, Stage::Mail);
+        r.quarantine_reason = "relay under review";
+        policy_->rules.push_back(std::move(r));
+        install();
+        open_message("<odd@example.net>");
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<x@example.org>"));
+        CPPUNIT_ASSERT(api_.quarantines.empty());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.quarantines.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("relay under review"), api_.quarantines[0]);
+    }
+
+    void testDiscardAtEndOfMessage() {
+        policy_->rules.push_back(
+            make_rule("drop", rcpt_is("old-list@example.org"), Action::Discard, Stage::Rcpt));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<old-list@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_DISCARD, milter_->eom(api_));
+    }
+
+    void testNonSmtpMailMovesRcptRefusalToEndOfMessage() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        // Postfix's non_smtpd_milters: localhost/127.0.0.1, client port 0.
+        const sockaddr_in in = ipv4("127.0.0.1", 0);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(api_, "localhost", reinterpret_cast<const sockaddr*>(&in)));
+        CPPUNIT_ASSERT(api_.context()->tx().non_smtp);
+        mail("<root@localhost>", SMFIS_CONTINUE);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<gone@example.org>"));
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::string("550"), api_.replies.back().rcode);
+    }
+
+    void testRealClientIsNotNonSmtp() {
+        install();
+        const sockaddr_in local = ipv4("127.0.0.1", 40000);  // SMTP from localhost
+        milter_->connect(api_, "localhost", reinterpret_cast<const sockaddr*>(&local));
+        CPPUNIT_ASSERT(!api_.context()->tx().non_smtp);
+        milter_->close(api_);
+        milter_->connect(api_, "localhost", nullptr);  // Sendmail local submission
+        CPPUNIT_ASSERT(api_.context()->tx().non_smtp);
+        CPPUNIT_ASSERT(api_.context()->tx().client_addr.empty());
+    }
+
+    void testTransactionFilledFromConnectAndMacros() {
+        install();
+        api_.macros["{client_resolve}"] = "FAIL";
+        api_.macros["{daemon_name}"] = "mx-in";
+        api_.macros["{auth_authen}"] = "alice";
+        api_.macros["i"] = "4XyZ1";
+        sockaddr_in6 in6{};
+        in6.sin6_family = AF_INET6;
+        in6.sin6_port = htons(2525);
+        inet_pton(AF_INET6, "2001:db8::7", &in6.sin6_addr);
+        milter_->connect(api_, "[2001:db8::7]", reinterpret_cast<const sockaddr*>(&in6));
+        const policy::Transaction& tx = api_.context()->tx();
+        CPPUNIT_ASSERT_EQUAL(std::string("2001:db8::7"), tx.client_addr);
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown"), tx.client_name);  // Sendmail's [addr]
+        CPPUNIT_ASSERT_EQUAL(std::string("FAIL"), tx.client_resolve);
+        CPPUNIT_ASSERT_EQUAL(std::string("mx-in"), tx.daemon_name);
+        mail("<a@example.org>", SMFIS_CONTINUE);
+        CPPUNIT_ASSERT_EQUAL(std::string("a@example.org"), tx.sender);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), tx.auth_login);
+        CPPUNIT_ASSERT_EQUAL(std::string("4XyZ1"), tx.queue_id);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<b@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("b@example.org"), tx.recipients.back());
+    }
+
+    void testOneDecisionLinePerRefusal() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        api_.macros["i"] = "QID42";
+        open_message();
+        rcpt("<gone@example.org>");
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("decision "));
+        CPPUNIT_ASSERT_EQUAL(
+            1, log_.count_containing("decision queue=QID42 client=client.example[192.0.2.1] "
+                                     "helo=client.example from=<a@example.org> "
+                                     "rcpt=<gone@example.org> stage=rcpt rule=gone action=reject "
+                                     "reply=\"550 5.1.1 mailbox gone\""));
+    }
+
+    void testReloadDoesNotChangeAPinnedConnection() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        open_message();
+        store_->replace(std::make_shared<policy::Policy>());             // a reload with no rules
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<gone@example.org>"));  // old rules still
+        FakeMilterApi fresh;
+        const sockaddr_in in = ipv4("192.0.2.9", 1234);
+        milter_->connect(fresh, "x", reinterpret_cast<const sockaddr*>(&in));
+        std::string from = "<a@example.org>", to = "<gone@example.org>";
+        char* f[] = {from.data(), nullptr};
+        char* t[] = {to.data(), nullptr};
+        milter_->envfrom(fresh, f);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE,
+                             milter_->envrcpt(fresh, t));  // new connection: new rules
+        milter_->close(fresh);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(MilterTest);
+
+}  // namespace mv::milter::test

@@ -1,0 +1,97 @@
+// test_policy.cpp - Policy: macros asked per stage, content hooks.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <atomic>
+#include <thread>
+
+#include "policy/policy.hpp"
+#include "policy/session.hpp"
+#include "policy_builder.hpp"
+
+using namespace mv::policy;
+using namespace mv::test;
+using mv::codes::Stage;
+
+class PolicyTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(PolicyTest);
+    CPPUNIT_TEST(testEngineMacrosAreAlwaysAsked);
+    CPPUNIT_TEST(testKnownMacroIsAskedAtItsPostfixStage);
+    CPPUNIT_TEST(testUnknownMacroIsAskedAtRuleStage);
+    CPPUNIT_TEST(testNoContentNeededWithoutContentConditions);
+    CPPUNIT_TEST(testSharedPolicyServesManyThreads);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void testEngineMacrosAreAlwaysAsked() {
+        Policy p;
+        CPPUNIT_ASSERT(p.macros_needed(Stage::Connect) ==
+                       (std::set<std::string>{"client_name", "client_resolve", "daemon_name"}));
+        CPPUNIT_ASSERT(p.macros_needed(Stage::Helo) == std::set<std::string>{"tls_version"});
+        CPPUNIT_ASSERT(p.macros_needed(Stage::Mail) == (std::set<std::string>{"auth_authen", "i"}));
+        CPPUNIT_ASSERT(p.macros_needed(Stage::EndOfData) == std::set<std::string>{"i"});
+    }
+    void testKnownMacroIsAskedAtItsPostfixStage() {
+        PolicyBuilder b;
+        std::vector<ConditionPtr> parts;
+        parts.push_back(make_macro_present_condition("cert_subject", Stage::Helo, true));
+        parts.push_back(rcpt_domain("c.example"));
+        b.rule("r", Action::Reject, make_all(std::move(parts)));
+        auto p = b.build();
+        CPPUNIT_ASSERT(p->rules[0].stage == Stage::Rcpt);
+        CPPUNIT_ASSERT(p->macros_needed(Stage::Helo).count("cert_subject"));
+        CPPUNIT_ASSERT(!p->macros_needed(Stage::Rcpt).count("cert_subject"));
+    }
+    void testUnknownMacroIsAskedAtRuleStage() {
+        PolicyBuilder b;
+        b.rule("r", Action::Reject, make_macro_present_condition("my_macro", Stage::Mail, true));
+        auto p = b.build();
+        CPPUNIT_ASSERT(p->macros_needed(Stage::Mail).count("my_macro"));
+        CPPUNIT_ASSERT(!p->macros_needed(Stage::Connect).count("my_macro"));
+    }
+    void testNoContentNeededWithoutContentConditions() {
+        PolicyBuilder b;
+        b.rule("r", Action::Reject, sender_domain("b.example"));
+        auto p = b.build();
+        CPPUNIT_ASSERT(!p->needs_headers());
+        CPPUNIT_ASSERT(!p->needs_body());
+    }
+
+    // One immutable Policy, one Session per connection, connections on
+    // different threads at once (libmilter's worker pool): every thread sees
+    // the same answers. Under ASan this also checks the matchers share no
+    // mutable state.
+    void testSharedPolicyServesManyThreads() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        StringMatch re;
+        re.regexes = {"^spam[0-9]+@", "@bulk\\."};
+        b.rule("re", Action::Reject, make_string_condition(Field::Sender, re), 550, "5.7.1", "re");
+        b.rule("net", Action::Tempfail, client_in("198.51.100.0/24"), 451, "4.7.1", "net");
+        b.rule("dom", Action::Reject, rcpt_domain("blocked.example"), 550, "5.7.1", "dom");
+        const PolicyPtr p = b.build();
+        std::atomic<int> wrong{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 500; ++i) {
+                    Session s(p);
+                    const bool bad_net = (i + t) % 3 == 0;
+                    s.transaction().client_addr = bad_net ? "198.51.100.7" : "192.0.2.7";
+                    if (s.connect().action != (bad_net ? Action::Tempfail : Action::Continue))
+                        ++wrong;
+                    if (bad_net) continue;
+                    const bool spam = i % 2 == 0;
+                    if (s.mail(spam ? "spam42@x.example" : "ok@x.example").action !=
+                        (spam ? Action::Reject : Action::Continue))
+                        ++wrong;
+                    if (spam) continue;
+                    if (s.rcpt("a@blocked.example").action != Action::Reject) ++wrong;
+                    if (s.rcpt("a@fine.example").action != Action::Continue) ++wrong;
+                }
+            });
+        for (auto& th : threads) th.join();
+        CPPUNIT_ASSERT_EQUAL(0, wrong.load());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(PolicyTest);

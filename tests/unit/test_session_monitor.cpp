@@ -1,0 +1,174 @@
+// test_session_monitor.cpp - Session in monitor mode (per rule and global).
+#include <cppunit/extensions/HelperMacros.h>
+
+#include "fake_condition.hpp"
+#include "policy/session.hpp"
+#include "policy_builder.hpp"
+
+using namespace mv::policy;
+using namespace mv::test;
+using mv::codes::Stage;
+
+namespace {
+
+std::vector<std::string> header_values(const Verdict& v, const std::string& name) {
+    std::vector<std::string> out;
+    for (const auto& [n, value] : v.add_headers)
+        if (n == name) out.push_back(value);
+    return out;
+}
+
+}  // namespace
+
+class SessionMonitorTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(SessionMonitorTest);
+    CPPUNIT_TEST(testMonitoredRuleDoesNotRefuse);
+    CPPUNIT_TEST(testMonitoredRuleLogsWouldBeReply);
+    CPPUNIT_TEST(testMonitorHeaderAtEndOfMessage);
+    CPPUNIT_TEST(testNoMonitorHeaderWhenHeaderNameEmpty);
+    CPPUNIT_TEST(testGlobalMonitorCapsHeadersAtSixteen);
+    CPPUNIT_TEST(testMonitoredRcptDecisionLetsLaterRulesRun);
+    CPPUNIT_TEST(testMonitoredRuleAddsNoHeadersOfItsOwn);
+    CPPUNIT_TEST(testMonitoredTempErrorWouldTempfail);
+    CPPUNIT_TEST(testRepeatedHeloMarksOnce);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    void testMonitoredRuleDoesNotRefuse() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("block-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1",
+               "Sender blocked")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        const Verdict v = s.mail("x@spam.example");
+        CPPUNIT_ASSERT(v.action == Action::Continue);
+        CPPUNIT_ASSERT(v.monitor);
+        CPPUNIT_ASSERT(s.rcpt("y@c.example").action == Action::Continue);
+    }
+
+    void testMonitoredRuleLogsWouldBeReply() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("block-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1",
+               "Sender blocked")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        const Verdict v = s.mail("x@spam.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.log.size());
+        CPPUNIT_ASSERT_EQUAL(
+            std::string("rule #1 block-sender (monitor) would reject 550 5.7.1 Sender blocked"),
+            v.log[0]);
+    }
+
+    void testMonitorHeaderAtEndOfMessage() {
+        PolicyBuilder b;
+        b.rule("block-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1",
+               "Sender blocked")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        s.mail("x@spam.example");
+        s.rcpt("y@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(v.action == Action::Continue);
+        CPPUNIT_ASSERT(
+            header_values(v, "X-Milter-Verdict") ==
+            std::vector<std::string>{"would reject 550 5.7.1 Sender blocked (rule block-sender)"});
+    }
+
+    void testNoMonitorHeaderWhenHeaderNameEmpty() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.settings().monitor_header = "";
+        b.rule("block", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        s.mail("x@spam.example");
+        s.rcpt("y@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(v.action == Action::Continue);
+        CPPUNIT_ASSERT(v.add_headers.empty());
+    }
+
+    void testGlobalMonitorCapsHeadersAtSixteen() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        for (int i = 0; i < 20; ++i)
+            b.rule("r" + std::to_string(i), Action::Reject, sender_domain("spam.example"), 550,
+                   "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("x@spam.example");
+        CPPUNIT_ASSERT(m.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{20}, m.log.size());
+        s.rcpt("y@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT_EQUAL(std::size_t{16}, header_values(v, "X-Milter-Verdict").size());
+        bool noted = false;
+        for (const auto& l : v.log) noted = noted || l.find("4 monitor headers not added") == 0;
+        CPPUNIT_ASSERT(noted);
+    }
+
+    void testMonitoredRcptDecisionLetsLaterRulesRun() {
+        PolicyBuilder b;
+        b.rule("watch", Action::Reject, rcpt_domain("c.example"), 550, "5.7.1", "watched").monitor =
+            true;
+        b.rule("real", Action::Tempfail, rcpt_domain("c.example"), 450, "4.7.1", "real");
+        Session s(b.build());
+        s.connect();
+        s.mail("a@b.example");
+        const Verdict v = s.rcpt("x@c.example");
+        CPPUNIT_ASSERT(v.action == Action::Tempfail);
+        CPPUNIT_ASSERT_EQUAL(std::string("real"), v.rule);
+        CPPUNIT_ASSERT(v.monitor);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, v.log.size());
+    }
+
+    void testMonitoredRuleAddsNoHeadersOfItsOwn() {
+        PolicyBuilder b;
+        auto& r = b.rule("watch", Action::Reject, sender_domain("b.example"), 550, "5.7.1", "no");
+        r.monitor = true;
+        r.add_headers.push_back({"X-Spam", "yes"});
+        Session s(b.build());
+        s.connect();
+        s.mail("a@b.example");
+        s.rcpt("x@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(header_values(v, "X-Spam").empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, header_values(v, "X-Milter-Verdict").size());
+    }
+
+    void testMonitoredTempErrorWouldTempfail() {
+        PolicyBuilder b;
+        b.rule("rbl", Action::Reject, fake(Match::TempError, Stage::Rcpt), 550, "5.7.1", "listed")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        s.mail("a@b.example");
+        const Verdict r = s.rcpt("x@c.example");
+        CPPUNIT_ASSERT(r.action == Action::Continue);
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(header_values(v, "X-Milter-Verdict") ==
+                       std::vector<std::string>{"would tempfail 451 4.4.3 Temporary lookup "
+                                                "failure, please try again later (rule rbl)"});
+    }
+
+    void testRepeatedHeloMarksOnce() {
+        PolicyBuilder b;
+        b.rule("helo-check", Action::Reject, helo_is("h.example"), 550, "5.7.1", "bad helo")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        s.helo("h.example");
+        s.helo("h.example");  // EHLO again after STARTTLS
+        s.mail("a@b.example");
+        s.rcpt("x@c.example");
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, header_values(v, "X-Milter-Verdict").size());
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SessionMonitorTest);
