@@ -17,6 +17,8 @@
 #include "codes/validate.hpp"
 #include "policy/condition.hpp"
 #include "policy/verdict.hpp"
+#include "state/state_settings.hpp"
+#include "state/store_slot.hpp"
 
 namespace mv::policy {
 
@@ -33,6 +35,7 @@ struct Settings {
     bool delay_reject = true;     // connect/HELO/MAIL verdicts delivered at first RCPT
     bool monitor = false;         // whole policy in monitor mode
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
+    state::StateSettings state;  // the `state` group: store for rate limits and greylisting
 };
 
 struct HeaderTemplate {
@@ -53,6 +56,10 @@ struct Rule {
     std::string log;                          // extra log text template when it matches
     std::string quarantine_reason;            // Quarantine
     codes::Stage stage = codes::Stage::Connect;  // where it runs: latest stage of `when`
+    // on_backend_error: what a TempError of `when` (a state backend failure)
+    // does: true = fail open (no match), false = fail closed (tempfail 451
+    // 4.4.3); unset = Settings::on_error decides.
+    std::optional<bool> backend_fail_open;
 };
 
 class Policy {
@@ -60,6 +67,9 @@ public:
     Settings settings;
     std::vector<Rule> rules;
     std::string source;  // main configuration file
+    // The store of the rate_limit and greylist conditions (state/store_slot.hpp);
+    // state_slot->needed() tells whether any rule uses it.
+    std::shared_ptr<state::StoreSlot> state_slot = std::make_shared<state::StoreSlot>();
 
     // Macros (without braces) the rules need, per milter stage; the glue asks
     // for them with smfi_setsymlist. The list is complete for the stage (it

@@ -48,6 +48,15 @@ struct Transaction {
     std::string body;        // first bytes of the body (bounded by the policy)
     std::uint64_t size = 0;  // message size in bytes, known at end of data
 
+    // Set by a stateful condition (rate_limit, greylist) when it holds: the
+    // seconds until a retry can succeed, for ${retry} in the reply text.
+    // Mutable because conditions see the Transaction as const; a Transaction
+    // is used by one thread at a time, so this is safe.
+    mutable std::string retry;
+    // Set by a stateful condition that answers TempError: the backend's
+    // error, for the decision log.
+    mutable std::string state_error;
+
     // Macro value or "" when absent. Name without braces.
     const std::string& macro(std::string_view name) const;
 };

@@ -33,6 +33,8 @@ struct RedisOptions {
     Duration timeout{500};          // connect and command timeout
     std::size_t pool_size = 8;      // connections at most
     Duration retry_interval{1000};  // after a failed connect, fail fast this long
+
+    bool operator==(const RedisOptions&) const = default;
 };
 
 struct ReplyFree {
