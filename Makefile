@@ -40,7 +40,7 @@ CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
 all: $(BIN)
 
-help:
+help::
 	@echo "milter-verdict $(VERSION) - make targets"
 	@echo "  make              build $(BIN)"
 	@echo "  make run          install build packages if missing, build, run the daemon in the"
@@ -128,4 +128,33 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# -type f: tmpfiles.d/ and sysusers.d/ directories of the staged packages are no
+# dependency files; the staged package trees (packages/) have their own.
+-include $(shell find $(O) -path '$(O)/packages' -prune -o -name '*.d' -type f -print 2>/dev/null)
+
+# ---------------------------------------------------------------------------
+# Packaging (branch packaging): Debian package, RPM, package install test.
+# Kept in one block at the end of the Makefile to ease merging.
+PKG_OUT := build/packages
+
+.PHONY: deb rpm package-test
+# help is a double-colon rule: this part prints after the main list.
+help::
+	@echo "  make deb          build the Debian package of the current tree into $(PKG_OUT)/deb"
+	@echo "                    (dpkg-buildpackage from packaging/debian, then lintian: no error/warning)"
+	@echo "  make rpm          build the RPM from packaging/rpm/milter-verdict.spec into $(PKG_OUT)/rpm"
+	@echo "                    (rpmbuild --nodeps on Debian)"
+	@echo "  make package-test build the .deb, install it here, run it as the service would behind a"
+	@echo "                    private Postfix, remove and purge it; ends with 'package: N passed, M failed'"
+
+deb:
+	@scripts/install-deps.sh build package
+	packaging/build-deb.sh $(PKG_OUT)/deb
+
+rpm:
+	@scripts/install-deps.sh build package
+	packaging/build-rpm.sh $(PKG_OUT)/rpm
+
+package-test:
+	@scripts/install-deps.sh build test package
+	MV_PKG_OUT=$(abspath $(PKG_OUT)/deb) tests/run-all.sh package

@@ -1,0 +1,22 @@
+-- abort_then_new_message.lua - SMFIC_ABORT in the middle of a message (after
+-- headers and part of the body), then a second message on the same
+-- connection: it must be judged on its own data, as a fresh message.
+dofile(dir .. "/common.lua")
+main(function()
+  local conn = open()
+  start_session(conn)
+  mail_from(conn, "sender@example.test")
+  must("rcptto", mt.rcptto(conn, "<ok@example.test>"))
+  expect_reply(conn, "rcpt 1", SMFIR_CONTINUE)
+  header(conn, "Subject", "first message")
+  eoh(conn)
+  body(conn, "part of a body\r\n")
+  must("abort", mt.abort(conn))
+  mail_from(conn, "second@example.test")
+  check_policy(conn)
+  header(conn, "Subject", "second message")
+  eoh(conn)
+  must("eom", mt.eom(conn))
+  expect_passed(conn, "eom of the second message")
+  must("disconnect", mt.disconnect(conn))
+end)

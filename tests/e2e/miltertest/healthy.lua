@@ -1,0 +1,15 @@
+-- healthy.lua - the daemon is up and evaluates policy on a new connection:
+-- a complete, ordinary transaction. The harness runs it after every odd case.
+dofile(dir .. "/common.lua")
+main(function()
+  local conn = open()
+  start_session(conn)
+  mail_from(conn, "sender@example.test")
+  check_policy(conn)
+  header(conn, "Subject", "e2e healthy")
+  eoh(conn)
+  body(conn, "hello\r\n")
+  must("eom", mt.eom(conn))
+  expect_passed(conn, "eom")
+  must("disconnect", mt.disconnect(conn))
+end)

@@ -1,0 +1,23 @@
+-- nul_bytes.lua - NUL octets where C strings end: in a HELO name, a sender,
+-- a header value and the body. The daemon must not crash or misparse the
+-- rest of the session; the policy still answers afterwards.
+dofile(dir .. "/common.lua")
+main(function()
+  local conn = open()
+  must("negotiate", mt.negotiate(conn, nil, nil, nil))
+  must("conninfo", mt.conninfo(conn, "client.example.test", "127.0.0.1"))
+  helo(conn, "nul\0helo.example.test")
+  must("mailfrom", mt.mailfrom(conn, "<nul\0sender@example.test>"))
+  must("rcptto", mt.rcptto(conn, "<ok@example.test>"))
+  header(conn, "X-Nul", "before\0after")
+  eoh(conn)
+  body(conn, "body\0with\0nuls\r\n")
+  must("eom", mt.eom(conn))
+  mt.echo("eom with NUL bytes: " .. tostring(mt.getreply(conn)))
+  must("disconnect", mt.disconnect(conn))
+  conn = open()
+  start_session(conn)
+  mail_from(conn, "sender@example.test")
+  check_policy(conn)
+  must("disconnect", mt.disconnect(conn))
+end)

@@ -1,0 +1,344 @@
+#!/bin/sh
+# run.sh - install test of the Debian package (`make package-test`).
+#
+# Builds the .deb (packaging/build-deb.sh; MV_DEB=FILE uses a built one),
+# installs it on this machine with dpkg -i, checks what it installed (files,
+# conffile, user, group, permissions, unit and its exposure), starts the
+# daemon as the unit would (user milter-verdict, no capabilities, the
+# installed configuration, systemd's notify socket emulated; its system calls
+# checked against the unit's SystemCallFilter=) on a unix socket
+# in /var/spool/postfix/milter-verdict, attaches a private Postfix to it and
+# checks a configured rejection and an acceptance on the wire, reloads and
+# stops it, reinstalls it over itself (an edited conffile must survive), then
+# removes and purges the package and checks what is left.
+#
+# Needs root (dpkg, Postfix's master). Loopback and private directories only;
+# the whole run is bounded (MV_PKG_TIMEOUT seconds, default 1500, most of it
+# for building) and a trap stops every process it started and purges the
+# package, even on failure. Ends with "package: N passed, M failed". The logs
+# of the last run (daemon, Postfix, SMTP dialogues) stay in OUT/last-run/.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+
+# Bound the whole run: re-run under timeout(1); its SIGTERM reaches the trap.
+if [ -z "${MV_PKG_TIMED:-}" ]; then
+    MV_PKG_TIMED=1 exec timeout -k 20 "${MV_PKG_TIMEOUT:-1500}" sh "$0" "$@"
+fi
+
+. "$here/postfix.sh"
+
+pkg="milter-verdict"
+svc_user="milter-verdict"
+unit=/lib/systemd/system/milter-verdict.service
+conf=/etc/milter-verdict/milter-verdict.conf
+sockdir=/var/spool/postfix/milter-verdict
+sock=$sockdir/milter-verdict.sock
+out=${MV_PKG_OUT:-$top/build/packages/deb}
+
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   - $*"; }
+not_ok() { fail=$((fail + 1)); echo "FAIL - $*"; }
+# check DESCRIPTION COMMAND...: one case, passed when COMMAND succeeds.
+check() {
+    desc=$1
+    shift
+    if "$@" >"$tmp/check.out" 2>&1; then ok "$desc"; else
+        not_ok "$desc"
+        sed 's/^/       /' "$tmp/check.out" | head -n 20
+    fi
+}
+finish() {
+    echo "package: $pass passed, $fail failed"
+    [ "$fail" -eq 0 ]
+    exit $?
+}
+
+tmp=$(mktemp -d /tmp/mv-package-test.XXXXXX)
+daemon_pid=""
+strace_pid=""
+notify_pid=""
+installed_by_us=0
+made_rundir=0
+cleanup() {
+    trap - EXIT INT TERM
+    [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
+    [ -n "$strace_pid" ] && kill -9 "$strace_pid" 2>/dev/null
+    [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null
+    pf_stop "$tmp/postfix"
+    if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null |
+        grep -qv '^not-installed$'; then
+        timeout 120 dpkg --purge "$pkg" >/dev/null 2>&1 || true
+    fi
+    [ "$made_rundir" = 1 ] && rm -rf /run/milter-verdict
+    # Keep the logs of the last run for a post-mortem.
+    mkdir -p "$out/last-run"
+    for f in daemon.log notify.log simulate.txt reject.txt accept.txt install.log reinstall.log remove.log \
+        purge.log postfix/maillog postfix/start.log; do
+        [ -f "$tmp/$f" ] && cp "$tmp/$f" "$out/last-run/$(echo "$f" | tr / -)"
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'echo "package: interrupted"; cleanup; exit 1' INT TERM
+
+if [ "$(id -u)" -ne 0 ]; then
+    not_ok "run as root (dpkg -i and Postfix need it)"
+    finish
+fi
+for tool in dpkg-buildpackage lintian postfix python3 setpriv strace systemd-analyze; do
+    command -v "$tool" >/dev/null || { not_ok "tool $tool present (make deps: install-deps.sh package test)"; finish; }
+done
+if dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null | grep -qv '^not-installed$'; then
+    echo "note: $pkg is installed already (an earlier run?): purging it first"
+    timeout 120 dpkg --purge "$pkg" >/dev/null 2>&1 || true
+fi
+
+# --- build ------------------------------------------------------------------
+if [ -n "${MV_DEB:-}" ]; then
+    deb=$MV_DEB
+else
+    echo "== building the package (log: $out/build.log)"
+    mkdir -p "$out"
+    # The unit tests run in `make check`; the package build skips them here.
+    if DEB_BUILD_OPTIONS=nocheck sh "$top/packaging/build-deb.sh" "$out" >"$out/build.log" 2>&1; then
+        ok "make deb: the package builds and lintian reports no error or warning"
+    else
+        not_ok "make deb: the package builds and lintian reports no error or warning"
+        grep -E '^[EW]: ' "$out/build.log" | sed 's/^/       /'
+        tail -n 5 "$out/build.log" | sed 's/^/       /'
+        # Only lintian objected: the package is there, test it all the same.
+        grep -q 'lintian found errors or warnings' "$out/build.log" || finish
+    fi
+    deb=$(ls "$out"/milter-verdict_*_*.deb | head -n 1)
+fi
+
+# --- install ----------------------------------------------------------------
+echo "== installing $deb"
+installed_by_us=1
+if timeout 300 dpkg -i "$deb" >"$tmp/install.log" 2>&1 ||
+    DEBIAN_FRONTEND=noninteractive timeout 300 apt-get -f install -y -qq >>"$tmp/install.log" 2>&1; then
+    ok "dpkg -i installs the package"
+else
+    not_ok "dpkg -i installs the package"
+    sed 's/^/       /' "$tmp/install.log" | tail -n 20
+    finish
+fi
+check "package state is 'installed'" sh -c "dpkg-query -W -f='\${db:Status-Status}' $pkg | grep -qx installed"
+# A machine running systemd would have started the service: stop it so that
+# the test runs its own copy.
+if [ -d /run/systemd/system ]; then systemctl stop milter-verdict.service 2>/dev/null || true; fi
+
+# --- files ------------------------------------------------------------------
+check "daemon /usr/sbin/milter-verdict is installed and runs" /usr/sbin/milter-verdict --version
+check "man page milter-verdict(8)" test -f /usr/share/man/man8/milter-verdict.8.gz
+check "man page milter-verdict.conf(5)" test -f /usr/share/man/man5/milter-verdict.conf.5.gz
+check "configuration $conf is a conffile" \
+    sh -c "dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -q '^ $conf '"
+check "configuration is root-owned and not writable by others" \
+    sh -c "[ \"\$(stat -c %U:%a $conf)\" = root:644 ]"
+check "systemd unit installed" test -f "$unit"
+check "unit: Type=notify, unprivileged User/Group, ExecReload sends SIGUSR1" sh -c "
+    grep -qx 'Type=notify' $unit && grep -qx 'User=milter-verdict' $unit &&
+    grep -qx 'Group=milter-verdict' $unit && grep -q '^ExecReload=.*kill -USR1 \\\$MAINPID' $unit"
+check "systemd-analyze verify accepts the installed unit" systemd-analyze verify "$unit"
+exposure=$(systemd-analyze security --offline=yes "$unit" 2>/dev/null |
+    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+echo "       systemd-analyze security --offline=yes: exposure ${exposure:-unknown}"
+check "unit exposure (systemd-analyze security) is 2.0 or lower" \
+    awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
+check "tmpfiles.d rule for the socket directory" \
+    grep -q "^d $sockdir 0750 milter-verdict milter-verdict" /usr/lib/tmpfiles.d/milter-verdict.conf
+check "Postfix and Sendmail examples installed" sh -c "
+    cd /usr/share/doc/milter-verdict/examples && test -f main.cf.inet && test -f main.cf.unix &&
+    test -f milter-verdict.mc"
+
+# --- user, group, directories -----------------------------------------------
+check "system user milter-verdict (uid < 1000, nologin, home the state dir)" sh -c "
+    getent passwd $svc_user | awk -F: '{ exit !(\$3 < 1000 && \$6 == \"/var/lib/milter-verdict\" &&
+        \$7 ~ /nologin\$/) }'"
+check "group milter-verdict is the user's primary group" \
+    sh -c "[ \"\$(id -gn $svc_user)\" = milter-verdict ]"
+check "postfix is a member of group milter-verdict" \
+    sh -c "id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict"
+check "state dir /var/lib/milter-verdict: milter-verdict:milter-verdict 0750" \
+    sh -c "[ \"\$(stat -c %U:%G:%a /var/lib/milter-verdict)\" = milter-verdict:milter-verdict:750 ]"
+check "socket dir $sockdir: milter-verdict:milter-verdict 0750" \
+    sh -c "[ \"\$(stat -c %U:%G:%a $sockdir)\" = milter-verdict:milter-verdict:750 ]"
+check "the installed configuration passes check-config (as the service user)" \
+    runuser -u "$svc_user" -- /usr/sbin/milter-verdict check-config -c "$conf"
+
+# --- run as the service would -------------------------------------------------
+# ExecStart of the installed unit, the socket moved to the Postfix chroot
+# (-p, as main.cf.unix describes), the log on stderr (-l: there is no syslog
+# daemon to read here), run by the service user with no
+# capabilities, no new privileges and UMask=0007, with the RuntimeDirectory,
+# the notify socket and a watchdog (2 s here) that systemd would provide.
+exec_start=$(sed -n 's/^ExecStart=//p' "$unit")
+if [ ! -d /run/milter-verdict ]; then
+    install -d -o "$svc_user" -g "$svc_user" -m 0750 /run/milter-verdict
+    made_rundir=1
+fi
+notify="$tmp/notify/notify.sock"
+mkdir -p "$tmp/notify"
+chmod 0755 "$tmp" "$tmp/notify"
+python3 "$here/notify_listen.py" "$notify" >"$tmp/notify.log" 2>&1 &
+notify_pid=$!
+i=0
+while [ ! -S "$notify" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+: >"$tmp/daemon.log"
+chmod 0666 "$tmp/daemon.log"
+# strace records every system call (all threads) for the filter audit below;
+# it runs the daemon as its child and exits with the daemon's status.
+# shellcheck disable=SC2086
+strace -f -qq -o "$tmp/strace.log" \
+    setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
+    --inh-caps=-all --bounding-set=-all -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin NOTIFY_SOCKET="$notify" WATCHDOG_USEC=2000000 \
+    sh -c 'umask 0007; exec "$@"' sh $exec_start -p "unix:$sock" -l stderr >>"$tmp/daemon.log" 2>&1 &
+strace_pid=$!
+i=0
+daemon_pid=""
+while [ -z "$daemon_pid" ] && [ $i -lt 50 ]; do
+    sleep 0.1
+    daemon_pid=$(ps -o pid= --ppid "$strace_pid" | tr -d ' ' | head -n 1)
+    i=$((i + 1))
+done
+i=0
+while [ ! -S "$sock" ] && kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do
+    sleep 0.1
+    i=$((i + 1))
+done
+check "daemon started from the unit's ExecStart as milter-verdict opens $sock" test -S "$sock"
+check "daemon runs as user milter-verdict" \
+    sh -c "[ \"\$(ps -o user= -p $daemon_pid)\" = milter-verdict ]"
+i=0
+while ! grep -q 'READY=1' "$tmp/notify.log" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+check "daemon tells systemd READY=1 (Type=notify)" grep -q 'READY=1' "$tmp/notify.log"
+check "socket is group milter-verdict, not reachable by others" \
+    sh -c "stat -c %G:%A $sock | grep -Eq '^milter-verdict:srw.rw.---'"
+
+# --- Postfix on the wire --------------------------------------------------------
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# main.cf.unix names the socket relative to Postfix's queue directory (its
+# working directory, chrooted or not); the private queue gets the same entry.
+mkdir -p "$tmp/postfix/queue"
+ln -s "$sockdir" "$tmp/postfix/queue/milter-verdict"
+milter=$(sed -n 's/^smtpd_milters = //p' /usr/share/doc/milter-verdict/examples/main.cf.unix)
+if pf_start "$tmp/postfix" "$port" "$milter"; then ok "private Postfix starts (127.0.0.1:$port, smtpd_milters = $milter of main.cf.unix)"; else
+    not_ok "private Postfix starts"
+    sed 's/^/       /' "$tmp/postfix/start.log"
+    finish
+fi
+i=0
+while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null &&
+    [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+
+# A rejection the installed configuration makes, for a client outside its
+# trusted networks (Postfix's XCLIENT poses as one), and the reply lines
+# `simulate` predicts for it: the wire must show exactly those lines.
+client=${MV_PKG_CLIENT:-203.0.113.5}
+rej_from=${MV_PKG_REJECT_FROM:-spammer@spam.example}
+rcpt=${MV_PKG_RCPT:-user@example.org}
+ok_from=${MV_PKG_ACCEPT_FROM:-alice@example.net}
+/usr/sbin/milter-verdict simulate -c "$conf" --client "$client" --helo client.example \
+    --from "$rej_from" --rcpt "$rcpt" >"$tmp/simulate.txt" 2>&1
+# "  reply   550-5.7.1 text" -> "550 5.7.1 text", as the probe prints wire lines.
+sed -n 's/^ *reply *\([245][0-9][0-9]\)[- ]/\1 /p' "$tmp/simulate.txt" >"$tmp/expect.txt"
+sed 's/^/       simulate: /' "$tmp/expect.txt"
+# Postfix logs a multi-line reply on one line; its last line appears as is.
+expect=$(tail -n 1 "$tmp/expect.txt")
+wire_refusal() { grep -E '^(MAIL|RCPT) [45]' "$1" | cut -d' ' -f2-; }
+python3 "$here/smtp_probe.py" "$port" client.example "$rej_from" "$rcpt" --xclient "$client" \
+    >"$tmp/reject.txt" 2>&1
+sed 's/^/       wire: /' "$tmp/reject.txt"
+wire_refusal "$tmp/reject.txt" >"$tmp/reject.lines"
+check "configured rejection on the wire: a 5xx refusal, every line as simulate predicts" sh -c "
+    grep -q '^5' $tmp/expect.txt && cmp $tmp/expect.txt $tmp/reject.lines"
+python3 "$here/smtp_probe.py" "$port" client.example "$ok_from" "$rcpt" --xclient "$client" --data \
+    >"$tmp/accept.txt" 2>&1
+sed 's/^/       wire: /' "$tmp/accept.txt"
+check "other mail is accepted through the milter (250 after DATA)" grep -q '^DATA 250 ' "$tmp/accept.txt"
+check "Postfix logged the milter's reject with that reply" \
+    sh -c "[ -n \"\$1\" ] && grep 'milter-reject: ' $tmp/postfix/maillog | grep -qF \"\$1\"" sh "$expect"
+
+# --- reload and stop --------------------------------------------------------------
+kill -USR1 "$daemon_pid" 2>/dev/null
+sleep 1
+check "SIGUSR1 (ExecReload) reloads: the daemon stays up" kill -0 "$daemon_pid"
+check "reload is announced to systemd: RELOADING=1 then READY=1" \
+    awk '/RELOADING=1/ { r = 1 } r && /READY=1/ { f = 1 } END { exit !f }' "$tmp/notify.log"
+check "watchdog pings (WATCHDOG=1) while WATCHDOG_USEC is set" grep -q 'WATCHDOG=1' "$tmp/notify.log"
+python3 "$here/smtp_probe.py" "$port" client.example "$rej_from" "$rcpt" --xclient "$client" \
+    >"$tmp/reject2.txt" 2>&1
+wire_refusal "$tmp/reject2.txt" >"$tmp/reject2.lines"
+check "after the reload the same rejection is on the wire" cmp "$tmp/expect.txt" "$tmp/reject2.lines"
+kill -TERM "$daemon_pid" 2>/dev/null
+i=0
+while kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if kill -0 "$daemon_pid" 2>/dev/null; then
+    not_ok "SIGTERM stops the daemon within 10 s"
+else
+    wait "$strace_pid"
+    check "SIGTERM stops the daemon within 10 s, exit status 0" test "$?" -eq 0
+fi
+daemon_pid=""
+strace_pid=""
+check "every system call the daemon made is allowed by the unit's SystemCallFilter" \
+    python3 "$here/syscall_audit.py" "$unit" "$tmp/strace.log" "${exec_start%% *}"
+sed -n 's/^calls made: /       system calls made: /p' "$tmp/check.out"
+check "daemon said STOPPING=1 to systemd" grep -q 'STOPPING=1' "$tmp/notify.log"
+pf_stop "$tmp/postfix"
+echo "       daemon log (last lines):"
+tail -n 8 "$tmp/daemon.log" | sed 's/^/       | /'
+
+# --- reinstall over itself (the upgrade path) -----------------------------------
+# An administrator's edit of the conffile survives, the user keeps its uid,
+# the maintainer scripts run again without error.
+uid_before=$(id -u "$svc_user")
+printf '# local edit by the package test\n' >>"$conf"
+if timeout 300 dpkg -i "$deb" >"$tmp/reinstall.log" 2>&1; then ok "dpkg -i over the installed package (upgrade path) succeeds"; else
+    not_ok "dpkg -i over the installed package (upgrade path) succeeds"
+    sed 's/^/       /' "$tmp/reinstall.log" | tail -n 20
+fi
+check "after reinstall: the edited configuration is kept" grep -q '^# local edit by the package test' "$conf"
+check "after reinstall: same user id, postfix still in the group" sh -c "
+    [ \"\$(id -u $svc_user)\" = $uid_before ] && id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict"
+
+# --- Postfix installed after the package ------------------------------------------
+# The file trigger on /usr/sbin/postfix re-runs the postfix set-up: take
+# postfix out of the group, fire the trigger as installing Postfix would.
+gpasswd -d postfix milter-verdict >/dev/null 2>&1
+if ! id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict && dpkg-trigger --no-await /usr/sbin/postfix && timeout 120 dpkg --triggers-only "$pkg" >"$tmp/trigger.log" 2>&1 &&
+    id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict; then
+    ok "installing Postfix later (trigger on /usr/sbin/postfix) puts postfix in the group"
+else
+    not_ok "installing Postfix later (trigger on /usr/sbin/postfix) puts postfix in the group"
+    sed 's/^/       /' "$tmp/trigger.log" 2>/dev/null | tail -n 10
+fi
+
+# --- remove and purge -----------------------------------------------------------
+if timeout 120 dpkg -r "$pkg" >"$tmp/remove.log" 2>&1; then ok "dpkg -r removes the package"; else
+    not_ok "dpkg -r removes the package"
+    sed 's/^/       /' "$tmp/remove.log" | tail -n 20
+fi
+check "after remove: daemon and unit gone" sh -c "! test -e /usr/sbin/milter-verdict && ! test -e $unit"
+check "after remove: configuration kept" test -f "$conf"
+check "after remove: user and group kept" sh -c "getent passwd $svc_user && getent group milter-verdict"
+check "after remove: state directory kept" test -d /var/lib/milter-verdict
+if timeout 120 dpkg -P "$pkg" >"$tmp/purge.log" 2>&1; then ok "dpkg -P purges the package"; else
+    not_ok "dpkg -P purges the package"
+    sed 's/^/       /' "$tmp/purge.log" | tail -n 20
+fi
+installed_by_us=0
+check "after purge: dpkg knows nothing of the package" \
+    sh -c "! dpkg-query -W -f='\${db:Status-Status}' $pkg 2>/dev/null | grep -qv '^not-installed\$'"
+check "after purge: user gone" sh -c "! getent passwd $svc_user"
+check "after purge: group gone (postfix no longer in it)" sh -c "! getent group milter-verdict"
+check "after purge: state directory gone" test ! -e /var/lib/milter-verdict
+check "after purge: socket directory gone" test ! -e "$sockdir"
+check "after purge: /etc/milter-verdict gone" test ! -e /etc/milter-verdict
+
+finish
