@@ -39,6 +39,10 @@ rules = (
     when = { rcpt = "/^grey-/";
              greylist = { delay = 3; expiry = "1h"; auto_whitelist = "1d"; }; };
     action = "tempfail"; },
+  { name = "greylist-at-data";
+    when = { rcpt = "/^greydata-/";
+             greylist = { delay = 3; expiry = "1h"; refuse_at = "data"; }; };
+    action = "tempfail"; },
   { name = "rcpt-limit";
     when = { rcpt = "/^limited-/";
              rate_limit = { key = "sender"; count = "recipient"; limit = "3/1h"; }; };
@@ -99,6 +103,24 @@ def memory_group(ctx, results):
             r.expect_equal(rcpt_replies(ctx, "first@example.test", ["grey-a@example.test"]),
                            [OK_MAIL, OK_RCPT], "retry after 3 s")
 
+        with results.case("%s: greylisting at DATA defers a two-recipient message once, "
+                          "then accepts its retry" % group) as r:
+            for attempt, want in (("first", GREYLISTED), ("retry", ["354 End data with "
+                                                                    "<CR><LF>.<CR><LF>"])):
+                with ctx.session() as s:
+                    s.cmd("EHLO client.example.test")
+                    got = [s.cmd("MAIL FROM:<multi@example.test>"),
+                           s.cmd("RCPT TO:<greydata-1@example.test>"),
+                           s.cmd("RCPT TO:<greydata-2@example.test>"),
+                           s.cmd("DATA")]
+                    if got[-1][0].startswith("354"):
+                        s.sock.sendall(b"Subject: e2e greylist at data\r\n\r\nhello\r\n.\r\n")
+                        s.read_reply()
+                    s.cmd("QUIT")
+                r.expect_equal(got, [OK_MAIL, OK_RCPT, OK_RCPT, want], attempt + " attempt")
+                if attempt == "first":
+                    time.sleep(3.2)
+
         with results.case("%s: a per-recipient rate limit of 3 answers 450 4.7.1 at the 4th "
                           "recipient, whatever the session" % group) as r:
             got = rcpt_replies(ctx, "bulk@example.test",
@@ -109,6 +131,18 @@ def memory_group(ctx, results):
                            "MAIL and RCPT replies over two sessions")
             r.expect_equal(rcpt_replies(ctx, "other@example.test", ["limited-r5@example.test"]),
                            [OK_MAIL, OK_RCPT], "another sender has its own count")
+
+        with results.case("%s: a reload (SIGUSR1) with the same state settings keeps the "
+                          "store and its counts" % group) as r:
+            start = len(daemon.log())
+            daemon.reload()
+            r.expect(daemon.wait_log("reloaded", start=start), "daemon logs the reload")
+            got = rcpt_replies(ctx, "bulk@example.test", ["limited-r7@example.test"])
+            r.expect_equal(got[0], OK_MAIL, "MAIL after the reload")
+            r.expect(len(got) > 1 and got[1][0].startswith("450 4.7.1 Rate limit exceeded"),
+                     "the count made before the reload still refuses: %r" % got)
+            r.expect("state settings changed" not in daemon.log()[start:],
+                     "the store was not reopened")
 
         with results.case("%s: a deferred triplet survives a restart: the retry after the "
                           "delay is accepted by the new daemon" % group) as r:
