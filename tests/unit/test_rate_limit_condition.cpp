@@ -2,6 +2,10 @@
 #include <cppunit/extensions/HelperMacros.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 #include "policy/state_conditions.hpp"
 #include "state_policy.hpp"
 
@@ -48,6 +52,7 @@ class RateLimitConditionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testBackendErrorFailsOpenWhenRuleSaysOpen);
     CPPUNIT_TEST(testBackendErrorFailsClosedWith443);
     CPPUNIT_TEST(testNoStoreAttachedIsABackendError);
+    CPPUNIT_TEST(testParallelTransactionsAcceptExactlyTheLimit);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -206,6 +211,30 @@ rules = ( { name = "lim"; on_backend_error = "closed";
         const Verdict v = s.rcpt("r@example.net");
         CPPUNIT_ASSERT(v.action == Action::Tempfail);
         CPPUNIT_ASSERT(wire(v).rfind("451 4.4.3 ", 0) == 0);
+    }
+
+    void testParallelTransactionsAcceptExactlyTheLimit() {
+        StatePolicy p(R"(
+rules = ( { name = "lim";
+            when = { rate_limit = { key = "sender_domain"; count = "message"; limit = "100/1h"; }; };
+            action = "tempfail"; } );
+)");
+        std::atomic<int> accepted{0}, refused{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 16; ++t) {
+            threads.emplace_back([&, t] {
+                for (int i = 0; i < 20; ++i) {
+                    Session s = p.session("203.0.113." + std::to_string(t));
+                    s.connect();
+                    s.mail("user" + std::to_string(i) + "@busy.example");
+                    const Verdict v = s.rcpt("r@example.net");
+                    (v.final() ? refused : accepted).fetch_add(1);
+                }
+            });
+        }
+        for (auto& th : threads) th.join();
+        CPPUNIT_ASSERT_EQUAL(100, accepted.load());
+        CPPUNIT_ASSERT_EQUAL(220, refused.load());
     }
 };
 
