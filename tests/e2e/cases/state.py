@@ -5,11 +5,13 @@
 # limit answers 450 4.7.1 at the first recipient over the limit; a daemon
 # restart keeps a deferred triplet and a greylist pass (the state file is
 # saved at SIGTERM and read back at start); a corrupt state file is moved
-# aside and the daemon starts.
+# aside and the daemon starts; 12 parallel SMTP sessions against one limit
+# of 5 get exactly 5 acceptances.
 #
 # Group "state-redis": two daemons share one private redis-server. Daemon A
 # is Postfix's milter, daemon B is driven with the project's milter client;
-# together they enforce one limit. Redis stopped mid-test: the rule with
+# together they enforce one limit, also with 20 parallel sessions over both.
+# Redis stopped mid-test: the rule with
 # on_backend_error = "closed" answers 451 4.4.3, the one with "open" lets the
 # recipient through; Redis back on the same port: service resumes without a
 # daemon restart.
@@ -19,6 +21,7 @@
 import glob
 import os
 import re
+import threading
 import time
 import types
 
@@ -42,6 +45,10 @@ rules = (
   { name = "greylist-at-data";
     when = { rcpt = "/^greydata-/";
              greylist = { delay = 3; expiry = "1h"; refuse_at = "data"; }; };
+    action = "tempfail"; },
+  { name = "parallel-limit";
+    when = { rcpt = "/^parallel-/";
+             rate_limit = { key = "sender"; count = "recipient"; limit = "5/1h"; }; };
     action = "tempfail"; },
   { name = "rcpt-limit";
     when = { rcpt = "/^limited-/";
@@ -82,6 +89,27 @@ def write(path, text):
     with open(path + ".new", "w") as f:
         f.write(text)
     os.replace(path + ".new", path)
+
+
+def parallel(n, work, timeout=60.0):
+    """Run work(i) for i in range(n) in n threads at once; the results in order.
+    A thread that fails or does not finish in `timeout` gives its exception text."""
+    results = [None] * n
+    start = threading.Barrier(n)
+
+    def one(i):
+        try:
+            start.wait(10)
+            results[i] = work(i)
+        except Exception as e:  # reported through the case's comparison
+            results[i] = "error: %r" % e
+
+    threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout)
+    return [r if r is not None else "error: no result in time" for r in results]
 
 
 # ---- embedded store -------------------------------------------------------
@@ -131,6 +159,13 @@ def memory_group(ctx, results):
                            "MAIL and RCPT replies over two sessions")
             r.expect_equal(rcpt_replies(ctx, "other@example.test", ["limited-r5@example.test"]),
                            [OK_MAIL, OK_RCPT], "another sender has its own count")
+
+        with results.case("%s: 12 parallel SMTP sessions against a limit of 5 get exactly 5 "
+                          "acceptances" % group) as r:
+            replies = parallel(12, lambda i: rcpt_replies(
+                ctx, "parallel@example.test", ["parallel-%d@example.test" % i])[1])
+            r.expect_equal(sorted(x[0][:9] for x in replies),
+                           ["250 2.1.5"] * 5 + ["450 4.7.1"] * 7, "RCPT replies, sorted")
 
         with results.case("%s: a reload (SIGUSR1) with the same state settings keeps the "
                           "store and its counts" % group) as r:
@@ -185,6 +220,13 @@ def memory_group(ctx, results):
 
 # ---- Redis, two daemons ---------------------------------------------------
 
+class MilterPort:
+    """Something with a .port, for milter_rcpts() against daemon A's port."""
+
+    def __init__(self, port):
+        self.port = port
+
+
 def milter_rcpts(daemon, sender, rcpts):
     """Daemon B through the milter protocol: the SMTP reply of each RCPT ("250" when
     the milter lets it through)."""
@@ -231,6 +273,14 @@ def redis_group(ctx, results):
             r.expect_equal(via_b, ["250", "250", RATE_LIMITED[0]],
                            "daemon B (milter client): 2 more, then the 5th is refused")
             r.expect_equal(again_a, [OK_MAIL, RATE_LIMITED], "daemon A sees the shared count")
+
+        with results.case("%s: 20 parallel milter sessions over both daemons against a "
+                          "shared limit of 4 get exactly 4 acceptances" % group) as r:
+            replies = parallel(20, lambda i: milter_rcpts(
+                daemon_b if i % 2 else MilterPort(ctx.milter_port), "crowd@example.test",
+                ["limited-%d@example.test" % i])[0])
+            r.expect_equal(sorted(x[:9] for x in replies),
+                           ["250"] * 4 + ["450 4.7.1"] * 16, "RCPT replies, sorted")
 
         with results.case("%s: Redis stopped: on_backend_error closed answers 451 4.4.3, "
                           "open lets the recipient through" % group) as r:
