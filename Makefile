@@ -12,6 +12,7 @@ O        ?= build
 SANITIZE ?=
 
 CXX      ?= g++
+JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libconfig++ re2 fmt hiredis
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
@@ -46,8 +47,9 @@ help::
 	@echo "  make run          install build packages if missing, build, run the daemon in the"
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install build and test packages if missing (Postfix among them),"
-	@echo "                    build, run every test: unit tests under ASan+UBSan, golden tests,"
-	@echo "                    end-to-end tests through a real Postfix; ends with 'N passed, M failed'"
+	@echo "                    build, run every test under ASan+UBSan: unit, golden, end-to-end"
+	@echo "                    through a real Postfix, and the package test when the packaging tools"
+	@echo "                    are installed; ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
@@ -90,15 +92,24 @@ unit: $(UNIT)
 # file under /run): a development run stays the invoking user and keeps its
 # pid file in the build directory.
 run: deps
-	$(MAKE) all
+	$(MAKE) -j$(JOBS) all
 	$(BIN) -f -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.
+# Golden and end-to-end tests run the ASan+UBSan build of the daemon. The
+# package suite (build, install, run, purge the .deb) runs when the packaging
+# tools are there (`scripts/install-deps.sh package`), and says so when not.
+PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
-	$(MAKE) all
-	$(MAKE) O=build/asan SANITIZE=1 build/asan/unit-tests
-	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath build/asan/unit-tests) tests/run-all.sh unit state golden e2e
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
+	@suites="unit state golden e2e package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e"; done; \
+	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
+	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
+	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
+	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
