@@ -115,8 +115,8 @@ check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
 
 # The Redis store's tests against a private redis-server (tests/state/run.sh).
-check-state: $(UNIT)
-	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh state
+check-state: $(UNIT) $(BIN)
+	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh state
 
 check-golden: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden
