@@ -61,6 +61,7 @@ class RedisStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDatabaseIsSelected);
     CPPUNIT_TEST(testPasswordIsSent);
     CPPUNIT_TEST(testStoppedRedisIsAnErrorAndServiceResumes);
+    CPPUNIT_TEST(testConnectionClosedByRestartIsRetriedAtOnce);
     CPPUNIT_TEST(testFlushedScriptCacheFallsBackToEval);
     CPPUNIT_TEST(testSilentServerTimesOut);
     CPPUNIT_TEST(testBadRequestIsAnErrorResult);
@@ -250,6 +251,18 @@ class RedisStoreTest : public CppUnit::TestFixture {
         }
         CPPUNIT_ASSERT(back);
         CPPUNIT_ASSERT_EQUAL(std::string(), store.ping());
+    }
+
+    void testConnectionClosedByRestartIsRetriedAtOnce() {
+        RedisStore store(options(), clock_);
+        CPPUNIT_ASSERT(store.rate(limit_request("k", 100)).ok());  // leaves an idle connection
+        server_->stop();
+        CPPUNIT_ASSERT_EQUAL(std::string(), server_->start());
+        // The idle connection was closed by the old server: the store notices
+        // (EOF) and sends the command again on a fresh connection.
+        const RateResult r = store.rate(limit_request("k", 100));
+        CPPUNIT_ASSERT_EQUAL(std::string(), r.error);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), r.counts.at(0));  // the new server had no data
     }
 
     void testFlushedScriptCacheFallsBackToEval() {
