@@ -13,7 +13,7 @@ SANITIZE ?=
 
 CXX      ?= g++
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-PKGS     := libconfig++ re2 fmt
+PKGS     := libconfig++ re2 fmt hiredis
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP
@@ -36,7 +36,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-golden check-e2e unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e unit asan-unit \
         install clean help format bench bench-tools
 
 all: $(BIN)
@@ -51,6 +51,7 @@ help::
 	@echo "                    through a real Postfix, and the package test when the packaging tools"
 	@echo "                    are installed; ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
+	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
@@ -108,8 +109,8 @@ PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
-	@suites="unit golden e2e package"; \
-	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit golden e2e"; done; \
+	@suites="unit state golden e2e package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e"; done; \
 	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
 	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
@@ -117,6 +118,10 @@ check: deps-test
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
+
+# The Redis store's tests against a private redis-server (tests/state/run.sh).
+check-state: $(UNIT) $(BIN)
+	MV_BIN=$(abspath $(BIN)) MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh state
 
 check-golden: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden

@@ -3,8 +3,15 @@
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]
 //            [--helo NAME] --from ADDR --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls]
 //            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--size N]
-//            [--non-smtp]
-//   simulate [-c FILE] --file TRANSACTIONS
+//            [--non-smtp] [--state memory|redis]
+//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]
+//
+// Stateful rules (rate_limit, greylist) run against --state: "memory" (the
+// default) is a fresh embedded store in this process, empty and never saved
+// (the daemon's state file is not read or written), shared by the
+// transactions of one --file run; "redis" is the live Redis of the
+// configuration's state.redis group: simulate then counts and records
+// greylist triplets there like a real transaction would.
 //
 // Loads the configuration as the daemon does (diagnostics on stderr), then
 // prints each transaction stage by stage (simulator.hpp). Exit 0 when it ran,
@@ -18,6 +25,8 @@
 #include "cli/sim_input.hpp"
 #include "cli/simulator.hpp"
 #include "config/loader.hpp"
+#include "state/memory_store.hpp"
+#include "state/redis_store.hpp"
 
 namespace mv::cli {
 
@@ -29,7 +38,8 @@ void usage(std::ostream& err) {
            "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
            "NAME=VALUE]...\n"
            "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
-           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS\n";
+           "           [--state memory|redis]\n"
+           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n";
 }
 
 int bad_usage(std::ostream& err, const std::string& why) {
@@ -43,6 +53,7 @@ int bad_usage(std::ostream& err, const std::string& why) {
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string config_file = kDefaultConfig;
     std::string tx_file;
+    std::string state_backend = "memory";
     SimInput one;
     bool any_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -52,13 +63,17 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             return 0;
         }
         const bool takes_value =
-            a == "-c" || a == "--config" || a == "--file" ||
+            a == "-c" || a == "--config" || a == "--file" || a == "--state" ||
             (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
         if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
         if (a == "-c" || a == "--config") {
             config_file = args[++i];
         } else if (a == "--file") {
             tx_file = args[++i];
+        } else if (a == "--state") {
+            state_backend = args[++i];
+            if (state_backend != "memory" && state_backend != "redis")
+                return bad_usage(err, "--state must be memory or redis");
         } else if (a.rfind("--", 0) == 0 && sim_key(a.substr(2))) {
             const std::string key = a.substr(2);
             const std::string value = sim_flag(key) ? "" : args[++i];
@@ -97,6 +112,25 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         << (r.policy->rules.size() == 1 ? " rule" : " rules")
         << (s.delay_reject ? ", delay_reject" : ", no delay_reject")
         << (s.monitor ? ", monitor mode" : "") << "\n\n";
+    if (r.policy->state_slot->needed()) {
+        auto clock = std::make_shared<state::SystemClock>();
+        std::shared_ptr<state::Store> store;
+        if (state_backend == "redis") {
+            auto redis = std::make_shared<state::RedisStore>(s.state.redis, clock);
+            if (const std::string e = redis->ping(); !e.empty())
+                err << "milter-verdict simulate: " << e << "\n";
+            store = redis;
+        } else {
+            state::MemoryOptions o;
+            o.file.clear();  // never the daemon's file
+            o.max_entries = s.state.max_entries;
+            store = std::make_shared<state::MemoryStore>(o, clock);
+        }
+        out << "state   "
+            << (state_backend == "redis" ? store->describe() : "memory, empty, not saved")
+            << "\n\n";
+        r.policy->state_slot->attach(store);
+    }
     Simulator sim(r.policy, out);
     int n = 0;
     for (const auto& in : inputs)

@@ -19,13 +19,13 @@ DefaultReply reason_default(bool reject, Reason reason, Stage stage) {
             // 451 "local error in processing" is what greylisting implementations
             // send at RCPT and DATA (RFC 6647 section 2.1 describes a temporary
             // failure); X.7.1 "delivery not authorized" (RFC 3463).
-            return {451, "4.7.1", "Greylisted, please try again later",
+            return {451, "4.7.1", "Greylisted, please try again in ${retry} seconds",
                     "RFC 6647 2.1; RFC 5321 4.3.2 (451 at RCPT/DATA); RFC 3463 X.7.1"};
         case Reason::RateLimit:
             if (stage == Stage::Rcpt)
-                return {450, "4.7.1", "Rate limit exceeded, please try again later",
+                return {450, "4.7.1", "Rate limit exceeded, please try again in ${retry} seconds",
                         "RFC 5321 4.3.2 (450 at RCPT); RFC 3463 X.7.1"};
-            return {451, "4.7.1", "Rate limit exceeded, please try again later",
+            return {451, "4.7.1", "Rate limit exceeded, please try again in ${retry} seconds",
                     "RFC 5321 4.3.2 (451 at MAIL/DATA); RFC 3463 X.7.1"};
         case Reason::TooManyRecipients:
             // RFC 5321 4.5.3.1.10: "452 too many recipients" (and 4.3.2 lists 452

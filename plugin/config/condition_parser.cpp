@@ -6,6 +6,7 @@
 
 #include "config/schema.hpp"
 #include "config/shared_condition.hpp"
+#include "config/state_condition_parser.hpp"
 #include "config/string_match_reader.hpp"
 
 namespace mv::config {
@@ -103,6 +104,8 @@ ConditionPtr ConditionParser::shared(const Setting& s, const std::string& kind, 
 
 bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage) {
     stage_ = Stage::Connect;
+    stateful_reason_.reset();
+    stage_requirements_.clear();
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
         return false;
@@ -117,7 +120,7 @@ ConditionPtr ConditionParser::group(const Setting& s, bool& ok) {
     check_keys(s,
                {"client_addr", "client_name", "client_resolve", "helo", "sender", "rcpt", "auth",
                 "tls", "macro", "daemon_name", "daemon_port", "header", "body", "size",
-                "declared_size", "rcpt_count", "all", "any", "not"},
+                "declared_size", "rcpt_count", "all", "any", "not", "rate_limit", "greylist"},
                "when", diag_);
     std::vector<ConditionPtr> parts;
     for (int i = 0; i < s.getLength(); ++i) {
@@ -171,6 +174,8 @@ ConditionPtr ConditionParser::key(const Setting& s, bool& ok) {
         return string_match(s, Field::Macro, ok, k, Stage::Connect);
     if (k == "header" || k == "body" || k == "size" || k == "declared_size" || k == "rcpt_count")
         return content_key(s, ok);
+    if (k == "rate_limit") return rate_limit(s, ok);
+    if (k == "greylist") return greylist(s, ok);
     if (k == "all") return combine(s, false, ok);
     if (k == "any") return combine(s, true, ok);
     if (k == "not") {
@@ -221,6 +226,44 @@ ConditionPtr ConditionParser::combine(const Setting& s, bool any, bool& ok) {
     }
     if (!ok) return nullptr;
     return any ? policy::make_any(std::move(parts)) : policy::make_all(std::move(parts));
+}
+
+ConditionPtr ConditionParser::rate_limit(const Setting& s, bool& ok) {
+    if (!stateful_reason_) stateful_reason_ = codes::Reason::RateLimit;
+    auto spec = read_rate_limit(s, rule_name_, diag_);
+    if (!spec) {
+        ok = false;
+        return nullptr;
+    }
+    const Stage st = policy::rate_limit_stage(*spec);
+    need(st);
+    if (spec->count == policy::RateCount::Connection)
+        stage_requirements_.emplace_back(
+            Stage::Connect, "rate_limit counting per connection needs a rule that runs at connect");
+    const bool by_rcpt = std::any_of(spec->keys.begin(), spec->keys.end(), [](policy::RateKey k) {
+        return k == policy::RateKey::Rcpt || k == policy::RateKey::RcptDomain;
+    });
+    if (by_rcpt)
+        stage_requirements_.emplace_back(
+            Stage::Rcpt, "rate_limit keyed on the recipient needs a rule that runs at rcpt");
+    slot_->set_needed();
+    return policy::make_rate_limit_condition(std::move(*spec), slot_);
+}
+
+ConditionPtr ConditionParser::greylist(const Setting& s, bool& ok) {
+    if (!stateful_reason_) stateful_reason_ = codes::Reason::Greylist;
+    auto spec = read_greylist(s, rule_name_, diag_);
+    if (!spec) {
+        ok = false;
+        return nullptr;
+    }
+    need(spec->refuse_at);
+    stage_requirements_.emplace_back(spec->refuse_at,
+                                     std::string("greylist with refuse_at = \"") +
+                                         std::string(codes::stage_name(spec->refuse_at)) +
+                                         "\" needs a rule that runs at that stage");
+    slot_->set_needed();
+    return policy::make_greylist_condition(std::move(*spec), slot_);
 }
 
 ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {

@@ -3,8 +3,9 @@
 // Every key of `when` must hold (an implicit all). Keys: client_addr,
 // client_name, client_resolve, helo, sender, rcpt, auth, tls, macro,
 // daemon_name, daemon_port, header, body, size, declared_size, rcpt_count,
-// all, any, not. String keys take a string match: a shorthand (a string or array of
-// strings: exact values, "/regex/" or "<>" for the empty value) or a group
+// all, any, not, and the stateful rate_limit and greylist
+// (state_condition_parser.hpp). String keys take a string match: a shorthand
+// (a string or array of strings: exact values, "/regex/" or "<>" for the empty value) or a group
 // { exact; domain; subdomain; regex; null; case_sensitive; }. "@name" anywhere
 // a value list is accepted is replaced by the entries of that list.
 //
@@ -26,12 +27,17 @@
 #include <algorithm>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "codes/validate.hpp"
 #include "config/diagnostics.hpp"
 #include "config/list_table.hpp"
 #include "policy/conditions.hpp"
+#include "state/store_slot.hpp"
 
 namespace mv::config {
 
@@ -43,6 +49,18 @@ class ConditionParser {
     // `stage` is the latest stage the keys need, known even when parse()
     // fails, so that the rule's reply can still be checked in the same run.
     bool parse(const libconfig::Setting& when, policy::ConditionPtr& out, codes::Stage& stage);
+
+    // Stateful conditions (rate_limit, greylist): the store slot of the
+    // Policy being built and the name of the rule being parsed (their default
+    // bucket). After parse(): the reason of the rule's default reply
+    // (RateLimit, Greylist) when `when` has one, and the one stage at which
+    // the rule must run for them to count correctly (with a message).
+    void set_state(std::shared_ptr<state::StoreSlot> slot) { slot_ = std::move(slot); }
+    void set_rule_name(std::string name) { rule_name_ = std::move(name); }
+    std::optional<codes::Reason> stateful_reason() const { return stateful_reason_; }
+    const std::vector<std::pair<codes::Stage, std::string>>& stage_requirements() const {
+        return stage_requirements_;
+    }
 
   private:
     policy::ConditionPtr group(const libconfig::Setting& s, bool& ok);
@@ -62,6 +80,8 @@ class ConditionParser {
     policy::ConditionPtr header(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr body(const libconfig::Setting& s, bool& ok);
     bool bounds(const libconfig::Setting& s, policy::Bounds& out);
+    policy::ConditionPtr rate_limit(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr greylist(const libconfig::Setting& s, bool& ok);
 
     // Builds the condition of `s` once per distinct value that references a
     // list (`kind` tells the uses apart) and shares it; a failure is
@@ -76,6 +96,11 @@ class ConditionParser {
     Diagnostics& diag_;
     // Value as written -> its condition; null = it failed (already reported).
     std::unordered_map<std::string, std::shared_ptr<const policy::Condition>> cache_;
+
+    std::shared_ptr<state::StoreSlot> slot_ = std::make_shared<state::StoreSlot>();
+    std::string rule_name_;
+    std::optional<codes::Reason> stateful_reason_;
+    std::vector<std::pair<codes::Stage, std::string>> stage_requirements_;
 };
 
 }  // namespace mv::config

@@ -25,6 +25,7 @@
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
 #include "config/settings_parser.hpp"
+#include "config/state_condition_parser.hpp"
 
 namespace mv::config {
 
@@ -129,13 +130,15 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     auto policy = std::make_shared<policy::Policy>();
     policy->source = path;
     if (root.getLength() == 0) diag.error(path, 0, "no settings: the file holds only comments");
-    check_keys(root, {"daemon", "policy", "lists", "rules"}, "the configuration", diag);
+    check_keys(root, {"daemon", "policy", "lists", "rules", "state"}, "the configuration", diag);
     if (root.exists("daemon")) parse_daemon_settings(root["daemon"], policy->settings, diag);
     if (root.exists("policy")) parse_policy_settings(root["policy"], policy->settings, diag);
+    if (root.exists("state")) read_state_settings(root["state"], policy->settings.state, diag);
 
     ListTable lists;
     if (root.exists("lists")) lists.load(root["lists"], diag);
     ConditionParser conditions(lists, diag);
+    conditions.set_state(policy->state_slot);
     RuleParser rules(policy->settings, conditions, diag);
     if (!root.exists("rules")) {
         if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");

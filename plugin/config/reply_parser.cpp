@@ -101,7 +101,12 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
     }
     const auto disposition = action == policy::Action::Reject ? codes::Disposition::Reject
                                                               : codes::Disposition::Tempfail;
-    reason = spec.disconnect ? codes::Reason::Disconnect : codes::Reason::Policy;
+    // The caller presets the reason of a stateful rule (RateLimit, Greylist);
+    // anything else is a policy decision.
+    if (spec.disconnect)
+        reason = codes::Reason::Disconnect;
+    else if (reason != codes::Reason::RateLimit && reason != codes::Reason::Greylist)
+        reason = codes::Reason::Policy;
     const codes::DefaultReply d = codes::default_reply(disposition, reason, delivery);
     if (spec.enhanced.empty()) {
         spec.enhanced = d.enhanced;

@@ -27,6 +27,8 @@
 namespace mv::config {
 
 // `reply` may be null (no reply key). Returns false when an error was reported.
+// `reason` is in/out: RateLimit or Greylist preset by the caller are kept
+// (their defaults apply), Disconnect when the reply disconnects, else Policy.
 bool parse_reply(const libconfig::Setting* reply, const libconfig::Setting& rule,
                  const std::string& rule_name, policy::Action action, codes::Stage delivery,
                  codes::ReplySpec& out, codes::Reason& reason, Diagnostics& diag);

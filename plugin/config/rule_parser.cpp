@@ -100,7 +100,7 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     const int errors_before = diag_.errors();
     check_keys(s,
                {"name", "when", "action", "reply", "monitor", "add_header", "log",
-                "quarantine_reason", "stage"},
+                "quarantine_reason", "stage", "on_backend_error"},
                "rule", diag_);
     policy::Rule rule;
     rule.file = diag_.file_of(s);
@@ -142,7 +142,9 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
 
     // A failed `when` still yields its stage, so the reply is checked too.
     rule.stage = codes::Stage::Connect;
+    conditions_.set_rule_name(rule.name);
     if (s.exists("when")) conditions_.parse(s["when"], rule.when, rule.stage);
+    const auto stateful = s.exists("when") ? conditions_.stateful_reason() : std::nullopt;
     if (s.exists("stage")) {
         const auto st = read_string(s["stage"], diag_);
         const auto parsed = st ? codes::parse_stage(*st) : std::nullopt;
@@ -156,6 +158,31 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         } else if (parsed) {
             rule.stage = *parsed;
         }
+    }
+
+    if (stateful) {
+        // A stateful condition counts correctly only at its own stage.
+        for (const auto& [need, why] : conditions_.stage_requirements())
+            if (rule.stage != need)
+                diag_.error(s.exists("stage") ? s["stage"] : s["when"],
+                            "rule '" + name + "': " + why + ", but it runs at " +
+                                std::string(codes::stage_name(rule.stage)) +
+                                " (other conditions or stage move it)");
+        rule.reason = *stateful;
+    }
+    if (s.exists("on_backend_error")) {
+        const auto v = read_string(s["on_backend_error"], diag_);
+        if (v && *v == "open")
+            rule.backend_fail_open = true;
+        else if (v && *v == "closed")
+            rule.backend_fail_open = false;
+        else if (v)
+            diag_.error(s["on_backend_error"],
+                        "on_backend_error must be \"open\" or \"closed\", not '" + *v + "'");
+        if (v && !stateful)
+            diag_.warning(s["on_backend_error"],
+                          "rule '" + name +
+                              "': on_backend_error has no effect without rate_limit or greylist");
     }
 
     if (s.exists("monitor"))

@@ -10,7 +10,8 @@
 //   5. pid file, then drop privileges (refuse to go on if that fails);
 //   6. the signal thread (SIGUSR1 reload, watchdog), READY=1, smfi_main().
 // SIGTERM/SIGINT/SIGHUP are libmilter's: smfi_main returns, we send
-// STOPPING=1, stop the signal thread, remove the pid file, exit 0.
+// STOPPING=1, stop the signal thread, save the state store, remove the pid
+// file, exit 0. The state store is opened after step 5 (state_owner.hpp).
 //
 // Exit codes: 0 clean stop, 64 usage, 78 configuration, 69 socket/libmilter
 // failure, 71 privileges or another system failure.
@@ -37,6 +38,7 @@
 #include "milter/privileges.hpp"
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
+#include "milter/state_owner.hpp"
 
 namespace mv::milter {
 
@@ -170,6 +172,11 @@ int daemon_main(const std::vector<std::string>& args) {
     if (geteuid() == 0)
         log->log(LogLevel::Warning, "running as root (set user in the configuration, or -u)");
 
+    // The state store: opened now that we are the daemon user (its file is
+    // ours) and after daemon(3) (its maintenance thread must not be forked).
+    StateOwner state(*log);
+    state.adopt(*initial);
+
     const Notifier notifier;
     auto reload = [&] {
         notifier.notify("RELOADING=1");
@@ -178,6 +185,7 @@ int daemon_main(const std::vector<std::string>& args) {
             const bool error = d.severity == config::Diagnostic::Severity::Error;
             log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
         });
+        if (next) state.adopt(*next);
         if (next && store.replace(next))
             log->log(LogLevel::Info, "reloaded " + config_path + " (" +
                                          std::to_string(next->rules.size()) +
@@ -197,6 +205,7 @@ int daemon_main(const std::vector<std::string>& args) {
         rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
         notifier.notify("STOPPING=1");
     }
+    state.stop();  // SIGTERM: save the embedded store
     unregister_milter();
     error = pid_file.remove();
     if (!error.empty()) log->log(LogLevel::Warning, error);

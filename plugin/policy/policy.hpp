@@ -17,6 +17,8 @@
 #include "codes/validate.hpp"
 #include "policy/condition.hpp"
 #include "policy/verdict.hpp"
+#include "state/state_settings.hpp"
+#include "state/store_slot.hpp"
 
 namespace mv::policy {
 
@@ -35,6 +37,7 @@ struct Settings {
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
     std::size_t body_limit = 64 * 1024;  // body bytes kept for body conditions (line ends
                                          // normalised); the rest is counted, not matched
+    state::StateSettings state;  // the `state` group: store for rate limits and greylisting
 };
 
 struct HeaderTemplate {
@@ -55,6 +58,10 @@ struct Rule {
     std::string log;                          // extra log text template when it matches
     std::string quarantine_reason;            // Quarantine
     codes::Stage stage = codes::Stage::Connect;  // where it runs: latest stage of `when`
+    // on_backend_error: what a TempError of `when` (a state backend failure)
+    // does: true = fail open (no match), false = fail closed (tempfail 451
+    // 4.4.3); unset = Settings::on_error decides.
+    std::optional<bool> backend_fail_open;
 };
 
 class Policy {
@@ -62,6 +69,9 @@ public:
     Settings settings;
     std::vector<Rule> rules;
     std::string source;  // main configuration file
+    // The store of the rate_limit and greylist conditions (state/store_slot.hpp);
+    // state_slot->needed() tells whether any rule uses it.
+    std::shared_ptr<state::StoreSlot> state_slot = std::make_shared<state::StoreSlot>();
 
     // Macros (without braces) the rules need, per milter stage; the glue asks
     // for them with smfi_setsymlist. The list is complete for the stage (it

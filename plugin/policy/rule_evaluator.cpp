@@ -37,6 +37,7 @@ std::string RuleEvaluator::expand(const std::string& tmpl, const std::string& ru
     v.sender = tx_.sender;
     v.rcpt = rcpt;
     v.rule = rule;
+    v.retry = tx_.retry;
     v.queue_id = tx_.queue_id;
     return codes::expand_template(tmpl, v);
 }
@@ -77,7 +78,8 @@ codes::Reply RuleEvaluator::reply(const Decision& d, Stage delivered) const {
     if (rule && !rule->reply.text.empty()) {
         for (const auto& line : rule->reply.text) r.lines.push_back(expand(line, name, d.rcpt));
     } else {
-        r.lines.push_back(def.text);
+        // Default texts may name ${retry} (greylisting, rate limits).
+        r.lines.push_back(expand(def.text, name, d.rcpt));
     }
     return r;
 }
@@ -109,15 +111,22 @@ StageResult RuleEvaluator::run(Stage stage, std::size_t limit) const {
         const bool monitored = rule.monitor || policy_.settings.monitor;
         const std::string head =
             "rule #" + std::to_string(i + 1) + " " + rule.name + (monitored ? " (monitor)" : "");
-        const std::string desc = rule.when ? rule.when->describe() : std::string("always");
+        std::string desc = rule.when ? rule.when->describe() : std::string("always");
         Decision d;
         d.index = i;
         d.action = rule.action;
         d.decided_at = stage;
         d.rcpt = tx_.current_rcpt;
         if (m == Match::TempError) {
-            const bool fail_closed =
-                policy_.settings.on_error == Action::Tempfail && rule.action != Action::Continue;
+            // The rule's own on_backend_error, else the policy's on_error.
+            const bool closed = rule.backend_fail_open
+                                    ? !*rule.backend_fail_open
+                                    : policy_.settings.on_error == Action::Tempfail;
+            const bool fail_closed = closed && rule.action != Action::Continue;
+            if (!tx_.state_error.empty()) {
+                desc += " (" + codes::sanitize_value(tx_.state_error, 200) + ")";
+                tx_.state_error.clear();
+            }
             if (!fail_closed) {
                 res.log.push_back(head + " error: temporary failure evaluating: " + desc +
                                   " => no match (fail open)");

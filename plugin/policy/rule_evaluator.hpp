@@ -16,7 +16,9 @@
 // TempError from a rule's condition: with Settings::on_error == Tempfail a
 // final rule decides Tempfail with the BackendFailure default reply (fail
 // closed); with Accept (or for a `continue` rule, which has nothing to fail
-// closed on) the rule does not match (fail open). Logged either way.
+// closed on) the rule does not match (fail open). A rule's own
+// on_backend_error (Rule::backend_fail_open) overrides on_error. Logged
+// either way.
 //
 // Errors: none; conditions never throw and templates are expanded defensively
 // (a template the loader did not check is used literally, sanitised).

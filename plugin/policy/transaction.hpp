@@ -52,6 +52,15 @@ struct Transaction {
     // caller before Session::mail(), which keeps it; reset by abort().
     std::uint64_t declared_size = 0;
 
+    // Set by a stateful condition (rate_limit, greylist) when it holds: the
+    // seconds until a retry can succeed, for ${retry} in the reply text.
+    // Mutable because conditions see the Transaction as const; a Transaction
+    // is used by one thread at a time, so this is safe.
+    mutable std::string retry;
+    // Set by a stateful condition that answers TempError: the backend's
+    // error, for the decision log.
+    mutable std::string state_error;
+
     // Macro value or "" when absent. Name without braces.
     const std::string& macro(std::string_view name) const;
 };

@@ -22,7 +22,7 @@ from harness.context import Context  # noqa: E402
 from harness.postfix_instance import postfix_available, remove_tree  # noqa: E402
 from harness.results import Results  # noqa: E402
 from cases import (configs, replies, monitor, reload, killed, unix_socket,  # noqa: E402
-                   non_smtp, protocol, content)
+                   non_smtp, protocol, state, content)
 
 GROUPS = [
     ("configs", configs),
@@ -33,6 +33,8 @@ GROUPS = [
     ("unix-socket", unix_socket),
     ("non-smtp", non_smtp),
     ("protocol", protocol),
+    ("state", state),
+    ("state-redis", state.RedisGroup),
     ("content", content),
 ]
 

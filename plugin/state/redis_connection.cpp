@@ -1,0 +1,88 @@
+// redis_connection.cpp - hiredis connection (see redis_connection.hpp).
+#include "state/redis_connection.hpp"
+
+#include <sys/time.h>
+#include <cerrno>
+
+namespace mv::state {
+namespace {
+
+timeval to_timeval(Duration d) {
+    timeval tv{};
+    tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+    tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+    return tv;
+}
+
+}  // namespace
+
+std::unique_ptr<RedisConnection> RedisConnection::connect(const RedisOptions& options,
+                                                          std::string& error) {
+    redisContext* raw =
+        redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.timeout));
+    if (raw == nullptr) {
+        error = "cannot allocate a connection";
+        return nullptr;
+    }
+    std::unique_ptr<RedisConnection> conn(new RedisConnection(raw));
+    if (raw->err != 0) {
+        error = raw->errstr;
+        return nullptr;
+    }
+    const timeval tv = to_timeval(options.timeout);
+    if (redisSetTimeout(raw, tv) != REDIS_OK) {
+        error = "cannot set the command timeout";
+        return nullptr;
+    }
+    redisEnableKeepAlive(raw);
+    if (!options.password.empty()) {
+        ReplyPtr r = conn->command({"AUTH", options.password}, error);
+        if (!r) {
+            error = "AUTH failed: " + error;
+            return nullptr;
+        }
+    }
+    if (options.db != 0) {
+        ReplyPtr r = conn->command({"SELECT", std::to_string(options.db)}, error);
+        if (!r) {
+            error = "SELECT " + std::to_string(options.db) + " failed: " + error;
+            return nullptr;
+        }
+    }
+    conn->used_ = false;
+    return conn;
+}
+
+ReplyPtr RedisConnection::command(const std::vector<std::string>& args, std::string& error) {
+    closed_by_peer_ = false;
+    if (broken()) {
+        error = "connection is broken";
+        return nullptr;
+    }
+    used_ = true;
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    for (const std::string& a : args) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
+    }
+    errno = 0;
+    void* raw =
+        redisCommandArgv(ctx_.get(), static_cast<int>(argv.size()), argv.data(), lens.data());
+    const int saved_errno = errno;
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    if (!reply) {
+        error = ctx_->err != 0 ? ctx_->errstr : "no reply";
+        closed_by_peer_ =
+            ctx_->err == REDIS_ERR_EOF ||
+            (ctx_->err == REDIS_ERR_IO && (saved_errno == ECONNRESET || saved_errno == EPIPE));
+        return nullptr;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        error.assign(reply->str, reply->len);
+        return nullptr;
+    }
+    return reply;
+}
+
+}  // namespace mv::state

@@ -1,0 +1,71 @@
+// redis_connection.hpp - one hiredis connection, owned (RAII), with timeouts.
+//
+// connect() opens a TCP connection with the connect timeout, sets the same
+// timeout on every command, authenticates (AUTH) and selects the database.
+// command() sends one command (binary-safe arguments) and returns its reply.
+// After an I/O error, a timeout or a protocol error the connection is
+// broken() and must be dropped: hiredis cannot resynchronise it.
+//
+// TLS: Debian 12's hiredis is 0.14, built without hiredis_ssl, so connections
+// are plain TCP; run Redis on a trusted network or tunnel it (documented in
+// milter-verdict.conf(5)).
+//
+// Thread contract: one thread at a time per connection (RedisStore's pool
+// hands each connection to one caller).
+#pragma once
+
+#include <hiredis/hiredis.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "state/clock.hpp"
+
+namespace mv::state {
+
+struct RedisOptions {
+    std::string host = "127.0.0.1";
+    int port = 6379;
+    std::string password;           // "" = no AUTH
+    int db = 0;                     // SELECT
+    std::string prefix = "mv:";     // prepended to every key
+    Duration timeout{500};          // connect and command timeout
+    std::size_t pool_size = 8;      // connections at most
+    Duration retry_interval{1000};  // after a failed connect, fail fast this long
+
+    bool operator==(const RedisOptions&) const = default;
+};
+
+struct ReplyFree {
+    void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
+
+class RedisConnection {
+  public:
+    // nullptr with `error` set on failure.
+    static std::unique_ptr<RedisConnection> connect(const RedisOptions& options,
+                                                    std::string& error);
+
+    // The reply, or nullptr with `error` set (the connection is then broken(),
+    // or the reply was a Redis error, which leaves it usable).
+    ReplyPtr command(const std::vector<std::string>& args, std::string& error);
+
+    bool broken() const { return ctx_ == nullptr || ctx_->err != 0; }
+    // The last I/O failure was the peer closing the connection (e.g. a Redis
+    // restart): the command most likely never ran and may be sent again.
+    bool closed_by_peer() const { return closed_by_peer_; }
+    bool used() const { return used_; }
+
+  private:
+    struct ContextFree {
+        void operator()(redisContext* c) const { redisFree(c); }
+    };
+    explicit RedisConnection(redisContext* ctx) : ctx_(ctx) {}
+    std::unique_ptr<redisContext, ContextFree> ctx_;
+    bool closed_by_peer_ = false;
+    bool used_ = false;
+};
+
+}  // namespace mv::state

@@ -1,0 +1,191 @@
+// redis_store.cpp - Redis store: pool, scripts, results (see redis_store.hpp).
+#include "state/redis_store.hpp"
+
+#include "state/redis_scripts.hpp"
+
+namespace mv::state {
+namespace {
+
+constexpr int kRate = 0;
+constexpr int kGreylist = 1;
+
+std::string_view script_text(int which) {
+    return which == kRate ? kRateScript : kGreylistScript;
+}
+
+bool integer_array(const redisReply* r, std::size_t min_elements) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < min_elements) return false;
+    for (std::size_t i = 0; i < r->elements; ++i) {
+        if (r->element[i]->type != REDIS_REPLY_INTEGER) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+RedisStore::RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock)
+    : options_(std::move(options)), clock_(std::move(clock)) {
+    if (options_.pool_size == 0) options_.pool_size = 1;
+    where_ = "redis " + options_.host + ":" + std::to_string(options_.port);
+}
+
+std::string RedisStore::describe() const {
+    return where_ + " db " + std::to_string(options_.db) + ", prefix \"" + options_.prefix +
+           "\", timeout " + std::to_string(options_.timeout.count()) + " ms, " +
+           std::to_string(options_.pool_size) + " connections at most";
+}
+
+std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
+    std::unique_lock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
+    while (true) {
+        if (!idle_.empty()) {
+            auto conn = std::move(idle_.back());
+            idle_.pop_back();
+            return conn;
+        }
+        if (std::chrono::steady_clock::now() < down_until_) {
+            error = down_error_;
+            return nullptr;
+        }
+        if (open_ < options_.pool_size) break;
+        if (idle_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+            error = "all " + std::to_string(options_.pool_size) + " connections busy for " +
+                    std::to_string(options_.timeout.count()) + " ms";
+            return nullptr;
+        }
+    }
+    ++open_;
+    lock.unlock();
+    // Connect outside the lock: it may take up to the timeout.
+    auto conn = RedisConnection::connect(options_, error);
+    lock.lock();
+    if (!conn) {
+        --open_;
+        down_until_ = std::chrono::steady_clock::now() + options_.retry_interval;
+        down_error_ = error;
+        idle_cv_.notify_one();
+    }
+    return conn;
+}
+
+void RedisStore::release(std::unique_ptr<RedisConnection> conn) {
+    std::lock_guard lock(mu_);
+    if (conn && !conn->broken()) {
+        idle_.push_back(std::move(conn));
+    } else {
+        --open_;  // dropped: the next caller opens a new one
+    }
+    idle_cv_.notify_one();
+}
+
+ReplyPtr RedisStore::run(const std::vector<std::string>& command, std::string& error) {
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        auto conn = acquire(error);
+        if (!conn) return nullptr;
+        const bool reused = conn->used();
+        ReplyPtr reply = conn->command(command, error);
+        const bool retry = !reply && conn->broken() && reused && conn->closed_by_peer();
+        release(std::move(conn));
+        if (reply || !retry) return reply;
+    }
+    return nullptr;
+}
+
+ReplyPtr RedisStore::run_script(int which, const std::vector<std::string>& keys,
+                                const std::vector<std::string>& args, std::string& error) {
+    std::string sha;
+    {
+        std::lock_guard lock(mu_);
+        sha = shas_[which];
+    }
+    if (sha.empty()) {
+        ReplyPtr r = run({"SCRIPT", "LOAD", std::string(script_text(which))}, error);
+        if (!r) return nullptr;
+        if (r->type != REDIS_REPLY_STRING) {
+            error = "unexpected reply to SCRIPT LOAD";
+            return nullptr;
+        }
+        sha.assign(r->str, r->len);
+        std::lock_guard lock(mu_);
+        shas_[which] = sha;
+    }
+    std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
+    cmd.insert(cmd.end(), keys.begin(), keys.end());
+    cmd.insert(cmd.end(), args.begin(), args.end());
+    ReplyPtr r = run(cmd, error);
+    if (r || error.rfind("NOSCRIPT", 0) != 0) return r;
+    // Redis lost its script cache (restart, SCRIPT FLUSH): EVAL runs and caches it.
+    cmd[0] = "EVAL";
+    cmd[1] = std::string(script_text(which));
+    return run(cmd, error);
+}
+
+RateResult RedisStore::rate(const RateRequest& request) {
+    RateResult result;
+    if (std::string err = check_request(request); !err.empty()) {
+        result.error = err;
+        return result;
+    }
+    std::vector<std::string> args{std::to_string(to_ms(clock_->now())),
+                                  std::to_string(request.cost), request.count_refused ? "1" : "0",
+                                  std::to_string(request.windows.size())};
+    for (const Window& w : request.windows) {
+        args.push_back(std::to_string(w.length.count()));
+        args.push_back(std::to_string(w.limit));
+    }
+    std::string error;
+    ReplyPtr r = run_script(kRate, {options_.prefix + "r:" + request.key}, args, error);
+    if (!r) {
+        result.error = where_ + ": " + error;
+        return result;
+    }
+    if (!integer_array(r.get(), 3 + request.windows.size())) {
+        result.error = where_ + ": unexpected reply from the rate script";
+        return result;
+    }
+    result.allowed = r->element[0]->integer == 1;
+    result.exceeded = static_cast<int>(r->element[1]->integer);
+    result.retry_after = Duration(r->element[2]->integer);
+    for (std::size_t i = 0; i < request.windows.size(); ++i) {
+        result.counts.push_back(static_cast<std::uint64_t>(r->element[3 + i]->integer));
+    }
+    return result;
+}
+
+GreylistResult RedisStore::greylist(const GreylistRequest& request) {
+    GreylistResult result;
+    if (std::string err = check_request(request); !err.empty()) {
+        result.error = err;
+        return result;
+    }
+    const bool use_client = !request.client.empty() && request.client_after > 0;
+    const std::string tkey = options_.prefix + "g:" + request.triplet;
+    // Without client whitelisting the script never touches KEYS[2].
+    const std::string ckey = use_client ? options_.prefix + "c:" + request.client : tkey;
+    std::vector<std::string> args{
+        std::to_string(to_ms(clock_->now())), std::to_string(request.delay.count()),
+        std::to_string(request.expiry.count()), std::to_string(request.pass_lifetime.count()),
+        std::to_string(use_client ? request.client_after : 0)};
+    std::string error;
+    ReplyPtr r = run_script(kGreylist, {tkey, ckey}, args, error);
+    if (!r) {
+        result.error = where_ + ": " + error;
+        return result;
+    }
+    if (!integer_array(r.get(), 2) || r->element[0]->integer < 0 || r->element[0]->integer > 2) {
+        result.error = where_ + ": unexpected reply from the greylist script";
+        return result;
+    }
+    result.outcome = static_cast<GreylistOutcome>(r->element[0]->integer);
+    result.remaining = Duration(r->element[1]->integer);
+    return result;
+}
+
+std::string RedisStore::ping() {
+    std::string error;
+    ReplyPtr r = run({"PING"}, error);
+    return r ? std::string() : where_ + ": " + error;
+}
+
+}  // namespace mv::state

@@ -1,0 +1,72 @@
+// redis_store.hpp - the shared store: Redis through hiredis, atomic Lua scripts.
+//
+// Several daemons (on several MX hosts) pointed at one Redis database count
+// one limit together and share greylisting: every update is one Lua script
+// (redis_scripts.hpp), sent with EVALSHA and, when Redis does not know the
+// script yet (NOSCRIPT: first use, a restart, SCRIPT FLUSH), with EVAL, which
+// also caches it.
+//
+// Connections: a pool of at most pool_size connections guarded by a mutex;
+// a caller borrows one for one command (libmilter worker threads call in
+// concurrently) and waits at most `timeout` for a free one. A connection that
+// fails is dropped; the next caller opens a new one, so the daemon reconnects
+// after an outage without a restart. After a failed connect every caller
+// fails at once for retry_interval instead of each waiting for its own
+// connect timeout. A reused connection that the server closed (a Redis
+// restart) is retried once on a fresh connection; a timeout is never retried,
+// since the script may have run.
+//
+// Errors: every failure (refused, timeout, AUTH, a script error) is a result
+// with `error` set, "redis 127.0.0.1:6379: Connection refused"; nothing throws.
+//
+// Thread contract: every public member is safe from any thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "state/clock.hpp"
+#include "state/redis_connection.hpp"
+#include "state/store.hpp"
+
+namespace mv::state {
+
+class RedisStore final : public Store {
+  public:
+    RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock);
+
+    RateResult rate(const RateRequest& request) override;
+    GreylistResult greylist(const GreylistRequest& request) override;
+    std::string flush() override { return {}; }  // Redis persists on its own
+    std::string describe() const override;
+    // Check the connection (PING); "" when Redis answers.
+    std::string ping();
+
+    const RedisOptions& options() const { return options_; }
+
+  private:
+    // Run one script with EVALSHA, falling back to EVAL. nullptr + error on failure.
+    ReplyPtr run_script(int which, const std::vector<std::string>& keys,
+                        const std::vector<std::string>& args, std::string& error);
+    ReplyPtr run(const std::vector<std::string>& command, std::string& error);
+    std::unique_ptr<RedisConnection> acquire(std::string& error);
+    void release(std::unique_ptr<RedisConnection> conn);
+
+    RedisOptions options_;
+    std::shared_ptr<const Clock> clock_;
+    std::string where_;
+    std::string shas_[2];  // SHA1 of each script, from SCRIPT LOAD (under mu_)
+
+    std::mutex mu_;
+    std::condition_variable idle_cv_;
+    std::vector<std::unique_ptr<RedisConnection>> idle_;
+    std::size_t open_ = 0;  // connections in use or idle, or being opened
+    std::chrono::steady_clock::time_point down_until_{};
+    std::string down_error_;
+};
+
+}  // namespace mv::state

@@ -1,0 +1,1 @@
+$MV simulate -c configs/state.conf --file configs/transactions-state.txt
