@@ -55,7 +55,7 @@ help::
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
-	@echo "                    whole stack through Postfix); report in $(O)/bench/ (~10 minutes)"
+	@echo "                    whole stack through Postfix); report in $(O)/bench/ (about 3 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
 	@echo "  make clean        remove build/"
