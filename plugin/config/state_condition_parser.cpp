@@ -66,6 +66,30 @@ std::optional<std::string> read_bucket(const Setting& s, Diagnostics& diag) {
     return b;
 }
 
+// The keys rate_limit and greylist share: bucket, ipv4_prefix, ipv6_prefix.
+// Clears `ok` on a bad value (the diagnostic is already reported).
+template <typename Spec>
+void read_key_settings(const Setting& s, Diagnostics& diag, Spec& spec, bool& ok) {
+    if (s.exists("bucket")) {
+        if (const auto b = read_bucket(s["bucket"], diag))
+            spec.bucket = *b;
+        else
+            ok = false;
+    }
+    if (s.exists("ipv4_prefix")) {
+        if (const auto p = read_prefix(s["ipv4_prefix"], 32, diag))
+            spec.ipv4_prefix = *p;
+        else
+            ok = false;
+    }
+    if (s.exists("ipv6_prefix")) {
+        if (const auto p = read_prefix(s["ipv6_prefix"], 128, diag))
+            spec.ipv6_prefix = *p;
+        else
+            ok = false;
+    }
+}
+
 }  // namespace
 
 std::optional<state::Duration> read_duration(const Setting& s, Diagnostics& diag) {
@@ -207,24 +231,7 @@ std::optional<policy::RateLimitSpec> read_rate_limit(const Setting& s, const std
         else
             ok = false;
     }
-    if (s.exists("bucket")) {
-        if (const auto b = read_bucket(s["bucket"], diag))
-            spec.bucket = *b;
-        else
-            ok = false;
-    }
-    if (s.exists("ipv4_prefix")) {
-        if (const auto p = read_prefix(s["ipv4_prefix"], 32, diag))
-            spec.ipv4_prefix = *p;
-        else
-            ok = false;
-    }
-    if (s.exists("ipv6_prefix")) {
-        if (const auto p = read_prefix(s["ipv6_prefix"], 128, diag))
-            spec.ipv6_prefix = *p;
-        else
-            ok = false;
-    }
+    read_key_settings(s, diag, spec, ok);
     if (!ok) return std::nullopt;
     const bool by_rcpt =
         std::find(spec.keys.begin(), spec.keys.end(), RateKey::Rcpt) != spec.keys.end() ||
@@ -293,24 +300,7 @@ std::optional<policy::GreylistSpec> read_greylist(const Setting& s, const std::s
             ok = false;
         }
     }
-    if (s.exists("bucket")) {
-        if (const auto b = read_bucket(s["bucket"], diag))
-            spec.bucket = *b;
-        else
-            ok = false;
-    }
-    if (s.exists("ipv4_prefix")) {
-        if (const auto p = read_prefix(s["ipv4_prefix"], 32, diag))
-            spec.ipv4_prefix = *p;
-        else
-            ok = false;
-    }
-    if (s.exists("ipv6_prefix")) {
-        if (const auto p = read_prefix(s["ipv6_prefix"], 128, diag))
-            spec.ipv6_prefix = *p;
-        else
-            ok = false;
-    }
+    read_key_settings(s, diag, spec, ok);
     if (ok && spec.expiry <= spec.delay) {
         diag.error(s, "greylist expiry must be longer than its delay (a retry must be possible)");
         ok = false;
