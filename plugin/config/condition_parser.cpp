@@ -117,11 +117,12 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
 }
 
 ConditionPtr ConditionParser::group(const Setting& s, bool& ok) {
-    check_keys(s,
-               {"client_addr", "client_name", "client_resolve", "helo", "sender", "rcpt", "auth",
-                "tls", "macro", "daemon_name", "daemon_port", "header", "body", "size",
-                "declared_size", "rcpt_count", "all", "any", "not", "rate_limit", "greylist"},
-               "when", diag_);
+    check_keys(
+        s, {"client_addr", "client_name", "client_resolve", "helo",        "sender",      "rcpt",
+            "auth",        "tls",         "macro",          "daemon_name", "daemon_port", "header",
+            "body",        "size",        "declared_size",  "rcpt_count",  "all",         "any",
+            "not",         "rate_limit",  "greylist"},
+        "when", diag_);
     std::vector<ConditionPtr> parts;
     for (int i = 0; i < s.getLength(); ++i) {
         bool part_ok = true;

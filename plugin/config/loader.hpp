@@ -42,7 +42,7 @@ struct LoadResult {
         double read_seconds = 0;
     };
     std::vector<ListInfo> lists;
-    double seconds = 0;  // the whole load: files, lists, compiling every rule
+    double seconds = 0;          // the whole load: files, lists, compiling every rule
     std::size_t rule_count = 0;  // rules found in the file, loaded or not (for summaries)
     bool ok() const { return policy != nullptr; }
     int errors() const;

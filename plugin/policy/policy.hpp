@@ -24,20 +24,20 @@ namespace mv::policy {
 
 struct Settings {
     std::string socket = "inet:8890@127.0.0.1";
-    std::string socket_mode;      // unix socket mode, e.g. "0660"; "" = default
-    std::string socket_group;     // unix socket group; "" = daemon's group
-    std::string user, group;      // drop to these after opening the socket; "" = stay
-    std::string pid_file;         // "" = none
+    std::string socket_mode;            // unix socket mode, e.g. "0660"; "" = default
+    std::string socket_group;           // unix socket group; "" = daemon's group
+    std::string user, group;            // drop to these after opening the socket; "" = stay
+    std::string pid_file;               // "" = none
     std::string log_target = "syslog";  // "syslog" or "stderr"
     std::string log_facility = "mail";
-    int milter_timeout = 7210;    // seconds, smfi_settimeout
+    int milter_timeout = 7210;           // seconds, smfi_settimeout
     Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0) or Accept
-    bool delay_reject = true;     // connect/HELO/MAIL verdicts delivered at first RCPT
-    bool monitor = false;         // whole policy in monitor mode
+    bool delay_reject = true;            // connect/HELO/MAIL verdicts delivered at first RCPT
+    bool monitor = false;                // whole policy in monitor mode
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
     std::size_t body_limit = 64 * 1024;  // body bytes kept for body conditions (line ends
                                          // normalised); the rest is counted, not matched
-    state::StateSettings state;  // the `state` group: store for rate limits and greylisting
+    state::StateSettings state;          // the `state` group: store for rate limits and greylisting
 };
 
 struct HeaderTemplate {
@@ -54,9 +54,9 @@ struct Rule {
     codes::Reason reason = codes::Reason::Policy;
     codes::ReplySpec reply;  // Reject/Tempfail: complete (defaults filled in by the loader)
     bool monitor = false;    // log (and mark) what it would do, let mail through
-    std::vector<HeaderTemplate> add_headers;  // applied when the rule matches
-    std::string log;                          // extra log text template when it matches
-    std::string quarantine_reason;            // Quarantine
+    std::vector<HeaderTemplate> add_headers;     // applied when the rule matches
+    std::string log;                             // extra log text template when it matches
+    std::string quarantine_reason;               // Quarantine
     codes::Stage stage = codes::Stage::Connect;  // where it runs: latest stage of `when`
     // on_backend_error: what a TempError of `when` (a state backend failure)
     // does: true = fail open (no match), false = fail closed (tempfail 451
@@ -65,7 +65,7 @@ struct Rule {
 };
 
 class Policy {
-public:
+  public:
     Settings settings;
     std::vector<Rule> rules;
     std::string source;  // main configuration file

@@ -79,7 +79,7 @@
 namespace mv::policy {
 
 class Session {
-public:
+  public:
     explicit Session(PolicyPtr policy);
 
     const Policy& policy() const { return *policy_; }
@@ -96,7 +96,7 @@ public:
     Verdict end_of_message();
     void abort();  // resets the message, keeps the connection
 
-private:
+  private:
     struct State;
     PolicyPtr policy_;
     Transaction tx_;

@@ -38,10 +38,10 @@ struct Transaction {
     std::map<std::string, std::string, std::less<>> macros;
 
     // Message (reset by Session::reset_message()).
-    std::string queue_id;    // macro "i", when known
-    std::string sender;      // without angle brackets; "" is the null sender <>
-    std::string auth_login;  // {auth_authen}, "" when not authenticated
-    std::string tls_version; // {tls_version}, "" when no TLS
+    std::string queue_id;                 // macro "i", when known
+    std::string sender;                   // without angle brackets; "" is the null sender <>
+    std::string auth_login;               // {auth_authen}, "" when not authenticated
+    std::string tls_version;              // {tls_version}, "" when no TLS
     std::vector<std::string> recipients;  // recipients given so far, including the current one
     std::string current_rcpt;             // at the RCPT stage: the one being decided
     std::vector<std::pair<std::string, std::string>> headers;  // name, raw value

@@ -23,12 +23,12 @@ std::string_view action_name(Action a);  // "continue", "accept", "reject", ...
 
 struct Verdict {
     Action action = Action::Continue;
-    codes::Reply reply;        // Reject / Tempfail: the reply to send
-    bool disconnect = false;   // reply is 421/521 and the MTA closes the session
-    std::string rule;          // the rule that decided; "" when none did
-    codes::Stage decided_at = codes::Stage::Connect;   // stage where the rule matched
-    codes::Stage delivered_at = codes::Stage::Connect; // stage where it is delivered
-    std::string quarantine_reason;  // Quarantine only
+    codes::Reply reply;       // Reject / Tempfail: the reply to send
+    bool disconnect = false;  // reply is 421/521 and the MTA closes the session
+    std::string rule;         // the rule that decided; "" when none did
+    codes::Stage decided_at = codes::Stage::Connect;    // stage where the rule matched
+    codes::Stage delivered_at = codes::Stage::Connect;  // stage where it is delivered
+    std::string quarantine_reason;                      // Quarantine only
     // Headers to add at end of message (continue actions, monitor mode).
     std::vector<std::pair<std::string, std::string>> add_headers;
     // One line per matched rule, for the decision log:
