@@ -9,49 +9,18 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "config_scratch.hpp"
 #include "policy/session.hpp"
 
 namespace {
 
+using mv::test::dump;
+using mv::test::has;
+using ScratchDir = mv::test::TempDir;
 using mv::config::Diagnostic;
 using mv::config::load_policy;
 using mv::config::LoadResult;
 using mv::policy::Match;
-
-class ScratchDir {
-  public:
-    ScratchDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "mv-content-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~ScratchDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string write(const std::string& name, const std::string& content) const {
-        const auto p = std::filesystem::path(path_) / name;
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
-
-  private:
-    std::string path_;
-};
-
-bool has(const LoadResult& r, const std::string& file, int line, const std::string& text) {
-    for (const auto& d : r.diagnostics)
-        if (d.file == file && d.line == line && d.severity == Diagnostic::Severity::Error &&
-            d.message.find(text) != std::string::npos)
-            return true;
-    return false;
-}
-
-std::string dump(const LoadResult& r) {
-    std::string s;
-    for (const auto& d : r.diagnostics) s += d.to_string() + "\n";
-    return s;
-}
 
 }  // namespace
 

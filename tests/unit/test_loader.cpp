@@ -9,6 +9,7 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "config_scratch.hpp"
 #include "policy/transaction.hpp"
 
 namespace {
@@ -17,46 +18,9 @@ using mv::config::Diagnostic;
 using mv::config::load_policy;
 using mv::config::LoadOptions;
 using mv::config::LoadResult;
-
-// A private temporary directory, removed with everything in it.
-class TempDir {
-  public:
-    TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "mv-loader-XXXXXX").string();
-        if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-        path_ = tmpl;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path_, ec);
-    }
-    std::string write(const std::string& name, const std::string& content) const {
-        const auto p = std::filesystem::path(path_) / name;
-        std::filesystem::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << content;
-        return p.string();
-    }
-    const std::string& path() const { return path_; }
-
-  private:
-    std::string path_;
-};
-
-// True when some diagnostic has this file, line, severity and contains `text`.
-bool has(const LoadResult& r, const std::string& file, int line, const std::string& text,
-         Diagnostic::Severity sev = Diagnostic::Severity::Error) {
-    for (const auto& d : r.diagnostics)
-        if (d.file == file && d.line == line && d.severity == sev &&
-            d.message.find(text) != std::string::npos)
-            return true;
-    return false;
-}
-
-std::string dump(const LoadResult& r) {
-    std::string s;
-    for (const auto& d : r.diagnostics) s += d.to_string() + "\n";
-    return s;
-}
+using mv::test::dump;
+using mv::test::has;
+using mv::test::TempDir;
 
 }  // namespace
 
