@@ -1,6 +1,8 @@
-// client_network.cpp - an address's network as a key (see state_conditions.hpp).
+// client_network.cpp - the parts of rate-limit and greylist store keys: an
+// address's network, case folding and escaped joining (see state_conditions.hpp).
 #include <arpa/inet.h>
 
+#include <cctype>
 #include <cstring>
 
 #include "policy/state_conditions.hpp"
@@ -38,6 +40,20 @@ std::string client_network(const std::string& addr, int ipv4_prefix, int ipv6_pr
     mask(16, ipv6_prefix);
     inet_ntop(AF_INET6, bytes, out, sizeof out);
     return std::string(out) + "/" + std::to_string(ipv6_prefix);
+}
+
+std::string key_lower(std::string_view value) {
+    std::string s(value);
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+void append_key_part(std::string& key, std::string_view value) {
+    key += '|';
+    for (char c : value) {
+        if (c == '|' || c == '\\') key += '\\';
+        key += c;
+    }
 }
 
 }  // namespace mv::policy

@@ -1,26 +1,11 @@
 // greylist_condition.cpp - the greylist condition (see state_conditions.hpp).
 #include <algorithm>
-#include <cctype>
 
 #include "policy/state_conditions.hpp"
 
 namespace mv::policy {
 
 namespace {
-
-std::string lower(std::string_view v) {
-    std::string s(v);
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-void append_part(std::string& key, std::string_view value) {
-    key += '|';
-    for (char c : value) {
-        if (c == '|' || c == '\\') key += '\\';
-        key += c;
-    }
-}
 
 class GreylistCondition final : public Condition {
   public:
@@ -39,13 +24,13 @@ class GreylistCondition final : public Condition {
         }
         state::GreylistRequest req;
         req.client = spec_.bucket;
-        append_part(req.client, net);
+        append_key_part(req.client, net);
         req.delay = spec_.delay;
         req.expiry = spec_.expiry;
         req.pass_lifetime = spec_.pass_lifetime;
         req.client_after = spec_.client_after;
         std::string prefix = req.client;
-        append_part(prefix, t.sender.empty() ? "<>" : lower(t.sender));
+        append_key_part(prefix, t.sender.empty() ? "<>" : key_lower(t.sender));
 
         std::vector<std::string_view> rcpts;
         if (!t.current_rcpt.empty()) {
@@ -59,7 +44,7 @@ class GreylistCondition final : public Condition {
         state::Duration wait{0};
         for (std::string_view r : rcpts) {
             req.triplet = prefix;
-            append_part(req.triplet, lower(r));
+            append_key_part(req.triplet, key_lower(r));
             const state::GreylistResult g = store->greylist(req);
             if (!g.ok()) {
                 t.state_error = g.error;

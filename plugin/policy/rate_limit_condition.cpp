@@ -1,6 +1,5 @@
 // rate_limit_condition.cpp - the rate_limit condition (see state_conditions.hpp).
 #include <algorithm>
-#include <cctype>
 
 #include "policy/address.hpp"
 #include "policy/state_conditions.hpp"
@@ -10,22 +9,6 @@ namespace mv::policy {
 namespace {
 
 using codes::Stage;
-
-std::string lower(std::string_view v) {
-    std::string s(v);
-    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return s;
-}
-
-// Key parts joined with '|'; '|' and '\' inside values are escaped so that
-// two different tuples never make the same key.
-void append_part(std::string& key, std::string_view value) {
-    key += '|';
-    for (char c : value) {
-        if (c == '|' || c == '\\') key += '\\';
-        key += c;
-    }
-}
 
 std::string format_duration(state::Duration d) {
     const long long s = d.count() / 1000;
@@ -45,7 +28,7 @@ class RateLimitCondition final : public Condition {
         for (RateKey k : spec_.keys) {
             const std::string v = value(k, t);
             if (v.empty()) return Match::No;  // nothing to count this event under
-            append_part(key, v);
+            append_key_part(key, v);
         }
         const auto store = slot_->get();
         if (!store) {
@@ -83,17 +66,17 @@ class RateLimitCondition final : public Condition {
     std::string value(RateKey k, const Transaction& t) const {
         switch (k) {
             case RateKey::Client:
-                return lower(t.client_addr);
+                return key_lower(t.client_addr);
             case RateKey::ClientNet:
                 return client_network(t.client_addr, spec_.ipv4_prefix, spec_.ipv6_prefix);
             case RateKey::Sender:
-                return t.sender.empty() ? "<>" : lower(t.sender);
+                return t.sender.empty() ? "<>" : key_lower(t.sender);
             case RateKey::SenderDomain:
                 return t.sender.empty() ? "<>" : normalize_domain(address_domain(t.sender));
             case RateKey::SaslLogin:
                 return t.auth_login;
             case RateKey::Rcpt:
-                return lower(t.current_rcpt);
+                return key_lower(t.current_rcpt);
             case RateKey::RcptDomain:
                 return normalize_domain(address_domain(t.current_rcpt));
         }

@@ -74,4 +74,11 @@ ConditionPtr make_greylist_condition(GreylistSpec spec, std::shared_ptr<state::S
 // IPv4-mapped IPv6 counts as IPv4. "" when `addr` is not an IP address.
 std::string client_network(const std::string& addr, int ipv4_prefix, int ipv6_prefix);
 
+// Store keys of both conditions are built with these two, so that they agree:
+// ASCII lower case (addresses and domains compare case-insensitively), and a
+// part appended as "|value" with '|' and '\' escaped by '\', so that two
+// different tuples never make the same key.
+std::string key_lower(std::string_view value);
+void append_key_part(std::string& key, std::string_view value);
+
 }  // namespace mv::policy

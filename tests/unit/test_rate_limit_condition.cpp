@@ -49,6 +49,7 @@ class RateLimitConditionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMissingKeyValueIsNotCounted);
     CPPUNIT_TEST(testClientNetworkGroupsNeighbours);
     CPPUNIT_TEST(testClientNetworkOfIpv6AndMappedAddresses);
+    CPPUNIT_TEST(testKeyPartsEscapeSoDifferentTuplesNeverShareAKey);
     CPPUNIT_TEST(testBackendErrorFailsOpenWhenRuleSaysOpen);
     CPPUNIT_TEST(testBackendErrorFailsClosedWith443);
     CPPUNIT_TEST(testNoStoreAttachedIsABackendError);
@@ -165,6 +166,19 @@ policy = { delay_reject = false; };
                              client_network("IPv6:2001:db8:1:2::9", 24, 64));
         CPPUNIT_ASSERT_EQUAL(std::string("10.1.0.0/20"), client_network("10.1.15.3", 20, 64));
         CPPUNIT_ASSERT_EQUAL(std::string(), client_network("unknown", 24, 64));
+    }
+
+    void testKeyPartsEscapeSoDifferentTuplesNeverShareAKey() {
+        const auto key = [](std::initializer_list<std::string_view> parts) {
+            std::string k = "rule";
+            for (auto p : parts) append_key_part(k, p);
+            return k;
+        };
+        CPPUNIT_ASSERT_EQUAL(std::string("rule|a\\|b|c"), key({"a|b", "c"}));
+        CPPUNIT_ASSERT(key({"a|b", "c"}) != key({"a", "b|c"}));
+        CPPUNIT_ASSERT(key({"a\\", "b"}) != key({"a", "\\b"}));
+        CPPUNIT_ASSERT(key({"a\\|b"}) != key({"a\\", "b"}));
+        CPPUNIT_ASSERT_EQUAL(std::string("alice@example.org"), key_lower("Alice@EXAMPLE.org"));
     }
 
     void testBackendErrorFailsOpenWhenRuleSaysOpen() {
