@@ -54,7 +54,14 @@ DefaultReply reason_default(bool reject, Reason reason, Stage stage) {
             return {421, "4.7.0", "Service not available, closing connection",
                     "RFC 5321 3.8, 4.2.2; RFC 3463 X.7.0"};
         case Reason::InternalError:
-            // X.3.0 "Other or undefined mail system status" (RFC 3463).
+            // X.3.0 "Other or undefined mail system status" (RFC 3463). At the
+            // greeting and HELO RFC 5321 4.3.2 lists no temporary reply but 421,
+            // which closes the session (3.8, 4.2.3); the registry lists 421 for
+            // X.3.0. The daemon sends this itself, so it cannot be delayed to RCPT.
+            if (stage == Stage::Connect || stage == Stage::Helo)
+                return {421, "4.3.0", "Temporary internal error, closing connection",
+                        "RFC 5321 3.8, 4.2.3, 4.3.2 (421 at the greeting and HELO); "
+                        "RFC 3463 X.3.0 (IANA lists 421)"};
             return {451, "4.3.0", "Temporary internal error, please try again later",
                     "RFC 5321 4.3.2 (451); RFC 3463 X.3.0"};
         case Reason::Policy:

@@ -52,7 +52,7 @@ enum class Reason {
     MessageTooBig,      // 552 5.3.4
     BackendFailure,     // 451 4.4.3 (state backend or DNS failure)
     Disconnect,         // 421 4.7.0
-    InternalError,      // 451 4.3.0
+    InternalError,      // 451 4.3.0; 421 4.3.0 at connect and HELO (closes the session)
 };
 
 struct DefaultReply {

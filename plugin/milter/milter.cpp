@@ -141,6 +141,7 @@ sfsistat Milter::on_error(MilterApi& api, Stage stage) {
         v.action = Action::Tempfail;
         v.reply = reply_of(codes::default_reply(codes::Disposition::Tempfail,
                                                 codes::Reason::InternalError, stage));
+        v.disconnect = v.reply.basic == 421;  // at connect and HELO (codes/defaults.cpp)
     }
     // The decision line says what the MTA was told (rule "-": no rule decided).
     if (c) log_.log(LogLevel::Info, format_decision(c->tx(), v, stage));
@@ -194,6 +195,7 @@ sfsistat Milter::refuse_overflow(MilterApi& api, ConnectionContext& c, Stage sta
     v.action = Action::Tempfail;
     v.reply = reply_of(
         codes::default_reply(codes::Disposition::Tempfail, codes::Reason::InternalError, stage));
+    v.disconnect = v.reply.basic == 421;  // at connect and HELO (codes/defaults.cpp)
     v.decided_at = v.delivered_at = stage;
     log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " tempfail: data over a bound: " +
                                     codes::sanitize_value(why, 256));

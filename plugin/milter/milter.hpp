@@ -14,8 +14,8 @@
 // the reply right before a reject/tempfail status.
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
-// answered with Settings::on_error: Tempfail (451 4.3.0) or Accept (continue).
-// Data over a bound tempfails the message with the reason logged.
+// answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
+// (continue). Data over a bound tempfails the message with the reason logged.
 //
 // Thread contract: handlers may run concurrently for different connections;
 // Milter itself is immutable once smfi_main() runs.

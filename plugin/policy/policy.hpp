@@ -31,7 +31,7 @@ struct Settings {
     std::string log_target = "syslog";  // "syslog" or "stderr"
     std::string log_facility = "mail";
     int milter_timeout = 7210;           // seconds, smfi_settimeout
-    Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0) or Accept
+    Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0; 421 at connect/HELO) or Accept
     bool delay_reject = true;            // connect/HELO/MAIL verdicts delivered at first RCPT
     bool monitor = false;                // whole policy in monitor mode
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none

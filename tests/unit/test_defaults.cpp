@@ -32,7 +32,7 @@ const std::vector<Use> kUses = {
     {Disposition::Tempfail, Reason::BackendFailure, kTransaction},
     {Disposition::Tempfail, Reason::Disconnect, kAll},
     {Disposition::Reject, Reason::Disconnect, {Stage::Connect}},
-    {Disposition::Tempfail, Reason::InternalError, kTransaction},
+    {Disposition::Tempfail, Reason::InternalError, kAll},  // the daemon's own: any stage
 };
 
 const std::vector<Reason> kReasons = {
@@ -44,7 +44,8 @@ ReplySpec to_spec(const DefaultReply& d, Reason reason) {
     s.basic = d.basic;
     s.enhanced = d.enhanced;
     s.text = {d.text};
-    s.disconnect = reason == Reason::Disconnect;
+    // A closing code is only valid where the reply says it disconnects.
+    s.disconnect = reason == Reason::Disconnect || d.basic == 421 || d.basic == 521;
     return s;
 }
 
@@ -110,6 +111,10 @@ class DefaultsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.4.3"),
                              code(T, Reason::BackendFailure, Stage::Rcpt));
         CPPUNIT_ASSERT_EQUAL(std::string("421 4.7.0"), code(T, Reason::Disconnect, Stage::Helo));
+        CPPUNIT_ASSERT_EQUAL(std::string("421 4.3.0"),
+                             code(T, Reason::InternalError, Stage::Connect));
+        CPPUNIT_ASSERT_EQUAL(std::string("421 4.3.0"), code(T, Reason::InternalError, Stage::Helo));
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.3.0"), code(T, Reason::InternalError, Stage::Mail));
     }
 
     void testReasonOfTheOtherClassFallsBackToPolicyCode() {

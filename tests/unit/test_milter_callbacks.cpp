@@ -78,7 +78,8 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testAbortResetsOnlyTheMessage);
     CPPUNIT_TEST(testCloseWithoutConnectAcceptsNullContext);
     CPPUNIT_TEST(testCloseReleasesTheContext);
-    CPPUNIT_TEST(testExceptionAnswersOnErrorTempfail451);
+    CPPUNIT_TEST(testExceptionAtConnectAnswers421);
+    CPPUNIT_TEST(testExceptionAtRcptAnswersOnErrorTempfail451);
     CPPUNIT_TEST(testExceptionWithOnErrorAcceptContinues);
     CPPUNIT_TEST(testMacroOverBoundTempfailsTheMessage);
     CPPUNIT_TEST(testNegotiationRequestsSymlistAndDropsUnusedStages);
@@ -284,18 +285,30 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(pinned.expired());  // nobody holds the old Policy any more
     }
 
-    void testExceptionAnswersOnErrorTempfail451() {
+    // RFC 5321 4.3.2 has no temporary reply but 421 at the greeting and HELO.
+    void testExceptionAtConnectAnswers421() {
         install();
         api_.throw_on_symval = true;
         const sockaddr_in in = ipv4("192.0.2.1", 4321);
         CPPUNIT_ASSERT_EQUAL(
             SMFIS_TEMPFAIL,
             milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
-        CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("421"), api_.replies.back().rcode);
         CPPUNIT_ASSERT_EQUAL(std::string("4.3.0"), api_.replies.back().xcode);
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("connect: internal error: symval failure"));
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("stage=connect rule=- action=tempfail "
-                                                      "reply=\"451 4.3.0"));
+                                                      "reply=\"421 4.3.0"));
+    }
+
+    void testExceptionAtRcptAnswersOnErrorTempfail451() {
+        install();
+        open_message();
+        api_.throw_on_symval = true;
+        api_.clear_calls();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<x@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.3.0"), api_.replies.back().xcode);
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("envrcpt: internal error"));
     }
 
     void testExceptionWithOnErrorAcceptContinues() {
