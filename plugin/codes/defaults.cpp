@@ -174,6 +174,74 @@ std::vector<DefaultRow> build_table() {
          envelope_and_data,
          {451, "4.3.0", "Temporary internal error, please try again later",
           "RFC 5321 4.3.2 (451); RFC 3463 X.3.0"}},
+
+        // DNS evidence. A DNS block list (dns_list over its threshold): the
+        // policy code with Postfix's text of reject_rbl_client; Postfix sends
+        // 554 there, which RFC 5321 4.3.2 does not list at RCPT. At the
+        // greeting and the DATA command (554 5.7.1) and for a tempfail the
+        // policy rows apply, with this text.
+        {Reason::DnsBlockList,
+         R,
+         stages({S::Helo, S::Mail, S::Rcpt, S::EndOfData}),
+         {550, "5.7.1", "Client host [${client_addr}] blocked using ${dns_zones}",
+          "RFC 5782 (DNS lists); RFC 5321 4.3.2 (550 at HELO, MAIL, RCPT, end of data); RFC 3463 "
+          "X.7.1"}},
+        // reverse_dns: X.7.25 "Reverse DNS validation failed" (RFC 7372 3;
+        // the registry lists 550). The cautious form is a tempfail, as
+        // Postfix's reject_unknown_client_hostname with its default
+        // unknown_client_reject_code = 450 answers 450 4.7.25; the project
+        // adds 450 and 451 to X.7.25 (data/SOURCES.md).
+        {Reason::ReverseDns,
+         R,
+         stages({S::Helo, S::Mail, S::Rcpt, S::EndOfData}),
+         {550, "5.7.25", "Client host [${client_addr}] rejected: reverse DNS validation failed",
+          "RFC 7372 3 (X.7.25, 550); RFC 5321 4.3.2 (550 at HELO, MAIL, RCPT, end of data)"}},
+        {Reason::ReverseDns,
+         T,
+         stages({S::Rcpt}),
+         {450, "4.7.25", "Client host [${client_addr}] rejected: reverse DNS validation failed",
+          "Postfix reject_unknown_client_hostname (unknown_client_reject_code 450); RFC 5321 "
+          "4.3.2 (450 at RCPT); RFC 7372 X.7.25"}},
+        {Reason::ReverseDns,
+         T,
+         stages({S::Mail, S::EndOfData}),
+         {451, "4.7.25", "Client host [${client_addr}] rejected: reverse DNS validation failed",
+          "RFC 5321 4.3.2 (451 at MAIL, end of data); RFC 7372 X.7.25"}},
+        // sender_domain unknown: NXDOMAIN, or no MX, A or AAAA - Postfix's
+        // reject_unknown_sender_domain (450 4.1.8 with its default
+        // unknown_address_reject_code, 550 5.1.8 when set to 550). X.1.8 "Bad
+        // sender's system address" (RFC 3463); the registry lists 451 and
+        // 501, the project adds 450 and 550 (data/SOURCES.md).
+        {Reason::SenderDomain,
+         R,
+         stages({S::Mail, S::Rcpt, S::EndOfData}),
+         {550, "5.1.8", "<${sender}>: Sender address rejected: Domain not found",
+          "Postfix reject_unknown_sender_domain; RFC 5321 4.3.2 (550 at MAIL, RCPT, end of data); "
+          "RFC 3463 X.1.8"}},
+        {Reason::SenderDomain,
+         T,
+         stages({S::Rcpt}),
+         {450, "4.1.8", "<${sender}>: Sender address rejected: Domain not found",
+          "Postfix reject_unknown_sender_domain (unknown_address_reject_code 450); RFC 5321 4.3.2 "
+          "(450 at RCPT); RFC 3463 X.1.8"}},
+        {Reason::SenderDomain,
+         T,
+         stages({S::Mail, S::EndOfData}),
+         {451, "4.1.8", "<${sender}>: Sender address rejected: Domain not found",
+          "RFC 5321 4.3.2 (451 at MAIL, end of data); RFC 3463 X.1.8 (IANA lists 451)"}},
+        // Null MX (RFC 7505): a sender domain that accepts no mail cannot take
+        // bounces, 550 5.7.27 (RFC 7505 4.2); a recipient domain that accepts
+        // none, 556 5.1.10 (RFC 7504 3, RFC 7505 3), a reply of RCPT only.
+        {Reason::SenderNullMx,
+         R,
+         stages({S::Mail, S::Rcpt, S::EndOfData}),
+         {550, "5.7.27", "<${sender}>: Sender address rejected: Domain does not accept mail",
+          "RFC 7505 4.2 (550 5.7.27); RFC 5321 4.3.2 (550 at MAIL, RCPT, end of data)"}},
+        {Reason::RecipientNullMx,
+         R,
+         stages({S::Rcpt}),
+         {556, "5.1.10", "<${rcpt}>: Recipient address rejected: Domain does not accept mail",
+          "RFC 7504 3, RFC 7505 3 (556 at RCPT); IANA X.1.10 (556)"}},
     };
 }
 
@@ -226,14 +294,25 @@ std::string_view reason_name(Reason reason) {
             return "disconnect";
         case Reason::InternalError:
             return "internal-error";
+        case Reason::DnsBlockList:
+            return "dns-list";
+        case Reason::ReverseDns:
+            return "reverse-dns";
+        case Reason::SenderDomain:
+            return "sender-domain";
+        case Reason::SenderNullMx:
+            return "sender-null-mx";
+        case Reason::RecipientNullMx:
+            return "recipient-null-mx";
     }
     return "policy";
 }
 
 std::optional<Reason> parse_reason(std::string_view name) {
-    for (Reason r :
-         {Reason::Policy, Reason::Greylist, Reason::RateLimit, Reason::TooManyRecipients,
-          Reason::MessageTooBig, Reason::BackendFailure, Reason::Disconnect, Reason::InternalError})
+    for (Reason r : {Reason::Policy, Reason::Greylist, Reason::RateLimit, Reason::TooManyRecipients,
+                     Reason::MessageTooBig, Reason::BackendFailure, Reason::Disconnect,
+                     Reason::InternalError, Reason::DnsBlockList, Reason::ReverseDns,
+                     Reason::SenderDomain, Reason::SenderNullMx, Reason::RecipientNullMx})
         if (reason_name(r) == name) return r;
     return std::nullopt;
 }
@@ -257,6 +336,22 @@ std::string_view reason_trigger(Reason reason) {
             return "a rule whose reply says disconnect = true";
         case Reason::InternalError:
             return "the daemon's own failure (on_error = tempfail) or data over a bound";
+        case Reason::DnsBlockList:
+            return "a rule whose reason-bearing condition is dns_list (the score reaches the "
+                   "list's threshold)";
+        case Reason::ReverseDns:
+            return "a rule whose reason-bearing condition is reverse_dns (no PTR, not "
+                   "forward-confirmed, or a PTR name on a list); tempfail is Postfix's cautious "
+                   "reject_unknown_client_hostname";
+        case Reason::SenderDomain:
+            return "a rule whose reason-bearing condition is sender_domain = \"unknown\" "
+                   "(NXDOMAIN, or no MX, A or AAAA)";
+        case Reason::SenderNullMx:
+            return "a rule whose reason-bearing condition is sender_domain = \"null_mx\" (RFC "
+                   "7505)";
+        case Reason::RecipientNullMx:
+            return "a rule whose reason-bearing condition is rcpt_domain = \"null_mx\" (RFC "
+                   "7505)";
     }
     return "";
 }

@@ -43,6 +43,11 @@ enum class Reason {
     BackendFailure,     // 451 4.4.3 (state backend or DNS failure, rule fails closed)
     Disconnect,         // 421 4.7.0 (reply.disconnect)
     InternalError,      // 451 4.3.0; 421 4.3.0 at connect and HELO (closes the session)
+    DnsBlockList,       // 550 5.7.1 (dns_list over its threshold)
+    ReverseDns,         // 550 5.7.25; tempfail 450 4.7.25 at RCPT (reverse_dns)
+    SenderDomain,       // 550 5.1.8; tempfail 450 4.1.8 at RCPT (sender_domain unknown)
+    SenderNullMx,       // 550 5.7.27 (sender_domain null_mx, RFC 7505)
+    RecipientNullMx,    // 556 5.1.10 (rcpt_domain null_mx, RFC 7505)
 };
 
 struct DefaultReply {
@@ -67,7 +72,8 @@ const std::vector<DefaultRow>& default_table();
 DefaultReply default_reply(Disposition disposition, Reason reason, Stage stage);
 
 // "policy", "greylist", "rate-limit", "too-many-recipients", "message-too-big",
-// "backend-failure", "disconnect", "internal-error".
+// "backend-failure", "disconnect", "internal-error", "dns-list", "reverse-dns",
+// "sender-domain", "sender-null-mx", "recipient-null-mx".
 std::string_view reason_name(Reason reason);
 std::optional<Reason> parse_reason(std::string_view name);
 // What triggers the reason, for explain --defaults and the man page.

@@ -15,7 +15,7 @@ struct VarInfo {
 
 // Maximum lengths: addresses per RFC 5321 4.5.3.1 (path 256), names per
 // domain length (255), rule names as the loader bounds them (64).
-constexpr std::array<VarInfo, 8> kVars = {{
+constexpr std::array<VarInfo, 11> kVars = {{
     {"client_addr", 45, &TextVars::client_addr},
     {"client_name", 255, &TextVars::client_name},
     {"helo", 255, &TextVars::helo},
@@ -24,6 +24,11 @@ constexpr std::array<VarInfo, 8> kVars = {{
     {"rule", 64, &TextVars::rule},
     {"retry", 20, &TextVars::retry},
     {"queue_id", 32, &TextVars::queue_id},
+    // A few zone names; a score of at most 7 digits and a sign; a TXT is
+    // shown only this far (RFC 5782 gives no bound; lists send a URL).
+    {"dns_zones", 200, &TextVars::dns_zones},
+    {"dns_score", 8, &TextVars::dns_score},
+    {"dns_txt", 200, &TextVars::dns_txt},
 }};
 
 const VarInfo* find_var(std::string_view name) {

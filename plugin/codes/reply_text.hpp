@@ -1,11 +1,15 @@
 // reply_text.hpp - reply text templates with variables, and their safe expansion.
 //
 // Reply text may reference ${client_addr}, ${client_name}, ${helo}, ${sender},
-// ${rcpt}, ${rule}, ${retry}, ${queue_id}. Each variable has a maximum length;
-// expansion makes values printable (bytes outside 0x20-0x7e become '?'), cuts
-// them at their maximum with "..." (bounded by design, documented), and can
-// never introduce CR, LF or NUL. '%' is kept literally here; escaping it for
-// libmilter ("%%") is the milter glue's job at smfi_setreply time.
+// ${rcpt}, ${rule}, ${retry}, ${queue_id}, and the DNS evidence of the rule
+// that decided: ${dns_zones} (the zones that listed the client, by the names
+// they are shown as), ${dns_score} (the list's score), ${dns_txt} (the TXT
+// record of the first hit, a value from the network like any other). Each
+// variable has a maximum length; expansion makes values printable (bytes
+// outside 0x20-0x7e become '?'), cuts them at their maximum with "..."
+// (bounded by design, documented), and can never introduce CR, LF or NUL.
+// '%' is kept literally here; escaping it for libmilter ("%%") is the milter
+// glue's job at smfi_setreply time.
 //
 // Load-time: check_template() reports unknown variables and unterminated "${";
 // max_expanded_length() gives the worst-case length used by validate_reply().
@@ -22,6 +26,7 @@ namespace mv::codes {
 
 struct TextVars {
     std::string_view client_addr, client_name, helo, sender, rcpt, rule, retry, queue_id;
+    std::string_view dns_zones, dns_score, dns_txt;
 };
 
 // Empty string if `tmpl` is well-formed, else a one-line error message.

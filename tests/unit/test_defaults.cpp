@@ -16,8 +16,10 @@ const std::vector<Stage> kAll = {Stage::Connect, Stage::Helo, Stage::Mail,
                                  Stage::Rcpt,    Stage::Data, Stage::EndOfData};
 
 const std::vector<Reason> kReasons = {
-    Reason::Policy,        Reason::Greylist,       Reason::RateLimit,  Reason::TooManyRecipients,
-    Reason::MessageTooBig, Reason::BackendFailure, Reason::Disconnect, Reason::InternalError};
+    Reason::Policy,         Reason::Greylist,       Reason::RateLimit,    Reason::TooManyRecipients,
+    Reason::MessageTooBig,  Reason::BackendFailure, Reason::Disconnect,   Reason::InternalError,
+    Reason::DnsBlockList,   Reason::ReverseDns,     Reason::SenderDomain, Reason::SenderNullMx,
+    Reason::RecipientNullMx};
 
 ReplySpec to_spec(const DefaultReply& d, Reason reason) {
     ReplySpec s;
@@ -151,6 +153,30 @@ class DefaultsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.3.0"), code(T, Reason::InternalError, Stage::Mail));
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.3.0"),
                              code(T, Reason::InternalError, Stage::EndOfData));
+        // DNS block list 550 5.7.1 (delivered at RCPT with delay_reject, or
+        // at HELO/MAIL without); at the greeting the policy's 554.
+        for (Stage s : {Stage::Helo, Stage::Mail, Stage::Rcpt})
+            CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1"), code(R, Reason::DnsBlockList, s));
+        CPPUNIT_ASSERT_EQUAL(std::string("554 5.7.1"),
+                             code(R, Reason::DnsBlockList, Stage::Connect));
+        // reverse DNS missing or not forward-confirmed 550 5.7.25 (RFC 7372);
+        // 450 4.7.25 when the rule is cautious (tempfail), as Postfix's
+        // reject_unknown_client_hostname.
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.25"), code(R, Reason::ReverseDns, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.25"), code(R, Reason::ReverseDns, Stage::Helo));
+        CPPUNIT_ASSERT_EQUAL(std::string("450 4.7.25"), code(T, Reason::ReverseDns, Stage::Rcpt));
+        // sender domain unknown 450 4.1.8 / 550 5.1.8.
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.1.8"), code(R, Reason::SenderDomain, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.1.8"), code(R, Reason::SenderDomain, Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::string("450 4.1.8"), code(T, Reason::SenderDomain, Stage::Rcpt));
+        // null MX (RFC 7505): sender 550 5.7.27, recipient 556 5.1.10.
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.27"), code(R, Reason::SenderNullMx, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.27"), code(R, Reason::SenderNullMx, Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::string("556 5.1.10"),
+                             code(R, Reason::RecipientNullMx, Stage::Rcpt));
+        // a DNS failure is a backend failure: 451 4.4.3.
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.4.3"),
+                             code(T, Reason::BackendFailure, Stage::Mail));
     }
 
     void testReasonOfTheOtherClassFallsBackToPolicyCode() {
