@@ -17,7 +17,9 @@ PKGS     := libconfig++ re2 fmt hiredis
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP
-LDLIBS   += -lmilter -pthread
+# libunbound without pkg-config: its .pc file requires libevent's, which Debian does not
+# install with libunbound-dev.
+LDLIBS   += -lmilter -lunbound -pthread
 ifeq ($(SANITIZE),1)
 CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined

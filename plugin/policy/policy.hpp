@@ -16,9 +16,14 @@
 #include "codes/stage.hpp"
 #include "codes/validate.hpp"
 #include "policy/condition.hpp"
+#include "policy/dns_evidence.hpp"
 #include "policy/verdict.hpp"
 #include "state/state_settings.hpp"
 #include "state/store_slot.hpp"
+
+namespace mv::dns {
+struct Config;  // dns/config.hpp: read by whoever attaches a resolver, never by the engine
+}
 
 namespace mv::policy {
 
@@ -62,6 +67,9 @@ struct Rule {
     // does: true = fail open (no match), false = fail closed (tempfail 451
     // 4.4.3); unset = Settings::on_error decides.
     std::optional<bool> backend_fail_open;
+    // `when` reads DNS evidence and no state store: with delay_reject the
+    // engine may evaluate it at a later stage instead of waiting (session.hpp).
+    bool dns_deferrable = false;
 };
 
 class Policy {
@@ -72,6 +80,11 @@ class Policy {
     // The store of the rate_limit and greylist conditions (state/store_slot.hpp);
     // state_slot->needed() tells whether any rule uses it.
     std::shared_ptr<state::StoreSlot> state_slot = std::make_shared<state::StoreSlot>();
+    // The DNS evidence of the dns_list, reverse_dns, sender_domain and
+    // rcpt_domain conditions (policy/dns_evidence.hpp); dns_slot->needed()
+    // tells whether any rule uses it. `dns` is the `dns` group as loaded.
+    std::shared_ptr<DnsSlot> dns_slot = std::make_shared<DnsSlot>();
+    std::shared_ptr<const dns::Config> dns;
 
     // Macros (without braces) the rules need, per milter stage; the glue asks
     // for them with smfi_setsymlist. The list is complete for the stage (it

@@ -2,6 +2,7 @@
 #include "policy/rule_evaluator.hpp"
 
 #include "codes/reply_text.hpp"
+#include "policy/dns_evidence.hpp"
 
 namespace mv::policy {
 
@@ -28,7 +29,7 @@ Stage delivery_stage(const Settings& s, bool non_smtp, Stage stage, Action a) {
 }
 
 std::string RuleEvaluator::expand(const std::string& tmpl, const std::string& rule,
-                                  std::string_view rcpt) const {
+                                  std::string_view rcpt, const Decision* d) const {
     if (!codes::check_template(tmpl).empty()) return codes::sanitize_value(tmpl, tmpl.size());
     codes::TextVars v;
     v.client_addr = tx_.client_addr;
@@ -39,6 +40,10 @@ std::string RuleEvaluator::expand(const std::string& tmpl, const std::string& ru
     v.rule = rule;
     v.retry = tx_.retry;
     v.queue_id = tx_.queue_id;
+    const std::string& zones = d ? d->dns_zones : tx_.dns_zones;
+    v.dns_zones = zones.empty() ? std::string_view("a DNS list") : std::string_view(zones);
+    v.dns_score = d ? d->dns_score : tx_.dns_score;
+    v.dns_txt = d ? d->dns_txt : tx_.dns_txt;
     return codes::expand_template(tmpl, v);
 }
 
@@ -76,10 +81,10 @@ codes::Reply RuleEvaluator::reply(const Decision& d, Stage delivered) const {
     }
     const std::string name = rule_name(d);
     if (rule && !rule->reply.text.empty()) {
-        for (const auto& line : rule->reply.text) r.lines.push_back(expand(line, name, d.rcpt));
+        for (const auto& line : rule->reply.text) r.lines.push_back(expand(line, name, d.rcpt, &d));
     } else {
-        // Default texts may name ${retry} (greylisting, rate limits).
-        r.lines.push_back(expand(def.text, name, d.rcpt));
+        // Default texts may name ${retry} (greylisting, rate limits), ${dns_zones}.
+        r.lines.push_back(expand(def.text, name, d.rcpt, &d));
     }
     return r;
 }
@@ -89,7 +94,7 @@ std::string RuleEvaluator::quarantine_reason(const Decision& d) const {
     const Rule& rule = policy_.rules[d.index];
     const std::string& t =
         rule.quarantine_reason.empty() ? std::string("rule ${rule}") : rule.quarantine_reason;
-    return expand(t, rule.name, d.rcpt);
+    return expand(t, rule.name, d.rcpt, &d);
 }
 
 std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
@@ -99,24 +104,44 @@ std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
     return out;
 }
 
-StageResult RuleEvaluator::run(Stage stage, std::size_t limit) const {
+StageResult RuleEvaluator::run(Stage stage, std::size_t limit, std::size_t from, bool defer) const {
     StageResult res;
     const auto& rules = policy_.rules;
     const std::size_t end = std::min(limit, rules.size());
-    for (std::size_t i = 0; i < end; ++i) {
+    for (std::size_t i = from; i < end; ++i) {
         const Rule& rule = rules[i];
         if (rule.stage != stage) continue;
+        tx_.dns_zones.clear();
+        tx_.dns_score.clear();
+        tx_.dns_txt.clear();
+        tx_.dns_detail.clear();
+        tx_.dns_pending = false;
+        const bool may_defer = defer && rule.dns_deferrable;
+        if (tx_.dns) tx_.dns->set_waiting(!may_defer);
         const Match m = rule.when ? rule.when->match(tx_) : Match::Yes;
         if (m == Match::No) continue;
         const bool monitored = rule.monitor || policy_.settings.monitor;
         const std::string head =
             "rule #" + std::to_string(i + 1) + " " + rule.name + (monitored ? " (monitor)" : "");
+        if (m == Match::TempError && may_defer && tx_.dns_pending) {
+            // Its answers are not in: evaluate it (and what follows) later,
+            // when the client has sent more; the verdict is held anyway.
+            tx_.state_error.clear();
+            res.log.push_back(head + ": DNS answers not in yet, evaluated later (delay_reject)");
+            res.suspended = i;
+            return res;
+        }
         std::string desc = rule.when ? rule.when->describe() : std::string("always");
+        if (!tx_.dns_detail.empty())
+            desc += " [" + codes::sanitize_value(tx_.dns_detail, 400) + "]";
         Decision d;
         d.index = i;
         d.action = rule.action;
         d.decided_at = stage;
         d.rcpt = tx_.current_rcpt;
+        d.dns_zones = tx_.dns_zones;
+        d.dns_score = tx_.dns_score;
+        d.dns_txt = tx_.dns_txt;
         if (m == Match::TempError) {
             // The rule's own on_backend_error, else the policy's on_error.
             const bool closed = rule.backend_fail_open

@@ -13,6 +13,11 @@
 // yields a monitor header value "would reject 550 5.7.1 text (rule NAME)".
 // A monitored rule changes nothing else: its add_headers are not applied.
 //
+// DNS: before each rule the evaluator clears the DNS variables of the
+// Transaction; a rule that decides keeps them in its Decision (${dns_zones},
+// ${dns_score}, ${dns_txt} of its reply); the condition's detail (the score
+// and the zones) goes on the rule's log line.
+//
 // TempError from a rule's condition: with Settings::on_error == Tempfail a
 // final rule decides Tempfail with the BackendFailure default reply (fail
 // closed); with Accept (or for a `continue` rule, which has nothing to fail
@@ -49,6 +54,8 @@ struct Decision {
     codes::Reason reason = codes::Reason::Policy;  // BackendFailure after a TempError
     codes::Stage decided_at = codes::Stage::Connect;
     std::string rcpt;  // recipient current when decided, for ${rcpt}
+    // ${dns_zones}, ${dns_score}, ${dns_txt} of the rule's DNS condition.
+    std::string dns_zones, dns_score, dns_txt;
 };
 
 struct StageResult {
@@ -57,6 +64,9 @@ struct StageResult {
     std::vector<std::string> monitor_headers;                  // values of would-be decisions
     std::vector<std::string> log;
     bool monitor = false;  // some monitored rule would have decided
+    // With `defer`: the index of the rule whose DNS answers were not in; the
+    // run stopped there and the caller evaluates it (and the rest) later.
+    std::optional<std::size_t> suspended;
 };
 
 // Where a refusal/decision reached at `stage` is delivered, given delay_reject
@@ -67,7 +77,11 @@ class RuleEvaluator {
   public:
     RuleEvaluator(const Policy& policy, const Transaction& tx) : policy_(policy), tx_(tx) {}
 
-    StageResult run(codes::Stage stage, std::size_t limit) const;
+    // Rules from index `from`. With `defer`, a rule that may be deferred
+    // (Rule::dns_deferrable) does not wait for DNS: if an answer it needs is
+    // not in, the run stops at it (StageResult::suspended).
+    StageResult run(codes::Stage stage, std::size_t limit, std::size_t from = 0,
+                    bool defer = false) const;
 
     // The expanded reply of a Reject/Tempfail decision delivered at `delivered`.
     codes::Reply reply(const Decision& d, codes::Stage delivered) const;
@@ -79,8 +93,9 @@ class RuleEvaluator {
     // "reject 550 5.7.1 text" / "accept" / "quarantine (reason)".
     std::string outcome(const Decision& d, codes::Stage delivered) const;
     // Expanded template, or the literal text sanitised if it is malformed.
-    std::string expand(const std::string& tmpl, const std::string& rule,
-                       std::string_view rcpt) const;
+    // DNS variables come from `d` when given, else from the rule being run.
+    std::string expand(const std::string& tmpl, const std::string& rule, std::string_view rcpt,
+                       const Decision* d = nullptr) const;
 
   private:
     const Policy& policy_;

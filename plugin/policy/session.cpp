@@ -27,14 +27,25 @@ bool refusal(Action a) {
 struct Session::State {
     ConnectionState conn;
     MessageState msg;
+    std::unique_ptr<DnsEvidence> dns;  // Transaction::dns points here
 
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
     bool connection_over() const { return conn.accepted || conn.closed; }
     bool message_over() const { return connection_over() || msg.accepted || msg.closed; }
+    bool deferred() const { return !conn.deferred.empty() || !msg.deferred.empty(); }
 };
 
-Session::Session(PolicyPtr policy)
-    : policy_(std::move(policy)), state_(std::make_shared<State>()) {}
+Session::Session(PolicyPtr policy) : policy_(std::move(policy)), state_(std::make_shared<State>()) {
+    if (policy_->dns_slot->needed())
+        if (const auto source = policy_->dns_slot->get()) {
+            state_->dns = source->open();
+            tx_.dns = state_->dns.get();
+        }
+}
+
+bool Session::evaluation_pending() const {
+    return state_->deferred();
+}
 
 namespace {
 
@@ -96,33 +107,109 @@ Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Ver
 
 }  // namespace
 
+// A decision of a connect, HELO or MAIL rule (`at`), reached during the call
+// of stage `now`: hold it, or put it in `v`. True when `v` is to be delivered.
+bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage now, Verdict& v) {
+    State& st = *state_;
+    const bool message = at == Stage::Mail;
+    if (d.action == Action::Accept) {
+        (message ? st.msg.accepted : st.conn.accepted) = true;
+        v = deliver(ev, d, now, std::move(v));
+        return true;
+    }
+    // At HELO only rules before any held decision ran, so a new decision comes
+    // first in the file and replaces the held one (a flat evaluation never
+    // reaches it).
+    if (d.action == Action::Discard || d.action == Action::Quarantine) {
+        if (message) {
+            st.msg.final = d;
+            note(v, " (at end of data)");
+            return false;
+        }
+        st.conn.final = d;
+        if (at == Stage::Helo) st.conn.refusal.reset();
+        note(v, " (at end of data of each message)");
+        return false;
+    }
+    if (policy_->settings.delay_reject) {
+        if (message) {
+            st.msg.refusal = d;
+        } else {
+            st.conn.refusal = d;
+            if (at == Stage::Helo) st.conn.final.reset();
+        }
+        note(v, " (held until RCPT)");
+        return false;
+    }
+    // At once. A HELO refusal is not sticky: another HELO is evaluated afresh.
+    if (at == Stage::Connect) st.conn.closed = true;
+    if (message) st.msg.closed = true;
+    v = deliver(ev, d, now, std::move(v));
+    return true;
+}
+
+// Runs the rules of `stage` from `from` on as at that stage. With
+// delay_reject and DNS, a rule whose answers are not in stops the run and is
+// queued with the rest. True when `v` is to be delivered.
+bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Verdict& v) {
+    State& st = *state_;
+    RuleEvaluator ev(*policy_, tx_);
+    auto r = ev.run(stage, st.limit(), from, defer);
+    const bool message = stage == Stage::Mail;
+    absorb(r, v, message ? st.msg.headers : st.conn.headers,
+           message ? st.msg.monitor : st.conn.monitor);
+    if (r.suspended) {
+        (message ? st.msg.deferred : st.conn.deferred).push_back({stage, *r.suspended});
+        return false;
+    }
+    if (!r.decision) return false;
+    return settle(stage, *r.decision, ev, now, v);
+}
+
+// Runs what was deferred, in order, as at its own stage (no recipient known
+// yet there); `wait`: DNS conditions wait for their answers (the first RCPT).
+// True when `v` is to be delivered. Stops where a rule is still not answered.
+bool Session::catch_up(Stage now, bool wait, Verdict& v) {
+    State& st = *state_;
+    if (!st.deferred()) return false;
+    std::string rcpt;
+    std::vector<std::string> rcpts;
+    rcpt.swap(tx_.current_rcpt);
+    rcpts.swap(tx_.recipients);
+    bool delivered = false;
+    for (auto* queue : {&st.conn.deferred, &st.msg.deferred}) {
+        while (!queue->empty() && !delivered) {
+            const bool over = queue == &st.msg.deferred ? st.message_over() : st.connection_over();
+            if (over) {
+                queue->clear();
+                break;
+            }
+            const Deferred d = queue->front();
+            queue->erase(queue->begin());
+            const std::size_t before = queue->size();
+            delivered = run_stage(d.stage, d.from, !wait, now, v);
+            // Suspended again: it went to the back of its queue; it is first.
+            if (queue->size() > before) {
+                std::rotate(queue->begin(), queue->end() - 1, queue->end());
+                break;
+            }
+        }
+        if (!queue->empty() || delivered) break;
+    }
+    tx_.current_rcpt.swap(rcpt);
+    tx_.recipients.swap(rcpts);
+    return delivered;
+}
+
 Verdict Session::connect() {
     State& st = *state_;
     sync_fields(tx_);
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Connect;
     if (st.connection_over()) return v;
-    RuleEvaluator ev(*policy_, tx_);
-    auto r = ev.run(Stage::Connect, st.limit());
-    absorb(r, v, st.conn.headers, st.conn.monitor);
-    if (!r.decision) return v;
-    const Decision& d = *r.decision;
-    if (d.action == Action::Accept) {
-        st.conn.accepted = true;
-        return deliver(ev, d, Stage::Connect, std::move(v));
-    }
-    if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.conn.final = d;
-        note(v, " (at end of data of each message)");
-        return v;
-    }
-    if (policy_->settings.delay_reject) {
-        st.conn.refusal = d;
-        note(v, " (held until RCPT)");
-        return v;
-    }
-    st.conn.closed = true;
-    return deliver(ev, d, Stage::Connect, std::move(v));
+    if (tx_.dns) tx_.dns->start(Stage::Connect, tx_);
+    run_stage(Stage::Connect, 0, defer(), Stage::Connect, v);
+    return v;
 }
 
 Verdict Session::helo(std::string_view name) {
@@ -132,31 +219,19 @@ Verdict Session::helo(std::string_view name) {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Helo;
     if (st.connection_over()) return v;
-    RuleEvaluator ev(*policy_, tx_);
-    auto r = ev.run(Stage::Helo, st.limit());
-    absorb(r, v, st.conn.headers, st.conn.monitor);
-    if (!r.decision) return v;
-    const Decision& d = *r.decision;
-    if (d.action == Action::Accept) {
-        st.conn.accepted = true;
-        return deliver(ev, d, Stage::Helo, std::move(v));
-    }
-    // Only rules before any held decision ran, so a new decision comes first
-    // in the file and replaces the held one (a flat evaluation never reaches it).
-    if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.conn.final = d;
-        st.conn.refusal.reset();
-        note(v, " (at end of data of each message)");
+    if (tx_.dns) tx_.dns->start(Stage::Helo, tx_);
+    // An earlier HELO still queued is evaluated with this name: a later HELO
+    // replaces an earlier one.
+    const bool queued = std::any_of(st.conn.deferred.begin(), st.conn.deferred.end(),
+                                    [](const Deferred& d) { return d.stage == Stage::Helo; });
+    if (catch_up(Stage::Helo, false, v) || st.connection_over()) return v;
+    if (st.deferred()) {
+        if (!queued) st.conn.deferred.push_back({Stage::Helo, 0});
         return v;
     }
-    if (policy_->settings.delay_reject) {
-        st.conn.refusal = d;
-        st.conn.final.reset();
-        note(v, " (held until RCPT)");
-        return v;
-    }
-    // Not sticky: the client may send another HELO, which is evaluated afresh.
-    return deliver(ev, d, Stage::Helo, std::move(v));
+    if (queued) return v;  // the catch-up ran this HELO's rules
+    run_stage(Stage::Helo, 0, defer(), Stage::Helo, v);
+    return v;
 }
 
 Verdict Session::mail(std::string_view sender) {
@@ -168,27 +243,17 @@ Verdict Session::mail(std::string_view sender) {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Mail;
     if (st.message_over()) return v;
-    RuleEvaluator ev(*policy_, tx_);
-    auto r = ev.run(Stage::Mail, st.limit());
-    absorb(r, v, st.msg.headers, st.msg.monitor);
-    if (!r.decision) return v;
-    const Decision& d = *r.decision;
-    if (d.action == Action::Accept) {
-        st.msg.accepted = true;
-        return deliver(ev, d, Stage::Mail, std::move(v));
+    if (tx_.dns) {
+        tx_.dns->new_message();
+        tx_.dns->start(Stage::Mail, tx_);
     }
-    if (d.action == Action::Discard || d.action == Action::Quarantine) {
-        st.msg.final = d;
-        note(v, " (at end of data)");
+    if (catch_up(Stage::Mail, false, v) || st.message_over()) return v;
+    if (st.deferred()) {
+        st.msg.deferred.push_back({Stage::Mail, 0});
         return v;
     }
-    if (policy_->settings.delay_reject) {
-        st.msg.refusal = d;
-        note(v, " (held until RCPT)");
-        return v;
-    }
-    st.msg.closed = true;
-    return deliver(ev, d, Stage::Mail, std::move(v));
+    run_stage(Stage::Mail, 0, defer(), Stage::Mail, v);
+    return v;
 }
 
 Verdict Session::rcpt(std::string_view recipient) {
@@ -197,9 +262,12 @@ Verdict Session::rcpt(std::string_view recipient) {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Rcpt;
     if (st.message_over()) return v;
-    RuleEvaluator ev(*policy_, tx_);
     const std::string rcpt(strip_address(recipient));
     tx_.current_rcpt = rcpt;
+    if (tx_.dns) tx_.dns->start(Stage::Rcpt, tx_);
+    // What waited for DNS since connect, HELO or MAIL runs first, waiting now.
+    if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return v;
+    RuleEvaluator ev(*policy_, tx_);
 
     // Refuse (or, non-SMTP, remember for end of data) a recipient.
     const auto refuse = [&](const Decision& d, Verdict out) {
@@ -269,6 +337,7 @@ Verdict Session::data() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Data;
     if (st.message_over()) return v;
+    if (catch_up(Stage::Data, true, v) || st.message_over()) return v;
     if (st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()) return v;
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(Stage::Data, st.limit());
@@ -329,6 +398,7 @@ Verdict Session::end_of_message() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
     if (st.connection_over() || st.msg.closed) return v;
+    if (catch_up(Stage::EndOfData, true, v) || st.connection_over() || st.msg.closed) return v;
     RuleEvaluator ev(*policy_, tx_);
     if (st.msg.headers_unstored)
         v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
@@ -385,6 +455,10 @@ Verdict Session::end_of_message() {
     // The queue id belongs to this message; the next one gets its own "i".
     tx_.macros.erase("i");
     return v;
+}
+
+bool Session::defer() const {
+    return policy_->settings.delay_reject && tx_.dns != nullptr;
 }
 
 void Session::abort() {

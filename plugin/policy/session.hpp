@@ -65,6 +65,20 @@
 //   after end_of_message() (for the decision log) until the next mail().
 // * Monitor headers: value "would reject 550 5.7.1 text (rule NAME)", one per
 //   would-be decision, under settings.monitor_header (none when "").
+// * DNS (dns_evidence.hpp): when the policy uses DNS and its DnsSlot has a
+//   source, the session opens one DnsEvidence, points Transaction::dns at it
+//   and calls start() at connect, HELO, MAIL and each RCPT before the rules,
+//   new_message() at MAIL. With delay_reject, a connect, HELO or MAIL rule
+//   whose DNS answers are not in yet (Rule::dns_deferrable) is not waited
+//   for: the evaluation stops at it and the rest of the rules (that stage's
+//   and the following stages') run at the next call, in the same order, as
+//   if they ran at their own stage (recipients are hidden from them). The
+//   first RCPT waits for what is still out, within the DNS budget. A
+//   flat first-match reading of the rules gives the same result; only the
+//   time the client waits changes: the lookups run while it sends HELO and
+//   MAIL. A decision reached that way is applied as at its own stage: a
+//   refusal is held until RCPT as usual, an Accept of the connection or the
+//   message is returned by the call that reached it.
 //
 // Thread contract: one Session per connection, used by one thread at a time
 // (libmilter may move a connection between threads, never run it concurrently).
@@ -77,6 +91,9 @@
 #include "policy/verdict.hpp"
 
 namespace mv::policy {
+
+struct Decision;
+class RuleEvaluator;
 
 class Session {
   public:
@@ -96,8 +113,17 @@ class Session {
     Verdict end_of_message();
     void abort();  // resets the message, keeps the connection
 
+    // Rules still to evaluate because their DNS answers were not in (see
+    // above): the session has something left to decide.
+    bool evaluation_pending() const;
+
   private:
     struct State;
+    bool settle(codes::Stage at, const Decision& d, const RuleEvaluator& ev, codes::Stage now,
+                Verdict& v);
+    bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v);
+    bool catch_up(codes::Stage now, bool wait, Verdict& v);
+    bool defer() const;
     PolicyPtr policy_;
     Transaction tx_;
     // Implementation state (pending delayed verdict, per-message flags...) is

@@ -43,6 +43,13 @@ struct BoundedList {
 using HeaderList = BoundedList<std::pair<std::string, std::string>>;
 using MarkList = BoundedList<std::string>;
 
+// The rules of `stage` from index `from` on, not evaluated yet because a
+// rule's DNS answers were not in (delay_reject): run in order at a later call.
+struct Deferred {
+    codes::Stage stage;
+    std::size_t from;
+};
+
 struct ConnectionState {
     bool accepted = false;            // Accept at connect/HELO
     bool closed = false;              // refusal delivered at connect
@@ -50,6 +57,7 @@ struct ConnectionState {
     std::optional<Decision> final;    // Discard/Quarantine from connect/HELO
     HeaderList headers;               // add_headers of connect/HELO rules, for every message
     MarkList monitor;                 // monitor marks of connect/HELO rules
+    std::vector<Deferred> deferred;   // connect/HELO rules waiting for DNS
 };
 
 struct MessageState {
@@ -65,6 +73,7 @@ struct MessageState {
     bool body_cr = false;                 // the last body byte kept was a CR (made LF)
     HeaderList headers;
     MarkList monitor;
+    std::vector<Deferred> deferred;  // MAIL rules waiting for DNS
 };
 
 inline std::size_t index_of(const std::optional<Decision>& d) {

@@ -15,6 +15,8 @@
 
 namespace mv::policy {
 
+class DnsEvidence;
+
 // Bounds on data from the network. The glue refuses (tempfails) rather than
 // truncating silently where a bound is exceeded; the engine may rely on them.
 struct Limits {
@@ -60,6 +62,17 @@ struct Transaction {
     // Set by a stateful condition that answers TempError: the backend's
     // error, for the decision log.
     mutable std::string state_error;
+
+    // The session's DNS evidence (policy/dns_evidence.hpp), set by Session
+    // when the policy uses DNS and a resolver is attached; else null.
+    DnsEvidence* dns = nullptr;
+    // Set by a DNS condition when it holds, for ${dns_zones}, ${dns_score},
+    // ${dns_txt} and the rule's log line (dns_detail); cleared by the rule
+    // evaluator before each rule. Mutable for the reason `retry` is.
+    mutable std::string dns_zones, dns_score, dns_txt, dns_detail;
+    // Set by a DNS condition that answers TempError only because an answer
+    // is not in yet and waiting is off: the rule is evaluated later.
+    mutable bool dns_pending = false;
 
     // Macro value or "" when absent. Name without braces.
     const std::string& macro(std::string_view name) const;
