@@ -3,6 +3,8 @@
 
 #include <fstream>
 
+#include "dns/table_resolver.hpp"
+
 namespace mv::cli {
 
 namespace {
@@ -31,7 +33,7 @@ bool sim_flag(const std::string& key) {
 bool sim_key(const std::string& key) {
     static const char* kKeys[] = {
         "client", "client-name", "client-resolve", "helo", "from",     "rcpt", "auth",
-        "tls",    "macro",       "header",         "body", "non-smtp", "size"};
+        "tls",    "macro",       "header",         "body", "non-smtp", "size", "dns-answer"};
     for (const char* k : kKeys)
         if (key == k) return true;
     return false;
@@ -84,6 +86,12 @@ std::string sim_apply(SimInput& in, const std::string& key, const std::string& v
             value.find_first_not_of("0123456789") != std::string::npos)
             return "size: expected a number of bytes";
         in.size = std::stoull(value);
+    } else if (key == "dns-answer") {
+        dns::Question q;
+        dns::Answer a;
+        if (const std::string e = dns::parse_answer_spec(value, q, a); !e.empty())
+            return "dns-answer: " + e;
+        in.dns_answers.push_back(value);
     } else
         return "unknown key '" + key + "'";
     return {};

@@ -5,7 +5,8 @@
 // its value per line, '#' comment lines, a blank line between transactions.
 // Keys: client, client-name, client-resolve, helo, from, rcpt (repeatable),
 // auth, tls (no value), macro NAME=VALUE (repeatable), header 'Name: value'
-// (repeatable), body FILE, non-smtp (no value). A body path in a file is
+// (repeatable), body FILE, non-smtp (no value), dns-answer 'NAME TYPE VALUE'
+// (repeatable; dns/table_resolver.hpp). A body path in a file is
 // relative to that file's directory.
 //
 // Errors: apply() and parse_sim_file() return a one-line message (the file
@@ -30,8 +31,9 @@ struct SimInput {
     std::vector<std::pair<std::string, std::string>> macros;   // name without braces, value
     std::vector<std::pair<std::string, std::string>> headers;  // name, value
     std::string body_file;
-    std::uint64_t size = 0;  // SIZE= announced at MAIL; 0 = none
-    int line = 0;            // first line in a transactions file
+    std::vector<std::string> dns_answers;  // "NAME TYPE VALUE", checked by sim_apply
+    std::uint64_t size = 0;                // SIZE= announced at MAIL; 0 = none
+    int line = 0;                          // first line in a transactions file
 };
 
 // True when `key` takes no value (tls, non-smtp).

@@ -3,8 +3,9 @@
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]
 //            [--helo NAME] --from ADDR --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls]
 //            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--size N]
-//            [--non-smtp] [--state memory|redis]
-//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]
+//            [--non-smtp] [--state memory|redis] [--dns-answer 'NAME TYPE VALUE']...
+//            [--dns offline|live]
+//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis] [--dns offline|live]
 //
 // Stateful rules (rate_limit, greylist) run against --state: "memory" (the
 // default) is a fresh embedded store in this process, empty and never saved
@@ -12,6 +13,16 @@
 // transactions of one --file run; "redis" is the live Redis of the
 // configuration's state.redis group: simulate then counts and records
 // greylist triplets there like a real transaction would.
+//
+// DNS rules (dns_list, reverse_dns, sender_domain, rcpt_domain) get their
+// answers offline when any --dns-answer is given (or --dns offline): every
+// answer given (on the command line, or in any transaction of --file) is
+// known to every transaction of the run and any other question is NXDOMAIN;
+// otherwise (--dns live) they are looked up through the configuration's
+// resolver, with its timeout and budget. simulate prints each lookup a rule
+// read and its answer, and each list's score. When the policy has a
+// reverse_dns rule and neither --client-name nor --client-resolve is given,
+// no {client_resolve} is presented, so the daemon's own PTR lookups run.
 //
 // Loads the configuration as the daemon does (diagnostics on stderr), then
 // prints each transaction stage by stage (simulator.hpp). Exit 0 when it ran,
@@ -25,6 +36,9 @@
 #include "cli/sim_input.hpp"
 #include "cli/simulator.hpp"
 #include "config/loader.hpp"
+#include "dns/evidence.hpp"
+#include "dns/table_resolver.hpp"
+#include "dns/unbound_resolver.hpp"
 #include "state/memory_store.hpp"
 #include "state/redis_store.hpp"
 
@@ -38,8 +52,10 @@ void usage(std::ostream& err) {
            "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
            "NAME=VALUE]...\n"
            "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
-           "           [--state memory|redis]\n"
-           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n";
+           "           [--state memory|redis] [--dns-answer 'NAME TYPE VALUE']... [--dns "
+           "offline|live]\n"
+           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n"
+           "           [--dns offline|live]\n";
 }
 
 int bad_usage(std::ostream& err, const std::string& why) {
@@ -54,6 +70,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string config_file = kDefaultConfig;
     std::string tx_file;
     std::string state_backend = "memory";
+    std::string dns_mode;
     SimInput one;
     bool any_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -63,13 +80,17 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             return 0;
         }
         const bool takes_value =
-            a == "-c" || a == "--config" || a == "--file" || a == "--state" ||
+            a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--dns" ||
             (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
         if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
         if (a == "-c" || a == "--config") {
             config_file = args[++i];
         } else if (a == "--file") {
             tx_file = args[++i];
+        } else if (a == "--dns") {
+            dns_mode = args[++i];
+            if (dns_mode != "offline" && dns_mode != "live")
+                return bad_usage(err, "--dns must be offline or live");
         } else if (a == "--state") {
             state_backend = args[++i];
             if (state_backend != "memory" && state_backend != "redis")
@@ -130,6 +151,45 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             << (state_backend == "redis" ? store->describe() : "memory, empty, not saved")
             << "\n\n";
         r.policy->state_slot->attach(store);
+    }
+    if (r.policy->dns_slot->needed()) {
+        bool answers = false;
+        for (const auto& in : inputs) answers = answers || !in.dns_answers.empty();
+        if (dns_mode.empty()) dns_mode = answers ? "offline" : "live";
+        std::shared_ptr<dns::Resolver> resolver;
+        if (dns_mode == "offline") {
+            auto table = std::make_shared<dns::TableResolver>();
+            for (const auto& in : inputs)
+                for (const auto& spec : in.dns_answers) {
+                    dns::Question q;
+                    dns::Answer a;
+                    dns::parse_answer_spec(spec, q, a);  // checked by sim_apply
+                    table->add(q, a);
+                }
+            resolver = table;
+        } else {
+            std::string e;
+            resolver = dns::UnboundResolver::create(r.policy->dns->resolver, e);
+            if (!resolver) {
+                err << "milter-verdict simulate: dns: " << e << "\n";
+                return config::kExitConfig;
+            }
+        }
+        dns::ServiceOptions options = dns::service_options(*r.policy->dns);
+        // Offline, the test entries of RFC 5782 are not among the answers given.
+        options.health_checks = dns_mode == "live";
+        auto service = std::make_shared<dns::Service>(
+            resolver, options,
+            [&err](dns::Severity, const std::string& line) { err << line << "\n"; });
+        out << "dns     " << service->describe()
+            << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")
+            << "\n\n";
+        dns::attach_dns(*r.policy, service);
+        Simulator sim(r.policy, out);
+        int n = 0;
+        for (const auto& in : inputs)
+            if (!sim.run(in, ++n)) return 1;
+        return 0;
     }
     Simulator sim(r.policy, out);
     int n = 0;

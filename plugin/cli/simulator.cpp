@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "codes/stage.hpp"
+#include "dns/config.hpp"
 #include "policy/session.hpp"
 
 namespace mv::cli {
@@ -23,6 +24,8 @@ bool refused(const policy::Verdict& v) {
 }  // namespace
 
 void Simulator::print(const policy::Verdict& v) {
+    if (dns_)
+        for (const auto& line : dns_->take_trace()) out_ << "  dns     " << line << "\n";
     out_ << "  verdict " << policy::action_name(v.action);
     if (!v.rule.empty()) {
         out_ << " by rule " << v.rule << " (decided at " << codes::stage_name(v.decided_at);
@@ -56,15 +59,21 @@ bool Simulator::run(const SimInput& in, int number) {
     out_ << "== transaction " << number << "\n";
     policy::Session session(policy_);
     policy::Transaction& tx = session.transaction();
+    dns_ = tx.dns;
     for (const auto& [name, value] : in.macros) tx.macros[name] = value;
     tx.client_addr = in.client_addr;
     tx.client_name = in.client_name.empty() ? "unknown" : in.client_name;
-    tx.client_resolve =
-        in.client_resolve.empty() ? (in.client_name.empty() ? "FAIL" : "OK") : in.client_resolve;
+    // With a reverse_dns rule and nothing said about the client's name, the
+    // MTA says nothing either: the daemon's own lookups answer.
+    const bool own_reverse = policy_->dns && policy_->dns->uses_reverse && in.client_name.empty() &&
+                             in.client_resolve.empty();
+    tx.client_resolve = own_reverse                 ? std::string()
+                        : in.client_resolve.empty() ? (in.client_name.empty() ? "FAIL" : "OK")
+                                                    : in.client_resolve;
     tx.non_smtp = in.non_smtp;
     tx.macros.emplace("client_addr", tx.client_addr);
     tx.macros.emplace("client_name", tx.client_name);
-    tx.macros.emplace("client_resolve", tx.client_resolve);
+    if (!own_reverse) tx.macros.emplace("client_resolve", tx.client_resolve);
     tx.daemon_name = tx.macro("daemon_name");
 
     auto finish = [&](const std::string& result) {
@@ -73,7 +82,8 @@ bool Simulator::run(const SimInput& in, int number) {
     };
 
     out_ << "connect client " << (in.non_smtp ? "(local submission, non-SMTP)" : in.client_addr)
-         << " name " << tx.client_name << " resolve " << tx.client_resolve << "\n";
+         << " name " << tx.client_name << " resolve "
+         << (own_reverse ? std::string("(own lookups)") : tx.client_resolve) << "\n";
     policy::Verdict v = session.connect();
     print(v);
     if (v.action == Action::Accept)

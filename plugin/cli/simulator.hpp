@@ -9,6 +9,8 @@
 // as SMFIS_ACCEPT does. For each stage it prints what the client sent, the
 // verdict, the deciding rule, the rule log lines and the exact reply lines
 // the client would see; then the headers that would be added and a result.
+// Before each verdict it prints the DNS lookups the stage's rules read, with
+// their answers, and each DNS list's score.
 //
 // Errors: run() returns false (after a message on `out`) only when the body
 // file cannot be read; the policy itself never fails.
@@ -36,6 +38,7 @@ class Simulator {
 
     policy::PolicyPtr policy_;
     std::ostream& out_;
+    policy::DnsEvidence* dns_ = nullptr;  // the running transaction's, for its trace
 };
 
 }  // namespace mv::cli

@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "config/dns_parser.hpp"
 #include "config/schema.hpp"
 #include "config/shared_condition.hpp"
 #include "config/state_condition_parser.hpp"
@@ -108,6 +109,7 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
     reasons_.clear();
     negated_ = 0;
     stage_requirements_.clear();
+    uses_dns_ = false;
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
         return false;
@@ -119,12 +121,16 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
 }
 
 ConditionPtr ConditionParser::group(const Setting& s, bool& ok) {
-    check_keys(
-        s, {"client_addr", "client_name", "client_resolve", "helo",        "sender",      "rcpt",
-            "auth",        "tls",         "macro",          "daemon_name", "daemon_port", "header",
-            "body",        "size",        "declared_size",  "rcpt_count",  "all",         "any",
-            "not",         "rate_limit",  "greylist"},
-        "when", diag_);
+    check_keys(s, {"client_addr", "client_name", "client_resolve",
+                   "helo",        "sender",      "rcpt",
+                   "auth",        "tls",         "macro",
+                   "daemon_name", "daemon_port", "header",
+                   "body",        "size",        "declared_size",
+                   "rcpt_count",  "all",         "any",
+                   "not",         "rate_limit",  "greylist",
+                   "dns_list",    "reverse_dns", "sender_domain",
+                   "rcpt_domain"},
+               "when", diag_);
     std::vector<ConditionPtr> parts;
     for (int i = 0; i < s.getLength(); ++i) {
         bool part_ok = true;
@@ -179,6 +185,7 @@ ConditionPtr ConditionParser::key(const Setting& s, bool& ok) {
         return content_key(s, ok);
     if (k == "rate_limit") return rate_limit(s, ok);
     if (k == "greylist") return greylist(s, ok);
+    if (is_dns_key(k)) return dns_key(s, ok);
     if (k == "all") return combine(s, false, ok);
     if (k == "any") return combine(s, true, ok);
     if (k == "not") {
@@ -271,6 +278,20 @@ ConditionPtr ConditionParser::greylist(const Setting& s, bool& ok) {
                                          "\" needs a rule that runs at that stage");
     slot_->set_needed();
     return policy::make_greylist_condition(std::move(*spec), slot_);
+}
+
+ConditionPtr ConditionParser::dns_key(const Setting& s, bool& ok) {
+    if (!dns_) dns_ = std::make_shared<dns::Config>();
+    DnsCondition c = read_dns_condition(s, *dns_, lists_, diag_);
+    need(c.stage);
+    if (c.reason) note_reason(*c.reason);
+    if (!c.condition) {
+        ok = false;
+        return nullptr;
+    }
+    uses_dns_ = true;
+    if (dns_slot_) dns_slot_->set_needed();
+    return std::move(c.condition);
 }
 
 ConditionPtr ConditionParser::client_addr(const Setting& s, bool& ok) {

@@ -3,8 +3,9 @@
 // Every key of `when` must hold (an implicit all). Keys: client_addr,
 // client_name, client_resolve, helo, sender, rcpt, auth, tls, macro,
 // daemon_name, daemon_port, header, body, size, declared_size, rcpt_count,
-// all, any, not, and the stateful rate_limit and greylist
-// (state_condition_parser.hpp). String keys take a string match: a shorthand
+// all, any, not, the stateful rate_limit and greylist
+// (state_condition_parser.hpp), and the DNS keys dns_list, reverse_dns,
+// sender_domain, rcpt_domain (dns_parser.hpp). String keys take a string match: a shorthand
 // (a string or array of strings: exact values, "/regex/" or "<>" for the empty value) or a group
 // { exact; domain; subdomain; regex; null; case_sensitive; }. "@name" anywhere
 // a value list is accepted is replaced by the entries of that list.
@@ -38,7 +39,12 @@
 #include "config/diagnostics.hpp"
 #include "config/list_table.hpp"
 #include "policy/conditions.hpp"
+#include "policy/dns_evidence.hpp"
 #include "state/store_slot.hpp"
+
+namespace mv::dns {
+struct Config;
+}
 
 namespace mv::config {
 
@@ -59,10 +65,19 @@ class ConditionParser {
     void set_state(std::shared_ptr<state::StoreSlot> slot) { slot_ = std::move(slot); }
     void set_rule_name(std::string name) { rule_name_ = std::move(name); }
     std::optional<codes::Reason> stateful_reason() const { return stateful_reason_; }
+    // DNS conditions: the policy's `dns` group (lists; the parser marks what
+    // the rules use) and its DnsSlot. After parse(): whether `when` reads DNS.
+    void set_dns(std::shared_ptr<dns::Config> config, std::shared_ptr<policy::DnsSlot> slot) {
+        dns_ = std::move(config);
+        dns_slot_ = std::move(slot);
+    }
+    bool uses_dns() const { return uses_dns_; }
     // After parse(): the reason of the rule's default reply (codes/defaults.hpp)
     // when its reason-bearing conditions are all of one kind - size or
     // declared_size over a bound (MessageTooBig), rcpt_count over a bound
-    // (TooManyRecipients), rate_limit, greylist - outside any `not`; nullopt
+    // (TooManyRecipients), rate_limit, greylist, dns_list (DnsBlockList),
+    // reverse_dns (ReverseDns), sender_domain (SenderDomain, SenderNullMx),
+    // rcpt_domain (RecipientNullMx) - outside any `not`; nullopt
     // (a policy reply) when there are none or several kinds.
     std::optional<codes::Reason> reason() const {
         if (reasons_.size() != 1) return std::nullopt;
@@ -92,6 +107,7 @@ class ConditionParser {
     bool bounds(const libconfig::Setting& s, policy::Bounds& out);
     policy::ConditionPtr rate_limit(const libconfig::Setting& s, bool& ok);
     policy::ConditionPtr greylist(const libconfig::Setting& s, bool& ok);
+    policy::ConditionPtr dns_key(const libconfig::Setting& s, bool& ok);
 
     // Builds the condition of `s` once per distinct value that references a
     // list (`kind` tells the uses apart) and shares it; a failure is
@@ -116,6 +132,9 @@ class ConditionParser {
     std::set<codes::Reason> reasons_;
     int negated_ = 0;  // depth of `not` around the key being parsed
     std::vector<std::pair<codes::Stage, std::string>> stage_requirements_;
+    std::shared_ptr<dns::Config> dns_;
+    std::shared_ptr<policy::DnsSlot> dns_slot_;
+    bool uses_dns_ = false;
 };
 
 }  // namespace mv::config

@@ -21,6 +21,7 @@
 
 #include "config/condition_parser.hpp"
 #include "config/diagnostics.hpp"
+#include "config/dns_parser.hpp"
 #include "config/list_table.hpp"
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
@@ -130,15 +131,19 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     auto policy = std::make_shared<policy::Policy>();
     policy->source = path;
     if (root.getLength() == 0) diag.error(path, 0, "no settings: the file holds only comments");
-    check_keys(root, {"daemon", "policy", "lists", "rules", "state"}, "the configuration", diag);
+    check_keys(root, {"daemon", "policy", "lists", "rules", "state", "dns"}, "the configuration",
+               diag);
     if (root.exists("daemon")) parse_daemon_settings(root["daemon"], policy->settings, diag);
     if (root.exists("policy")) parse_policy_settings(root["policy"], policy->settings, diag);
     if (root.exists("state")) read_state_settings(root["state"], policy->settings.state, diag);
 
     ListTable lists;
     if (root.exists("lists")) lists.load(root["lists"], diag);
+    auto dns_config = std::make_shared<dns::Config>();
+    if (root.exists("dns")) read_dns(root["dns"], *dns_config, diag);
     ConditionParser conditions(lists, diag);
     conditions.set_state(policy->state_slot);
+    conditions.set_dns(dns_config, policy->dns_slot);
     RuleParser rules(policy->settings, conditions, diag);
     if (!root.exists("rules")) {
         if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");
@@ -154,6 +159,8 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
         }
     }
     lists.warn_unused(diag);
+    warn_unused_lists(*dns_config, diag);
+    policy->dns = dns_config;
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())
             result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});

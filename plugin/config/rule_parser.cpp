@@ -170,6 +170,9 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
                                 " (other conditions or stage move it)");
     }
     if (s.exists("when")) rule.reason = conditions_.reason().value_or(codes::Reason::Policy);
+    // A DNS rule without state may be evaluated later than its stage (delay_reject).
+    const bool uses_dns = s.exists("when") && conditions_.uses_dns();
+    rule.dns_deferrable = uses_dns && !stateful;
     if (s.exists("on_backend_error")) {
         const auto v = read_string(s["on_backend_error"], diag_);
         if (v && *v == "open")
@@ -179,10 +182,11 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         else if (v)
             diag_.error(s["on_backend_error"],
                         "on_backend_error must be \"open\" or \"closed\", not '" + *v + "'");
-        if (v && !stateful)
+        if (v && !stateful && !uses_dns)
             diag_.warning(s["on_backend_error"],
                           "rule '" + name +
-                              "': on_backend_error has no effect without rate_limit or greylist");
+                              "': on_backend_error has no effect without rate_limit, greylist or "
+                              "a DNS condition");
     }
 
     if (s.exists("monitor"))

@@ -96,7 +96,7 @@ std::string_view outcome_name(Outcome o) {
     return "?";
 }
 
-std::string Answer::summary() const {
+std::string Answer::summary(bool with_ttl) const {
     std::string out;
     if (outcome == Outcome::Records) {
         for (const auto& r : records) {
@@ -107,7 +107,7 @@ std::string Answer::summary() const {
     } else {
         out = outcome_name(outcome);
     }
-    if (definite()) out += " (ttl " + std::to_string(ttl) + ")";
+    if (definite() && with_ttl) out += " (ttl " + std::to_string(ttl) + ")";
     if (!error.empty()) out += " (" + error + ")";
     return out;
 }

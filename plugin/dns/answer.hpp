@@ -62,7 +62,7 @@ struct Answer {
                outcome == Outcome::NxDomain;
     }
     // "127.0.0.2 127.0.0.4 (ttl 300)", "NXDOMAIN (ttl 60)", "timeout", for logs.
-    std::string summary() const;
+    std::string summary(bool with_ttl = true) const;
 };
 
 inline constexpr std::size_t kMaxRecords = 64;

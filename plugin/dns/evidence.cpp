@@ -133,14 +133,21 @@ std::string TransactionDns::shown_key(const Lookup& l) const {
 void TransactionDns::account(const LookupPtr& l, Clock::duration waited) {
     if (!accounted_.insert(l.get()).second) return;
     service_->note_wait(l->latency(), waited);
-    std::string line = shown_key(*l) + ": " + l->answer().summary();
+    // A cached answer's TTL is what is left of it: not shown, it changes.
+    std::string line = shown_key(*l) + ": " + l->answer().summary(!l->from_cache());
     if (l->from_cache())
         line += ", from the cache";
-    else
+    else if (!service_->instant())
         line += ", " + ms_text(l->latency()) +
                 (waited > Clock::duration::zero() ? ", waited " + ms_text(waited)
                                                   : ", in before it was needed");
-    trace_.push_back(std::move(line));
+    note(std::move(line));
+}
+
+void TransactionDns::note(std::string line) {
+    // Several rules reading the same facts say them once.
+    if (std::find(trace_.begin(), trace_.end(), line) == trace_.end())
+        trace_.push_back(std::move(line));
 }
 
 bool TransactionDns::await(const LookupPtr& l, bool& pending, std::string& why) {
@@ -169,7 +176,7 @@ bool TransactionDns::await(const LookupPtr& l, bool& pending, std::string& why) 
                                  : "timeout after " + std::to_string(timeout_.count()) + " ms");
     if (accounted_.insert(l.get()).second) {
         service_->note_wait(waited, waited);
-        trace_.push_back(why);
+        note(why);
     }
     return false;
 }
@@ -421,7 +428,7 @@ policy::DnsListFacts TransactionDns::list(std::size_t index, bool allowed,
                         : ", threshold " + std::to_string(spec.threshold)) +
                (listed_text.empty() ? ": nothing listed" : ":" + listed_text) +
                (unknown_text.empty() ? "" : " (" + unknown_text + ")");
-    trace_.push_back("list " + spec.name + ": " + f.detail);
+    note("list " + spec.name + ": " + f.detail);
     if (!decided) {
         f.match = Match::TempError;
         for (std::size_t i = 0; i < n; ++i)
@@ -478,7 +485,7 @@ policy::ReverseFacts TransactionDns::reverse(const policy::Transaction& tx) {
                           : "no usable {client_resolve} from the MTA (dns.reverse = \"mta\")";
         }
         if (!r.names.empty()) r.detail += " (" + r.names.front() + ")";
-        trace_.push_back("reverse: " + r.detail);
+        note("reverse: " + r.detail);
         return r;
     }
     const auto chain = reverse_chain(tx.client_addr);
@@ -497,7 +504,7 @@ policy::ReverseFacts TransactionDns::reverse(const policy::Transaction& tx) {
     if (ptr.outcome == Outcome::NxDomain || ptr.outcome == Outcome::NoData) {
         r.status = policy::ReverseStatus::Missing;
         r.detail = "no PTR for " + tx.client_addr;
-        trace_.push_back("reverse: " + r.detail);
+        note("reverse: " + r.detail);
         return r;
     }
     if (ptr.outcome != Outcome::Records) {
@@ -537,7 +544,7 @@ policy::ReverseFacts TransactionDns::reverse(const policy::Transaction& tx) {
                 r.names.erase(std::remove(r.names.begin(), r.names.end(), name), r.names.end());
                 r.names.insert(r.names.begin(), name);
                 r.detail = "PTR " + name + " resolves back to " + tx.client_addr;
-                trace_.push_back("reverse: " + r.detail);
+                note("reverse: " + r.detail);
                 return r;
             }
             if (!l->answer().definite()) {
@@ -560,7 +567,7 @@ policy::ReverseFacts TransactionDns::reverse(const policy::Transaction& tx) {
     r.status = policy::ReverseStatus::Unconfirmed;
     r.detail = "PTR " + (r.names.empty() ? std::string("?") : r.names.front()) +
                " does not resolve back to " + tx.client_addr;
-    trace_.push_back("reverse: " + r.detail);
+    note("reverse: " + r.detail);
     return r;
 }
 
@@ -639,7 +646,7 @@ policy::DomainFacts TransactionDns::domain(std::string_view domain, policy::Doma
             f.error = "MX " + *d + ": " + mx.summary();
             return f;
     }
-    trace_.push_back("domain: " + f.detail);
+    note("domain: " + f.detail);
     return f;
 }
 

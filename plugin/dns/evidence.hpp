@@ -99,6 +99,7 @@ class TransactionDns final : public policy::DnsEvidence {
     // happened when it is not: pending (waiting off), or a failure.
     bool await(const LookupPtr& l, bool& pending, std::string& why);
     void account(const LookupPtr& l, Clock::duration waited);
+    void note(std::string line);  // to the trace, once
     std::shared_ptr<Chain> reverse_chain(const std::string& addr);
     std::shared_ptr<Chain> domain_chain(const std::string& domain);
     bool own_reverse(const policy::Transaction& tx) const;

@@ -30,6 +30,8 @@ class Resolver {
     virtual void resolve(const Question& q, TimePoint deadline, Done done) = 0;
     // One line for the logs: "libunbound 1.17.1, forwarding to 127.0.0.1@5353".
     virtual std::string describe() const = 0;
+    // Answers come at once, from a table (simulate): no latency to show.
+    virtual bool instant() const { return false; }
 };
 
 }  // namespace mv::dns

@@ -115,6 +115,7 @@ std::pair<std::string, std::string> test_names(const std::string& zone, ZoneKind
 Service::Service(std::shared_ptr<Resolver> resolver, ServiceOptions options, LogSink log,
                  std::shared_ptr<const TimeSource> clock)
     : resolver_(std::move(resolver)),
+      instant_(resolver_->instant()),
       options_(options),
       log_(std::move(log)),
       clock_(std::move(clock)),

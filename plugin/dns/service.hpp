@@ -136,6 +136,7 @@ class Service {
     void note_wait(Clock::duration latency, Clock::duration waited);
     Stats stats() const;
     std::string describe() const { return resolver_->describe(); }
+    bool instant() const { return instant_; }
     void log(Severity s, const std::string& line) const {
         if (log_) log_(s, line);
     }
@@ -151,6 +152,7 @@ class Service {
                       const Answer& listed, const Answer& unlisted);
 
     std::shared_ptr<Resolver> resolver_;
+    const bool instant_;
     ServiceOptions options_;
     LogSink log_;
     std::shared_ptr<const TimeSource> clock_;

@@ -11,7 +11,9 @@
 //   6. the signal thread (SIGUSR1 reload, watchdog), READY=1, smfi_main().
 // SIGTERM/SIGINT/SIGHUP are libmilter's: smfi_main returns, we send
 // STOPPING=1, stop the signal thread, save the state store, remove the pid
-// file, exit 0. The state store is opened after step 5 (state_owner.hpp).
+// file, exit 0. The state store and the DNS resolver (their threads) start
+// after step 5 (state_owner.hpp, dns_owner.hpp); a resolver that cannot be
+// set up (an unreadable resolv.conf) is a configuration error, exit 78.
 //
 // Exit codes: 0 clean stop, 64 usage, 78 configuration, 69 socket/libmilter
 // failure, 71 privileges or another system failure.
@@ -29,6 +31,7 @@
 #include "config/loader.hpp"
 #include "milter/callbacks.hpp"
 #include "milter/daemon_options.hpp"
+#include "milter/dns_owner.hpp"
 #include "milter/listen_socket.hpp"
 #include "milter/logger.hpp"
 #include "milter/milter.hpp"
@@ -176,6 +179,12 @@ int daemon_main(const std::vector<std::string>& args) {
     // ours) and after daemon(3) (its maintenance thread must not be forked).
     StateOwner state(*log);
     state.adopt(*initial);
+    // The resolver's thread, like the store's, starts after daemon(3).
+    DnsOwner dns(*log);
+    if (!dns.adopt(*initial)) {
+        log->log(LogLevel::Error, "refusing to run: the DNS resolver cannot be set up");
+        return config::kExitConfig;
+    }
 
     const Notifier notifier;
     auto reload = [&] {
@@ -186,6 +195,7 @@ int daemon_main(const std::vector<std::string>& args) {
             log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
         });
         if (next) state.adopt(*next);
+        if (next && !dns.adopt(*next)) next = nullptr;
         if (next && store.replace(next))
             log->log(LogLevel::Info, "reloaded " + config_path + " (" +
                                          std::to_string(next->rules.size()) +
@@ -206,6 +216,7 @@ int daemon_main(const std::vector<std::string>& args) {
         notifier.notify("STOPPING=1");
     }
     state.stop();  // SIGTERM: save the embedded store
+    dns.stop();    // its counters, to the log
     unregister_milter();
     error = pid_file.remove();
     if (!error.empty()) log->log(LogLevel::Warning, error);

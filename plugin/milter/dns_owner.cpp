@@ -1,0 +1,51 @@
+// dns_owner.cpp - build, keep and report the daemon's DNS service (dns_owner.hpp).
+#include "milter/dns_owner.hpp"
+
+#include "dns/evidence.hpp"
+#include "dns/unbound_resolver.hpp"
+
+namespace mv::milter {
+
+bool DnsOwner::adopt(const policy::Policy& policy) {
+    if (!policy.dns_slot->needed() || !policy.dns) return true;
+    const dns::Config& cfg = *policy.dns;
+    if (!service_ || !(cfg.resolver == settings_)) {
+        std::string error;
+        std::shared_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);
+        if (!resolver) {
+            log_.log(LogLevel::Error, "dns: " + error);
+            return false;
+        }
+        if (service_) {
+            log_.log(LogLevel::Info, "dns settings changed: a new resolver and cache");
+            stop();
+        }
+        Logger& log = log_;
+        service_ = std::make_shared<dns::Service>(
+            resolver, dns::service_options(cfg), [&log](dns::Severity s, const std::string& line) {
+                log.log(s == dns::Severity::Warning ? LogLevel::Warning : LogLevel::Info, line);
+            });
+        settings_ = cfg.resolver;
+        log_.log(LogLevel::Info, "dns: " + service_->describe() + "; lookups time out after " +
+                                     std::to_string(cfg.timeout_ms) + " ms, rules wait at most " +
+                                     std::to_string(cfg.budget_ms) + " ms per transaction");
+    }
+    dns::attach_dns(policy, service_);
+    return true;
+}
+
+void DnsOwner::stop() {
+    if (!service_) return;
+    const dns::Stats s = service_->stats();
+    log_.log(LogLevel::Info, s.summary());
+    for (const auto& [zone, c] : s.zones)
+        log_.log(LogLevel::Info, "dns: zone " + zone + ": queries=" + std::to_string(c.queries) +
+                                     " listed=" + std::to_string(c.listed) +
+                                     " not_listed=" + std::to_string(c.not_listed) +
+                                     " errors=" + std::to_string(c.errors) +
+                                     " timeouts=" + std::to_string(c.timeouts) +
+                                     " skipped=" + std::to_string(c.skipped));
+    service_.reset();
+}
+
+}  // namespace mv::milter

@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns.conf --client 192.0.2.11 --client-name mx.friend.example --client-resolve OK --helo mx.friend.example --from alice@friend.example --rcpt bob@example.org --dns-answer '11.2.0.192.zen.example A 127.0.0.2' --dns-answer '11.2.0.192.wl.example A 127.0.10.3' --dns-answer 'friend.example MX 10 mx.friend.example'

@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns.conf --file configs/transactions-dns.txt

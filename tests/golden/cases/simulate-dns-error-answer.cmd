@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns.conf --client 192.0.2.12 --client-name mx.sender.example --client-resolve OK --helo mx.sender.example --from alice@sender.example --rcpt bob@example.org --dns-answer '12.2.0.192.zen.example A 127.255.255.254' --dns-answer '12.2.0.192.bl.example A 10.0.0.1' --dns-answer 'sender.example MX 10 mx.sender.example'

@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns.conf --client 192.0.2.14 --helo host.example --from alice@sender.example --rcpt bob@example.org --dns-answer '14.2.0.192.in-addr.arpa PTR dyn-192-0-2-14.isp.example' --dns-answer 'dyn-192-0-2-14.isp.example A 192.0.2.14' --dns-answer 'sender.example MX 10 mx.sender.example'

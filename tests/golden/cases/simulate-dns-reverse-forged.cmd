@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns.conf --client 192.0.2.13 --helo mx.forged.example --from alice@forged.example --rcpt bob@example.org --dns-answer '13.2.0.192.in-addr.arpa PTR mx.forged.example' --dns-answer 'mx.forged.example A 198.51.100.13'
