@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
-#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis
+#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis, nsd
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
 #           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
@@ -9,7 +9,7 @@
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev"
-test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
+test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server nsd"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""

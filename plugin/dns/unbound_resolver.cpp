@@ -219,6 +219,18 @@ std::unique_ptr<UnboundResolver> UnboundResolver::create(const ResolverSettings&
     };
     option("do-not-query-localhost:", "no");
     option("module-config:", "iterator");
+    // libunbound answers some names itself (its default local zones): the
+    // reverse zones of private and documentation networks, .test. A mail
+    // server's upstream may well serve those (the PTRs of internal clients),
+    // so it is asked for them like for any other name. .onion stays blocked.
+    option("unblock-lan-zones:", "yes");
+    option("insecure-lan-zones:", "yes");
+    for (const char* z : {"test.", "2.0.192.in-addr.arpa.", "100.51.198.in-addr.arpa.",
+                          "113.0.203.in-addr.arpa.", "8.b.d.0.1.0.0.2.ip6.arpa."})
+        option("local-zone:", (std::string(z) + " transparent").c_str());
+    // A stub zone is asked iteratively; with QNAME minimisation a list lookup
+    // (5 labels under the zone) would cost up to 5 round trips instead of 1.
+    option("qname-minimisation:", "no");
     // Our cache is in front; libunbound keeps a small one for its own use.
     option("msg-cache-size:", "4m");
     option("rrset-cache-size:", "4m");

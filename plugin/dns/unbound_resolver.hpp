@@ -9,8 +9,11 @@
 // create() builds the context: upstream = the nameservers of resolv_conf, or
 // `forward` ("ADDR" or "ADDR@PORT"), plus stub zones; iterator module only
 // (no DNSSEC validation: list answers are not signed), queries to loopback
-// allowed (a local resolver is the usual upstream). It returns null and an
-// error for settings libunbound refuses.
+// allowed (a local resolver is the usual upstream), no QNAME minimisation
+// (one round trip per list lookup in a stub zone), and libunbound's own
+// answers for private, documentation and .test names turned off (the
+// upstream answers those too). It returns null and an error for settings
+// libunbound refuses.
 //
 // One thread owns the context: it takes new questions from a queue (woken by
 // an eventfd), calls ub_resolve_async, polls ub_fd() and runs ub_process(),

@@ -9,6 +9,9 @@ namespace mv::milter {
 bool DnsOwner::adopt(const policy::Policy& policy) {
     if (!policy.dns_slot->needed() || !policy.dns) return true;
     const dns::Config& cfg = *policy.dns;
+    // A reload that keeps the service says what it did so far.
+    if (service_ && cfg.resolver == settings_)
+        log_.log(LogLevel::Info, service_->stats().summary());
     if (!service_ || !(cfg.resolver == settings_)) {
         std::string error;
         std::shared_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);

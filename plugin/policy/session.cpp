@@ -28,6 +28,7 @@ struct Session::State {
     ConnectionState conn;
     MessageState msg;
     std::unique_ptr<DnsEvidence> dns;  // Transaction::dns points here
+    std::size_t last_suspended = kNoRule;  // its "evaluated later" line is logged once
 
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
     bool connection_over() const { return conn.accepted || conn.closed; }
@@ -156,6 +157,9 @@ bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Ve
     RuleEvaluator ev(*policy_, tx_);
     auto r = ev.run(stage, st.limit(), from, defer);
     const bool message = stage == Stage::Mail;
+    // Tried again at every command until its answers are in: say it once.
+    if (r.suspended && *r.suspended == st.last_suspended && !r.log.empty()) r.log.pop_back();
+    if (r.suspended) st.last_suspended = *r.suspended;
     absorb(r, v, message ? st.msg.headers : st.conn.headers,
            message ? st.msg.monitor : st.conn.monitor);
     if (r.suspended) {

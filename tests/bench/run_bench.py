@@ -17,6 +17,9 @@
 #    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
 #    the end of the message (".") to Postfix's reply, measured by a small SMTP
 #    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
+# 4. dns: the whole stack with a four-zone DNS list policy against a private
+#    nsd, cold and warm cache, beside the envelope-only policy, and the
+#    latency a client sees with a 5 ms upstream (tests/bench/bench_dns.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
 # asserts a timing: goals are printed beside the figures, never enforced.
@@ -405,6 +408,25 @@ def run_stack(a, results):
     return ok
 
 
+# -- 4. DNS (tests/bench/bench_dns.py) ----------------------------------------
+
+def run_dns_part(a, results):
+    import bench_dns
+
+    def start_conf(label, conf, spec):
+        log = os.path.join(a.out, "logs", "dns-%s.log" % label)
+        proc = Proc([a.mv, "-f", "-c", conf, "-p", spec, "-l", "stderr"], log)
+        proc.log_path = log
+        if not wait_socket(spec, proc, 120):
+            proc.stop()
+            say("  %s did not open %s (log: %s)" % (label, spec, log))
+            return None
+        return proc
+
+    a.free_port = free_port
+    return bench_dns.run_dns(a, results, say, start_conf, proc_cpu)
+
+
 def summary(results):
     """The ratios of the issue's goals, side by side, from this run."""
     say("")
@@ -433,6 +455,9 @@ def summary(results):
         say("  stack  %-22s msg/s x%.2f of the floor [>= 0.95], p99 end-of-message reply "
             "%.2f ms [<= 3 ms], replies over 30 ms: %d of %d [0]"
             % (k, v, eom["p99_ms"], eom["stalls_over_30ms"], eom["count"]))
+    if "dns" in results:
+        import bench_dns
+        bench_dns.summary_lines(results, say)
 
 
 def main():
@@ -440,7 +465,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack")
+    ap.add_argument("--parts", default="engine,milter,stack,dns")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -456,7 +481,9 @@ def main():
     a.stack_messages = 3000
     a.stack_sessions = 8
     a.probe_messages = 500
+    a.dns_messages, a.dns_sessions, a.dns_latency_messages = 2000, 8, 300
     if a.quick:
+        a.dns_messages, a.dns_latency_messages = 200, 50
         a.large = 100000
         a.sizes = "1000,100000"
         a.engine_seconds = 1
@@ -473,7 +500,8 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
-    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack)):
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
+                     ("dns", run_dns_part)):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok

@@ -171,6 +171,10 @@ class PostfixInstance:
             self._run([POSTFIX, "-c", self.config_dir, "reload"])
             time.sleep(1.0)  # master re-reads main.cf asynchronously
 
+    def postconf(self, name):
+        """The value of one main.cf parameter, as postconf -h prints it."""
+        return self._run([POSTCONF, "-c", self.config_dir, "-h", name]).strip()
+
     def _run(self, args, timeout=60):
         env = dict(os.environ, MAIL_CONFIG=self.config_dir)
         p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
