@@ -102,6 +102,7 @@ void TransactionDns::new_message() {
     budget_left_ = budget_;
     if (lookups_.size() > kMaxSessionEntries || domains_.size() > kMaxSessionEntries / 4) {
         lookups_.clear();
+        shown_.clear();
         accounted_.clear();
         counted_.clear();
         domains_.clear();
