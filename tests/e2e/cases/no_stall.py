@@ -15,8 +15,8 @@
 #
 # Noise and the kernel's view: the defect is systematic (every message but
 # the first of a session waits ~40 ms), a busy machine is not. A shape with
-# a slow reply is measured once more, and fails only when the second run has
-# one too. Each run also prints how many delayed ACKs the kernel sent
+# a slow reply is measured again (at most three runs), and fails only when
+# every run has one. Each run also prints how many delayed ACKs the kernel sent
 # (TcpExt DelayedACKs of /proc/net/netstat): a stall is a delayed-ACK timer
 # firing, so the count is about one per stalled message. The counter is the
 # network namespace's: exact when the suite runs in a namespace of its own
@@ -109,12 +109,14 @@ def _run_once(ctx, shape, socket):
 
 def _check(ctx, r, shape, socket):
     times, slow = _run_once(ctx, shape, socket)
-    if slow:
+    for _ in range(2):
+        if not slow:
+            break
         print("    %s on %s: %d slow, measuring again" % (shape, socket, len(slow)))
         times, slow = _run_once(ctx, shape, socket)
     r.expect(len(times) == SESSIONS * PER_SESSION, "%d messages measured" % len(times))
-    r.expect(not slow, "%d of %d replies to the final '.' over %.0f ms, twice in a row: %s"
-             % (len(slow), len(times), LIMIT_MS, ", ".join("%.1f" % t for t in slow)))
+    r.expect(not slow, "%d of %d replies to the final '.' over %.0f ms, in three runs in a row: "
+             "%s" % (len(slow), len(times), LIMIT_MS, ", ".join("%.1f" % t for t in slow)))
 
 
 def run(ctx, results):
