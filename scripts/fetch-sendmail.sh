@@ -33,12 +33,15 @@ fi
 
 lock() { flock /tmp/apt.lock "$@"; }
 
-# One package into $debs: the apt cache first, then apt-get download (after
-# an `apt-get update` when the package lists do not know it yet).
+# One package into $debs: the apt cache first (the candidate version, so that
+# sendmail-bin and sendmail-cf match), then apt-get download (after an
+# `apt-get update` when the package lists do not know it yet).
 fetch() {
   pkg=$1
   ls "$debs/${pkg}"_*.deb >/dev/null 2>&1 && return 0
-  for f in /var/cache/apt/archives/"${pkg}"_*.deb; do
+  ver=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: //p' | sed 's/:/%3a/')
+  case "$ver" in "" | "(none)") ver=none ;; esac
+  for f in /var/cache/apt/archives/"${pkg}_${ver}"_*.deb; do
     [ -f "$f" ] || continue
     cp "$f" "$debs/"
     return 0

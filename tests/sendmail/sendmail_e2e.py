@@ -25,7 +25,7 @@ sys.path.insert(0, HERE)
 
 from harness.results import Results  # noqa: E402
 from harness.sendmail_instance import sendmail_tree_ok  # noqa: E402
-from sm_context import SmContext  # noqa: E402
+from sm_context import MILTER_MC, TOP, SmContext  # noqa: E402
 from sm_cases import (replies, immediate, macros, monitor, reload, killed,  # noqa: E402
                       unix_socket)
 
@@ -42,6 +42,21 @@ GROUPS = [
 # Lines the killed groups provoke on purpose (the filter gone mid-session),
 # and Sendmail's notes about clients that skip HELO.
 EXPECTED_LOG = ["Milter (milter-verdict): ", "Milter: ", "didn't use HELO protocol"]
+
+
+def docs_quote_the_mc(r):
+    with open(MILTER_MC) as f:
+        active = [line for line in f.read().splitlines() if line and not line.startswith("dnl")]
+    with open(os.path.join(TOP, "README.md")) as f:
+        readme = f.read()
+    with open(os.path.join(TOP, "man", "milter-verdict.8")) as f:
+        man = f.read()
+    r.expect(len(active) == 5, "milter-verdict.mc: %d active lines, expected 5" % len(active))
+    for line in active:
+        r.expect("\n    " + line + "\n" in readme, "README.md does not quote: %s" % line)
+    spec = re.search(r"`S=[^']*'", active[0] if active else "")
+    r.expect(spec and spec.group(0) in man,
+             "milter-verdict(8) does not give the filter's %s" % (spec.group(0) if spec else "S="))
 
 
 def _raise_exit(signum, _frame):
@@ -88,6 +103,9 @@ def main():
                      "sendmail.cf lacks the confMILTER_MACROS_CONNECT line")
         if results.failed != failed_before:
             return results.summary()
+        with results.case("setup: README.md and milter-verdict(8) give the lines the tests use "
+                          "(packaging/sendmail/milter-verdict.mc)") as r:
+            docs_quote_the_mc(r)
         for name, module in groups:
             try:
                 module.run(ctx, results)

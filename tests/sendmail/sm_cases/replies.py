@@ -57,7 +57,10 @@ def pipelined(ctx, r):
         s.cmd("QUIT")
     ctx.sendmail.wait_mailbox(lambda t: "e2e pipelined" in t)
     r.expect_equal(len(ctx.delivered("e2e pipelined")), 1, "delivered copies of the message")
-    # Every recipient goes to the one mbox file: Sendmail's delivery line says for whom.
+    # Every recipient goes to the one mbox file: Sendmail's delivery line says
+    # for whom (it is logged right after the mbox is written).
+    if queue_id:
+        ctx.sendmail.wait_log("%s: to=" % queue_id, 5.0)
     log = ctx.sendmail.log()
     deliveries = [line for line in log.splitlines()
                   if queue_id and "%s: to=" % queue_id in line and "mailer=*file*" in line]
