@@ -85,7 +85,8 @@ def main():
         return results.summary()
     for tool in ("m4", "unshare", "mount"):
         if not shutil.which(tool):
-            results.fail("preflight: %s installed" % tool, "install it: scripts/install-deps.sh test")
+            results.fail("preflight: %s installed" % tool,
+                         "install it: scripts/install-deps.sh test")
             return results.summary()
 
     workdir = tempfile.mkdtemp(prefix="mv-sendmail-")

@@ -33,7 +33,8 @@ def run(ctx, results):
                           % GROUP) as r:
             r.expect_equal(wait_answer(ctx, ANSWER_B), ANSWER_B, "RCPT reply after reload")
         with results.case("%s: a connection opened before the reload keeps policy A" % GROUP) as r:
-            r.expect_equal(pinned_mail, mail_ok("sender@example.test"), "MAIL on the pinned session")
+            r.expect_equal(pinned_mail, mail_ok("sender@example.test"),
+                           "MAIL on the pinned session")
             r.expect_equal(pinned.cmd("RCPT TO:<blocked@example.test>"), ANSWER_A,
                            "RCPT reply on the pinned session")
         time.sleep(0.5)
