@@ -3,7 +3,8 @@
 #
 # Debian's sendmail-bin and sendmail-cf conflict with postfix (both provide
 # mail-transport-agent), so the Sendmail suite never installs them: this
-# script fetches the .debs with `apt-get download` (cached in DIR/debs, from
+# script fetches the .debs, and sasl2-bin for saslpasswd2 (the suite's SMTP
+# AUTH user), with `apt-get download` (cached in DIR/debs, from
 # /var/cache/apt/archives when they are there) and unpacks them with
 # `dpkg-deb -x` into DIR/root. Libraries that sendmail-bin depends on and that
 # are not installed on this machine (libwrap0 on a plain Debian 12) are
@@ -26,7 +27,7 @@ root=$dir/root
 stamp=$root/.unpacked
 sm=$root/usr/libexec/sendmail/sendmail
 
-if [ -f "$stamp" ] && [ -x "$sm" ]; then
+if [ -f "$stamp" ] && [ -x "$sm" ] && [ -x "$root/usr/sbin/saslpasswd2" ]; then
   echo "$root"
   exit 0
 fi
@@ -66,16 +67,18 @@ lib_depends() {
     -e 's/:any$//' | grep '^lib' || true
 }
 
+# sasl2-bin: saslpasswd2, for the SMTP AUTH user of the tests' sasldb.
 fetch sendmail-bin
 fetch sendmail-cf
+fetch sasl2-bin
 rm -rf "$root"
 mkdir -p "$root"
-for pkg in sendmail-bin sendmail-cf; do
+for pkg in sendmail-bin sendmail-cf sasl2-bin; do
   dpkg-deb -x "$debs/${pkg}"_*.deb "$root"
 done
 
 # Runtime libraries not on this machine, and theirs, two levels deep.
-todo=$(lib_depends "$debs"/sendmail-bin_*.deb)
+todo="$(lib_depends "$debs"/sendmail-bin_*.deb) $(lib_depends "$debs"/sasl2-bin_*.deb)"
 done_list=""
 for _level in 1 2; do
   next=""
@@ -92,12 +95,14 @@ done
 
 chmod g-s "$sm"
 libs=$root/usr/lib/x86_64-linux-gnu:$root/lib/x86_64-linux-gnu
-missing=$(LD_LIBRARY_PATH=$libs ldd "$sm" | grep "not found" || true)
-if [ -n "$missing" ]; then
-  echo "fetch-sendmail.sh: $sm still lacks libraries:" >&2
-  echo "$missing" >&2
-  exit 1
-fi
+for bin in "$sm" "$root/usr/sbin/saslpasswd2"; do
+  missing=$(LD_LIBRARY_PATH=$libs ldd "$bin" | grep "not found" || true)
+  if [ -n "$missing" ]; then
+    echo "fetch-sendmail.sh: $bin still lacks libraries:" >&2
+    echo "$missing" >&2
+    exit 1
+  fi
+done
 [ -f "$root/usr/share/sendmail/cf/m4/cf.m4" ] || {
   echo "fetch-sendmail.sh: sendmail-cf unpacked without cf/m4/cf.m4" >&2
   exit 1

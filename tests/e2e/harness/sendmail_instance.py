@@ -16,6 +16,10 @@
 # /etc/resolv.conf are private copies (hosts from files only, no DNS
 # server), so no lookup leaves the machine and 127.0.0.2 stays unresolved.
 #
+# SMTP AUTH: PLAIN, checked by Cyrus SASL against a private sasldb that
+# holds SASL_USER (made with the unpacked saslpasswd2); Sendmail.conf reaches
+# /etc/sasl2 through an overlay on /etc in the namespace.
+#
 # Delivery is local only: example.test is a local domain, every local user
 # goes to one alias (LUSER_RELAY) whose target is the mbox file, delivered by
 # Sendmail's own *file* mailer; other domains are refused at RCPT (no smtp
@@ -41,6 +45,7 @@ from harness.syslog_sink import SyslogSink
 
 MAIL_DOMAIN = "example.test"
 HOSTNAME = "mx.example.test"
+SASL_USER = ("alice@example.test", "e2e-secret")
 LIB_DIRS = ("usr/lib/x86_64-linux-gnu", "lib/x86_64-linux-gnu")
 
 # The instance's own settings; the milter lines under test are appended.
@@ -75,6 +80,9 @@ FEATURE(`no_default_msa')dnl
 FEATURE(`nocanonify')dnl
 FEATURE(`accept_unresolvable_domains')dnl
 LOCAL_DOMAIN(`{domain}')dnl
+dnl SMTP AUTH PLAIN against a private sasldb (namespace.sh: /etc/sasl2).
+define(`confAUTH_MECHANISMS', `PLAIN')dnl
+TRUST_AUTH_MECH(`PLAIN')dnl
 MAILER(`local')dnl
 dnl --- the milter lines under test ---
 {milter}
@@ -94,6 +102,12 @@ done
 ln -s /proc/self/fd /dev/fd
 ln -s "$W/log.sock" /dev/log
 umount -l "$W/ns/dev.host"
+if [ -d "$W/etc-overlay/sasl2" ]; then
+  # SMTP AUTH: Cyrus SASL reads /etc/sasl2/Sendmail.conf, which this machine
+  # need not have: a private upper layer over /etc holds it.
+  mkdir -p "$W/ns/etc-work"
+  mount -t overlay mv-e2e-etc -o "lowerdir=/etc,upperdir=$W/etc-overlay,workdir=$W/ns/etc-work" /etc
+fi
 for f in hosts nsswitch.conf resolv.conf; do
   [ -e "/etc/$f" ] && mount --bind "$W/etc/$f" "/etc/$f"
 done
@@ -149,6 +163,22 @@ class SendmailInstance:
                     % os.path.join(self.mail_dir, "mbox"))
         with open(os.path.join(self.workdir, "namespace.sh"), "w") as f:
             f.write(NAMESPACE_SH.format(work=self.workdir))
+        sasl_dir = os.path.join(self.workdir, "etc-overlay", "sasl2")
+        os.makedirs(sasl_dir, exist_ok=True)
+        sasldb = os.path.join(self.workdir, "sasldb2")
+        user, password = SASL_USER
+        name, realm = user.split("@")
+        if os.path.exists(sasldb):
+            os.unlink(sasldb)
+        p = subprocess.run([os.path.join(self.root, "usr/sbin/saslpasswd2"), "-f", sasldb, "-p",
+                            "-c", "-u", realm, name], input=(password + "\n").encode(),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=self._env(),
+                           timeout=30)
+        if p.returncode != 0:
+            raise HarnessError("saslpasswd2 failed: %s" % p.stdout.decode("utf-8", "replace"))
+        with open(os.path.join(sasl_dir, "Sendmail.conf"), "w") as f:
+            f.write("pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: %s\n"
+                    "mech_list: PLAIN\n" % sasldb)
 
     def mc_text(self):
         mail = pwd.getpwnam("mail")

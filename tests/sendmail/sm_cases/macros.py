@@ -5,9 +5,12 @@
 # and still arrives. Values Sendmail writes differently from Postfix:
 # an unresolved client is "[addr]" (the daemon maps it to Postfix's
 # "unknown"), {rcpt_addr} of a local recipient is its local part, the queue
-# id (i) is known from the connection on.
+# id (i) is known from the connection on. {auth_authen} comes with MAIL after
+# SMTP AUTH (PLAIN against the instance's private sasldb).
+import base64
 import re
 
+from harness.sendmail_instance import SASL_USER
 from sm_context import SmScenario
 
 GROUP = "macros"
@@ -42,6 +45,20 @@ def run(ctx, results):
         for name, sc in cases.items():
             with results.case("%s: %s" % (GROUP, name)) as r:
                 sc.run(ctx, r)
+        with results.case("%s: {auth_authen} after AUTH PLAIN reaches the auth condition; "
+                          "without AUTH it does not hold" % GROUP) as r:
+            user, password = SASL_USER
+            token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
+            with ctx.session() as s:
+                s.cmd("EHLO client.example.test")
+                r.expect_equal(s.cmd("AUTH PLAIN " + token), ["235 2.0.0 OK Authenticated"],
+                               "AUTH PLAIN")
+                s.cmd("MAIL FROM:<sender@example.test>")
+                r.expect_equal(s.cmd("RCPT TO:<auth@example.test>"),
+                               ["550 5.7.1 <auth@example.test>... Authenticated as "
+                                "alice@example.test"], "RCPT after AUTH")
+                s.quit()
+            SmScenario(rcpts=[("auth@example.test", "ok")]).run(ctx, r)
         with results.case("%s: the queue id (macro i) at RCPT is Sendmail's own" % GROUP) as r:
             with ctx.session() as s:
                 s.cmd("EHLO client.example.test")
