@@ -17,7 +17,10 @@
 // threads; nothing here is thread-local).
 #pragma once
 
+#include <array>
+#include <bitset>
 #include <string>
+#include <vector>
 
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
@@ -48,6 +51,10 @@ class ConnectionContext {
     // connection is tempfailed.
     std::string overflow;
     MessageState message;
+    // The macro names read at each stage (macros_for_stage), computed once
+    // per connection at first use.
+    std::array<std::vector<std::string>, codes::kStageCount> stage_macros;
+    std::bitset<codes::kStageCount> stage_macros_known;
 
     void reset_message() { message = MessageState{}; }
 

@@ -162,7 +162,12 @@ bool Milter::read_macros(MilterApi& api, ConnectionContext& c, Stage stage) {
     policy::Transaction& tx = c.tx();
     std::string& overflow = stage <= Stage::Helo ? c.overflow : c.message.overflow;
     bool ok = true;
-    for (const std::string& name : macros_for_stage(c.policy(), stage)) {
+    const int si = static_cast<int>(stage);
+    if (!c.stage_macros_known.test(si)) {
+        c.stage_macros[si] = macros_for_stage(c.policy(), stage);
+        c.stage_macros_known.set(si);
+    }
+    for (const std::string& name : c.stage_macros[si]) {
         const char* v = api.symval(name);
         if (!v) continue;
         const std::string key = macro_key(name);
