@@ -17,11 +17,10 @@
 // threads; nothing here is thread-local).
 #pragma once
 
-#include <array>
-#include <bitset>
+#include <memory>
 #include <string>
-#include <vector>
 
+#include "milter/negotiation.hpp"
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
 
@@ -51,10 +50,10 @@ class ConnectionContext {
     // connection is tempfailed.
     std::string overflow;
     MessageState message;
-    // The macro names read at each stage (macros_for_stage), computed once
-    // per connection at first use.
-    std::array<std::vector<std::string>, codes::kStageCount> stage_macros;
-    std::bitset<codes::kStageCount> stage_macros_known;
+    // The macro lists of the connection's policy (negotiation.hpp), shared by
+    // every connection of that policy; set by the glue when it creates the
+    // context.
+    std::shared_ptr<const MacroPlan> macros;
 
     void reset_message() { message = MessageState{}; }
 
