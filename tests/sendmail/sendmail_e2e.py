@@ -26,13 +26,14 @@ sys.path.insert(0, HERE)
 from harness.results import Results  # noqa: E402
 from harness.sendmail_instance import sendmail_tree_ok  # noqa: E402
 from sm_context import MILTER_MC, TOP, SmContext  # noqa: E402
-from sm_cases import (replies, immediate, macros, monitor, reload, killed,  # noqa: E402
-                      unix_socket)
+from sm_cases import (replies, immediate, macros, content, monitor, reload,  # noqa: E402
+                      killed, unix_socket)
 
 GROUPS = [
     ("replies", replies),
     ("immediate", immediate),
     ("macros", macros),
+    ("content", content),
     ("monitor", monitor),
     ("reload", reload),
     ("killed", killed),

@@ -24,6 +24,7 @@ from harness.smtp_client import SmtpClosed, SmtpSession, message
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 MILTER_MC = os.path.join(TOP, "packaging", "sendmail", "milter-verdict.mc")
+SM_CONFIGS = os.path.join(TOP, "tests", "sendmail", "configs")
 
 GREETING = ["220 %s ESMTP" % HOSTNAME]
 DATA_OK = ["354 End data with <CR><LF>.<CR><LF>"]
@@ -75,6 +76,11 @@ class SmContext(Context):
         super().__init__(mv_bin, workdir)
         self.sendmail_root = sendmail_root
         self.sendmail = None
+
+    def config(self, name):
+        """The suite's own configs/NAME, else the Postfix suite's (the shared cases)."""
+        own = os.path.join(SM_CONFIGS, name)
+        return own if os.path.exists(own) else super().config(name)
 
     @property
     def milter_socket(self):

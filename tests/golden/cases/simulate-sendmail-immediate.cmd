@@ -1,1 +1,1 @@
-$MV simulate --mta sendmail -c ../e2e/configs/sendmail-immediate.conf --file configs/sendmail-immediate.txt
+$MV simulate --mta sendmail -c ../sendmail/configs/immediate.conf --file configs/sendmail-immediate.txt

@@ -1,6 +1,6 @@
 # immediate.py - delay_reject = false through Sendmail: what the client sees
 # for a verdict delivered at connect, HELO, MAIL and DATA
-# (configs/sendmail-immediate.conf).
+# (tests/sendmail/configs/immediate.conf).
 #
 # What Sendmail 8.17 does with a milter's answer (srvrsmtp.c), asserted here:
 #   connect, reject      greeting "554 <host> ESMTP not accepting messages", then
@@ -15,6 +15,7 @@
 #   MAIL                 as written; 450/550/553 get "<sender>... " before the text
 #   DATA                 as written
 import re
+import subprocess
 
 from sm_context import SmScenario, GREETING
 
@@ -43,8 +44,25 @@ def commands(ctx, r, source, helo, steps, greeting=GREETING):
         s.quit()
 
 
+def check_config_warns(ctx, r):
+    """check-config --mta sendmail names the connect refusals whose text Sendmail drops."""
+    p = subprocess.run([ctx.mv_bin, "check-config", "--mta", "sendmail", "-c",
+                        ctx.config("immediate.conf")], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, timeout=60)
+    out = p.stdout.decode("utf-8", "replace")
+    r.expect_equal(p.returncode, 0, "check-config exit status")
+    for rule in ("client-refused", "client-deferred", "client-closed"):
+        r.expect(re.search(r"immediate\.conf:\d+: warning: rule '%s': under Sendmail a refusal "
+                           r"at connect" % rule, out),
+                 "no Sendmail warning for %s:\n%s" % (rule, out))
+    r.expect(out.count("[--mta sendmail]") == 3, "Sendmail warnings:\n%s" % out)
+
+
 def run(ctx, results):
-    daemon = ctx.start_daemon(ctx.config("sendmail-immediate.conf"))
+    with results.case("%s: check-config --mta sendmail warns about the three connect refusals"
+                      % GROUP) as r:
+        check_config_warns(ctx, r)
+    daemon = ctx.start_daemon(ctx.config("immediate.conf"))
     try:
         with results.case("%s: connect reject: 554 greeting, then 550 5.0.0 Command rejected "
                           "(Sendmail drops the milter's text)" % GROUP) as r:

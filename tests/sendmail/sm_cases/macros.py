@@ -1,5 +1,5 @@
 # macros.py - the macros Sendmail sends, as the daemon's rules see them
-# (configs/sendmail-macros.conf). The daemon asks for what it needs with
+# (tests/sendmail/configs/macros.conf). The daemon asks for what it needs with
 # smfi_setsymlist, which Sendmail honours per filter on top of (in place of)
 # the confMILTER_MACROS_* lists: {daemon_addr} is not in the packaged lists
 # and still arrives. Values Sendmail writes differently from Postfix:
@@ -17,7 +17,7 @@ GROUP = "macros"
 
 
 def run(ctx, results):
-    daemon = ctx.start_daemon(ctx.config("sendmail-macros.conf"))
+    daemon = ctx.start_daemon(ctx.config("macros.conf"))
     try:
         cases = {
             "unresolved client (Sendmail: [127.0.0.2], {client_resolve} FAIL) is client_name "
