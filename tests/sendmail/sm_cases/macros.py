@@ -51,8 +51,9 @@ def run(ctx, results):
             token = base64.b64encode(("\0%s\0%s" % (user, password)).encode()).decode()
             with ctx.session() as s:
                 s.cmd("EHLO client.example.test")
-                r.expect_equal(s.cmd("AUTH PLAIN " + token), ["235 2.0.0 OK Authenticated"],
-                               "AUTH PLAIN")
+                if not r.expect_equal(s.cmd("AUTH PLAIN " + token),
+                                      ["235 2.0.0 OK Authenticated"], "AUTH PLAIN"):
+                    r.expect(False, "Sendmail's output: %s" % ctx.sendmail.output()[-500:])
                 s.cmd("MAIL FROM:<sender@example.test>")
                 r.expect_equal(s.cmd("RCPT TO:<auth@example.test>"),
                                ["550 5.7.1 <auth@example.test>... Authenticated as "
