@@ -348,6 +348,11 @@ class SendmailInstance:
         with open(os.path.join(self.queue_dir, name), "rb") as f:
             return f.read().decode("utf-8", "replace")
 
+    def mailq(self, quarantined=False):
+        """Sendmail's own queue listing (mailq; -qQ: the quarantined messages)."""
+        args = [self.binary, "-C", self.cf, "-bp"] + (["-qQ"] if quarantined else [])
+        return self._run(self._namespaced(args))
+
     def remove_queue_files(self, queue_id):
         for n in self.queue_files():
             if n[2:] == queue_id:

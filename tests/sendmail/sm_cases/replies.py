@@ -117,7 +117,7 @@ def run(ctx, results):
 
         quarantine_id = None
         with results.case("%s: quarantine: 250 at every step, the message stays in Sendmail's "
-                          "quarantine (hf file, q line = the reason)" % GROUP) as r:
+                          "quarantine (hf file, q line and mailq -qQ give the reason)" % GROUP) as r:
             quarantine_id = SmScenario(sender="quarantine-me@example.test",
                                        rcpts=[("ok@example.test", "ok")],
                                        subject="e2e quarantined").run(ctx, r)
@@ -129,6 +129,10 @@ def run(ctx, results):
                     lines = ctx.sendmail.queue_file(hf).splitlines()
                     r.expect("qheld by the e2e policy" in lines,
                              "the hf file has no 'qheld by the e2e policy' line")
+                listing = ctx.sendmail.mailq(quarantined=True)
+                r.expect(quarantine_id in listing and "held by the e2e policy" in listing,
+                         "mailq -qQ does not list %s with its reason:\n%s"
+                         % (quarantine_id, listing))
                 r.expect(wait_for(lambda: "quarantine=held by the e2e policy"
                                   in ctx.sendmail.log()),
                          "Sendmail did not log quarantine=held by the e2e policy"
