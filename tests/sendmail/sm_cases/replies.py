@@ -117,7 +117,8 @@ def run(ctx, results):
 
         quarantine_id = None
         with results.case("%s: quarantine: 250 at every step, the message stays in Sendmail's "
-                          "quarantine (hf file, q line and mailq -qQ give the reason)" % GROUP) as r:
+                          "quarantine (hf file, q line and mailq -qQ give the reason)"
+                          % GROUP) as r:
             quarantine_id = SmScenario(sender="quarantine-me@example.test",
                                        rcpts=[("ok@example.test", "ok")],
                                        subject="e2e quarantined").run(ctx, r)
