@@ -1,7 +1,9 @@
 #!/bin/sh
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
-#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis, nsd
+#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis, nsd,
+#           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
+#           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix)
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
 #           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
@@ -9,7 +11,7 @@
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev"
-test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server nsd"
+test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server m4 nsd"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""

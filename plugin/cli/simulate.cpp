@@ -3,9 +3,13 @@
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]
 //            [--helo NAME] --from ADDR --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls]
 //            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--size N]
-//            [--non-smtp] [--state memory|redis] [--dns-answer 'NAME TYPE VALUE']...
+//            [--non-smtp] [--state memory|redis] [--mta postfix|sendmail]
+//            [--dns-answer 'NAME TYPE VALUE']... [--dns offline|live]
+//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis] [--mta postfix|sendmail]
 //            [--dns offline|live]
-//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis] [--dns offline|live]
+//
+// --mta sendmail prints the reply lines as Sendmail sends them
+// (sendmail_reply.hpp); postfix, the default, as written.
 //
 // Stateful rules (rate_limit, greylist) run against --state: "memory" (the
 // default) is a fresh embedded store in this process, empty and never saved
@@ -52,10 +56,10 @@ void usage(std::ostream& err) {
            "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
            "NAME=VALUE]...\n"
            "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
-           "           [--state memory|redis] [--dns-answer 'NAME TYPE VALUE']... [--dns "
-           "offline|live]\n"
+           "           [--state memory|redis] [--mta postfix|sendmail]\n"
+           "           [--dns-answer 'NAME TYPE VALUE']... [--dns offline|live]\n"
            "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n"
-           "           [--dns offline|live]\n";
+           "           [--mta postfix|sendmail] [--dns offline|live]\n";
 }
 
 int bad_usage(std::ostream& err, const std::string& why) {
@@ -71,6 +75,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string tx_file;
     std::string state_backend = "memory";
     std::string dns_mode;
+    Mta mta = Mta::Postfix;
     SimInput one;
     bool any_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -80,7 +85,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             return 0;
         }
         const bool takes_value =
-            a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--dns" ||
+            a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--mta" ||
+            a == "--dns" ||
             (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
         if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
         if (a == "-c" || a == "--config") {
@@ -95,6 +101,11 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             state_backend = args[++i];
             if (state_backend != "memory" && state_backend != "redis")
                 return bad_usage(err, "--state must be memory or redis");
+        } else if (a == "--mta") {
+            const std::string m = args[++i];
+            if (m != "postfix" && m != "sendmail")
+                return bad_usage(err, "--mta must be postfix or sendmail");
+            mta = m == "sendmail" ? Mta::Sendmail : Mta::Postfix;
         } else if (a.rfind("--", 0) == 0 && sim_key(a.substr(2))) {
             const std::string key = a.substr(2);
             const std::string value = sim_flag(key) ? "" : args[++i];
@@ -132,7 +143,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     out << "policy  " << config_file << ": " << r.policy->rules.size()
         << (r.policy->rules.size() == 1 ? " rule" : " rules")
         << (s.delay_reject ? ", delay_reject" : ", no delay_reject")
-        << (s.monitor ? ", monitor mode" : "") << "\n\n";
+        << (s.monitor ? ", monitor mode" : "")
+        << (mta == Mta::Sendmail ? "; replies as Sendmail sends them" : "") << "\n\n";
     if (r.policy->state_slot->needed()) {
         auto clock = std::make_shared<state::SystemClock>();
         std::shared_ptr<state::Store> store;
@@ -185,13 +197,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")
             << "\n\n";
         dns::attach_dns(*r.policy, service);
-        Simulator sim(r.policy, out);
-        int n = 0;
-        for (const auto& in : inputs)
-            if (!sim.run(in, ++n)) return 1;
-        return 0;
     }
-    Simulator sim(r.policy, out);
+    Simulator sim(r.policy, out, mta);
     int n = 0;
     for (const auto& in : inputs)
         if (!sim.run(in, ++n)) return 1;

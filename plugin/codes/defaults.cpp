@@ -109,13 +109,13 @@ std::vector<DefaultRow> build_table() {
          {550, "5.5.3", "Too many recipients",
           "RFC 5321 4.5.3.1.10, 4.3.2 (550 at RCPT, end of data); RFC 3463 X.5.3"}},
 
-        // Greylisting: a temporary failure (RFC 6647 2.1); 451 at every stage
-        // where greylisting implementations refuse.
+        // Greylisting: a temporary failure (RFC 6647 2.1), refused at RCPT or
+        // at the DATA command (greylist refuse_at).
         {Reason::Greylist,
          T,
-         envelope_and_data,
+         stages({S::Rcpt, S::Data}),
          {451, "4.7.1", "Greylisted, please try again in ${retry} seconds",
-          "RFC 6647 2.1; RFC 5321 4.3.2 (451 at MAIL, RCPT, end of data); RFC 3463 X.7.1"}},
+          "RFC 6647 2.1; RFC 5321 4.3.2 (451 at RCPT), RFC 2821 4.3.2 (DATA); RFC 3463 X.7.1"}},
 
         {Reason::RateLimit,
          T,

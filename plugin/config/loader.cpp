@@ -25,6 +25,7 @@
 #include "config/list_table.hpp"
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
+#include "config/sendmail_check.hpp"
 #include "config/settings_parser.hpp"
 #include "config/state_condition_parser.hpp"
 
@@ -161,6 +162,7 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     lists.warn_unused(diag);
     warn_unused_lists(*dns_config, diag);
     policy->dns = dns_config;
+    if (options.sendmail) check_for_sendmail(*policy, conditions.macro_uses(), diag);
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())
             result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});

@@ -107,10 +107,10 @@ std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
 StageResult RuleEvaluator::run(Stage stage, std::size_t limit, std::size_t from, bool defer) const {
     StageResult res;
     const auto& rules = policy_.rules;
-    const std::size_t end = std::min(limit, rules.size());
-    for (std::size_t i = from; i < end; ++i) {
+    for (const std::size_t i : policy_.rules_at(stage)) {
+        if (i < from) continue;
+        if (i >= limit) break;
         const Rule& rule = rules[i];
-        if (rule.stage != stage) continue;
         tx_.dns_zones.clear();
         tx_.dns_score.clear();
         tx_.dns_txt.clear();

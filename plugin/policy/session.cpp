@@ -27,7 +27,7 @@ bool refusal(Action a) {
 struct Session::State {
     ConnectionState conn;
     MessageState msg;
-    std::unique_ptr<DnsEvidence> dns;  // Transaction::dns points here
+    std::unique_ptr<DnsEvidence> dns;      // Transaction::dns points here
     std::size_t last_suspended = kNoRule;  // its "evaluated later" line is logged once
 
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
@@ -202,6 +202,10 @@ bool Session::catch_up(Stage now, bool wait, Verdict& v) {
     }
     tx_.current_rcpt.swap(rcpt);
     tx_.recipients.swap(rcpts);
+    // An Accept reached here ends the connection or the message: what is
+    // still queued behind it never runs.
+    if (st.connection_over()) st.conn.deferred.clear();
+    if (st.message_over()) st.msg.deferred.clear();
     return delivered;
 }
 
@@ -401,8 +405,8 @@ Verdict Session::end_of_message() {
     sync_fields(tx_);
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
-    if (st.connection_over() || st.msg.closed) return v;
-    if (catch_up(Stage::EndOfData, true, v) || st.connection_over() || st.msg.closed) return v;
+    if (st.conn.closed || st.msg.closed) return v;
+    if (catch_up(Stage::EndOfData, true, v) || st.conn.closed || st.msg.closed) return v;
     RuleEvaluator ev(*policy_, tx_);
     if (st.msg.headers_unstored)
         v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
@@ -415,7 +419,7 @@ Verdict Session::end_of_message() {
     std::optional<Decision> decided;
     const bool all_accepted =
         st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
-    if (!st.msg.accepted && !all_accepted) {
+    if (!st.msg.accepted && !st.conn.accepted && !all_accepted) {
         auto r = ev.run(Stage::EndOfData, st.limit());
         absorb(r, v, st.msg.headers, st.msg.monitor);
         decided = r.decision;
@@ -459,6 +463,41 @@ Verdict Session::end_of_message() {
     // The queue id belongs to this message; the next one gets its own "i".
     tx_.macros.erase("i");
     return v;
+}
+
+namespace {
+
+bool marks_pending(const Policy& p, const MarkList& m) {
+    return !p.settings.monitor_header.empty() && !m.items.empty();
+}
+
+}  // namespace
+
+bool Session::settled(Stage stage) const {
+    const State& st = *state_;
+    if (stage == Stage::Rcpt || stage == Stage::EndOfData) return false;
+    if (st.conn.closed) return true;
+    const bool message = stage == Stage::Mail || stage == Stage::Data;
+    if (message && st.msg.closed) return true;
+    if (st.conn.refusal || st.conn.final || !st.conn.headers.items.empty() ||
+        marks_pending(*policy_, st.conn.monitor))
+        return false;
+    if (message && (st.msg.refusal || st.msg.final || st.msg.eom_refusal ||
+                    !st.msg.headers.items.empty() || marks_pending(*policy_, st.msg.monitor)))
+        return false;
+    if (st.conn.accepted || (message && st.msg.accepted)) return true;
+    // Rules waiting for DNS answers run at a later call.
+    if (st.deferred()) return false;
+    // A rule at HELO runs again at the next HELO; DATA-stage rules have run
+    // when data() returns, and end-of-data rules are skipped when every
+    // recipient was accepted by a rule.
+    if (stage == Stage::Data && st.msg.rcpt_accepted > 0 &&
+        st.msg.rcpt_accepted >= tx_.recipients.size())
+        return true;
+    const Stage next = stage == Stage::Connect || stage == Stage::Helo ? Stage::Helo
+                       : stage == Stage::Mail                          ? Stage::Rcpt
+                                                                       : Stage::EndOfData;
+    return policy_->first_rule_from(next) >= std::min(st.limit(), policy_->rules.size());
 }
 
 bool Session::defer() const {

@@ -17,7 +17,11 @@
 #    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
 #    the end of the message (".") to Postfix's reply, measured by a small SMTP
 #    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
-# 4. dns: the whole stack with a four-zone DNS list policy against a private
+# 4. shapes: every policy shape (envelope-only, HELO-only, header, header+body,
+#    DATA-stage, accepted at connect, header-adding) through Postfix on inet
+#    and unix, sequential and concurrent, beside Postfix alone and the floor
+#    (part_shapes.py).
+# 5. dns: the whole stack with a four-zone DNS list policy against a private
 #    nsd, cold and warm cache, beside the envelope-only policy, and the
 #    latency a client sees with a 5 ms upstream (tests/bench/bench_dns.py).
 # Everything runs in this one process, one after another (the figures are from
@@ -40,6 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, HERE)
 
 LOG = []
 
@@ -408,7 +413,7 @@ def run_stack(a, results):
     return ok
 
 
-# -- 4. DNS (tests/bench/bench_dns.py) ----------------------------------------
+# -- 5. DNS (tests/bench/bench_dns.py) ----------------------------------------
 
 def run_dns_part(a, results):
     import bench_dns
@@ -465,7 +470,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,dns")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -481,8 +486,14 @@ def main():
     a.stack_messages = 3000
     a.stack_sessions = 8
     a.probe_messages = 500
+    a.shape_seq = 150
+    a.shape_msgs = 1000
+    a.shape_rounds = 3
     a.dns_messages, a.dns_sessions, a.dns_latency_messages = 2000, 8, 300
     if a.quick:
+        a.shape_seq = 20
+        a.shape_msgs = 200
+        a.shape_rounds = 1
         a.dns_messages, a.dns_latency_messages = 200, 50
         a.large = 100000
         a.sizes = "1000,100000"
@@ -500,7 +511,12 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
+    import types
+    import part_shapes
+    helpers = types.SimpleNamespace(say=say, Proc=Proc, wait_socket=wait_socket,
+                                    free_port=free_port, proc_cpu=proc_cpu)
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
+                     ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
                      ("dns", run_dns_part)):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]

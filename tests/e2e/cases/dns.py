@@ -28,12 +28,28 @@
 import os
 import time
 
+from cases import defaults
 from cases.dns_zones import ZONES
 from harness.dns_server import DnsProxy, Nsd
 from harness.scenario import OK_MAIL, OK_RCPT
 from harness.smtp_client import message
 
 GROUP = "dns"
+
+# The rows of the default-reply table (explain --defaults) these cases put on
+# the wire; cases/defaults.py counts them as covered.
+DEFAULT_ROWS = {
+    "dns-list reject helo,mail,rcpt,end-of-data": "listed client, 550 5.7.1 at RCPT",
+    "reverse-dns reject helo,mail,rcpt,end-of-data": "no PTR, 550 5.7.25 at RCPT",
+    "reverse-dns tempfail rcpt": "PTR not confirmed, 450 4.7.25 at RCPT",
+    "reverse-dns tempfail mail,end-of-data": "PTR not confirmed, 451 4.7.25 at end of data",
+    "sender-domain reject mail,rcpt,end-of-data": "NXDOMAIN sender, 550 5.1.8 at RCPT",
+    "sender-domain tempfail rcpt": "NXDOMAIN sender, 450 4.1.8 at RCPT",
+    "sender-domain tempfail mail,end-of-data": "NXDOMAIN sender, 451 4.1.8 at end of data",
+    "sender-null-mx reject mail,rcpt,end-of-data": "null MX sender, 550 5.7.27 at RCPT",
+    "recipient-null-mx reject rcpt": "null MX recipient, 556 5.1.10 at RCPT",
+}
+defaults.ELSEWHERE.update({row: "dns: " + what for row, what in DEFAULT_ROWS.items()})
 DNS_FAILURE = ["451 4.4.3 Temporary lookup failure, please try again later"]
 RDNS_FAILED = "rejected: reverse DNS validation failed"
 
@@ -73,8 +89,10 @@ rules = (
   { name = "sender-null-mx"; when = { sender_domain = "null_mx"; }; action = "reject"; },
   { name = "sender-unknown-soft"; when = { sender = "/^soft-/"; sender_domain = "unknown"; };
     action = "tempfail"; },
-  { name = "sender-unknown"; when = { sender_domain = "unknown"; }; action = "reject";
-    on_backend_error = "closed"; },
+  { name = "sender-unknown-late"; when = { sender = "/^late-/"; sender_domain = "unknown"; };
+    stage = "end-of-data"; action = "tempfail"; },
+  { name = "sender-unknown"; when = { sender_domain = "unknown"; not = { sender = "/^late-/"; }; };
+    action = "reject"; on_backend_error = "closed"; },
   { name = "rcpt-null-mx"; when = { rcpt_domain = "null_mx"; }; action = "reject"; }
 );
 """
@@ -86,8 +104,10 @@ rules = (
   { name = "dynamic";
     when = { reverse_dns = { name = { regex = "(^|[.-])(dyn|pool)[0-9.-]"; }; }; };
     action = "reject"; },
-  { name = "rdns"; when = { reverse_dns = "unconfirmed"; }; action = "tempfail";
-    on_backend_error = "closed"; }
+  { name = "rdns-late"; when = { sender = "/^late-/"; reverse_dns = "unconfirmed"; };
+    stage = "end-of-data"; action = "tempfail"; },
+  { name = "rdns"; when = { reverse_dns = "unconfirmed"; not = { sender = "/^late-/"; }; };
+    action = "tempfail"; on_backend_error = "closed"; }
 );
 """
 
@@ -305,6 +325,13 @@ def main_cases(ctx, results, nsd):
             r.expect_equal(t.replies.get("rcpt bob@example.test"),
                            ["450 4.1.8 <soft-alice@gone.mail.dns.test>: Sender address "
                             "rejected: Domain not found"], "tempfail rule")
+            t = session(ctx, "192.0.2.36", sender="late-alice@gone.mail.dns.test",
+                        subject="dns sender late")
+            r.expect_equal(t.replies.get("rcpt bob@example.test"), OK_RCPT,
+                           "RCPT of a rule that runs at end of data")
+            r.expect_equal(t.replies.get("final"),
+                           ["451 4.1.8 <late-alice@gone.mail.dns.test>: Sender address "
+                            "rejected: Domain not found"], "tempfail rule at end of data")
 
         with results.case("%s: a sender domain with only an A record (implicit MX) and the null "
                           "sender <> are accepted" % GROUP) as r:
@@ -346,6 +373,14 @@ def own_rdns_cases(ctx, results, nsd):
                 t = session(ctx, addr)
                 r.expect_equal(t.replies.get("rcpt bob@example.test"),
                                ["450 4.7.25 Client host [%s] %s" % (addr, RDNS_FAILED)], addr)
+        with results.case("%s: the cautious refusal delivered at end of data is 451 4.7.25"
+                          % GROUP) as r:
+            t = session(ctx, "192.0.2.21", sender="late-alice@good.mail.dns.test",
+                        subject="dns rdns late")
+            r.expect_equal(t.replies.get("rcpt bob@example.test"), OK_RCPT, "RCPT")
+            r.expect_equal(t.replies.get("final"),
+                           ["451 4.7.25 Client host [192.0.2.21] %s" % RDNS_FAILED],
+                           "end of data")
         with results.case("%s: a confirmed PTR name on a list (dynamic pool) is refused "
                           "550 5.7.25" % GROUP) as r:
             t = session(ctx, "192.0.2.23")
