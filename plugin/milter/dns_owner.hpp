@@ -5,9 +5,10 @@
 // settings equal the ones it was built with (the cache and the zone health
 // survive a reload), else a new libunbound resolver and Service; then it
 // starts the health checks of the policy's list zones (dns/evidence.hpp
-// attach_dns); a reload that keeps the service logs its counters. A policy without DNS conditions gets nothing and no resolver
-// is built for it. stop() logs the DNS counters and lets the service go
-// (connections still holding it keep it alive until they close).
+// attach_dns); a reload that keeps the service logs its counters. A policy
+// without DNS conditions gets nothing and no resolver is built for it.
+// stop() logs the DNS counters and lets the service go (connections still
+// holding it keep it alive until they close).
 //
 // Errors: adopt() returns false, after logging why, when libunbound refuses
 // the settings (an unreadable resolv.conf, a bad address); the daemon then
