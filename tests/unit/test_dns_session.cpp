@@ -56,6 +56,7 @@ class DnsSessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRuleWithStateIsNeverDeferred);
     CPPUNIT_TEST(testNoResolverIsAFailureNotAListing);
     CPPUNIT_TEST(testDeferredMailRuleIsDroppedWithTheMessage);
+    CPPUNIT_TEST(testARuleWaitingForDnsIsSomethingLeftToDecide);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -252,6 +253,33 @@ class DnsSessionTest : public CppUnit::TestFixture {
         dns->lists[0] = {Match::No, true, true};
         s.mail("a@two.example");
         CPPUNIT_ASSERT(s.rcpt("b@example.org").action == Action::Continue);
+    }
+
+    // The glue answers SMFIS_ACCEPT when a session is settled: never while a
+    // DNS rule waits, even when it is the only rule (connect stage).
+    void testARuleWaitingForDnsIsSomethingLeftToDecide() {
+        PolicyBuilder b;
+        dnsbl_rule(b);
+        auto p = b.build();
+        auto dns = mv::test::attach_fake_dns(*p);
+        dns->lists[0] = {Match::Yes, false, true};
+        Session s(p);
+        s.connect();
+        CPPUNIT_ASSERT(!s.settled(Stage::Connect));
+        s.helo("client.example");
+        CPPUNIT_ASSERT(!s.settled(Stage::Helo));
+        s.mail("a@sender.example");
+        CPPUNIT_ASSERT(!s.settled(Stage::Mail));
+        CPPUNIT_ASSERT(s.rcpt("b@example.org").action == Action::Reject);
+        // Answered and not listed at connect: nothing is left after connect.
+        PolicyBuilder b2;
+        dnsbl_rule(b2);
+        auto p2 = b2.build();
+        auto dns2 = mv::test::attach_fake_dns(*p2);
+        dns2->lists[0] = {Match::No, true, true};
+        Session s2(p2);
+        s2.connect();
+        CPPUNIT_ASSERT(s2.settled(Stage::Connect));
     }
 };
 
