@@ -168,9 +168,9 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         bool answers = false;
         for (const auto& in : inputs) answers = answers || !in.dns_answers.empty();
         if (dns_mode.empty()) dns_mode = answers ? "offline" : "live";
-        std::shared_ptr<dns::Resolver> resolver;
+        std::unique_ptr<dns::Resolver> resolver;
         if (dns_mode == "offline") {
-            auto table = std::make_shared<dns::TableResolver>();
+            auto table = std::make_unique<dns::TableResolver>();
             for (const auto& in : inputs)
                 for (const auto& spec : in.dns_answers) {
                     dns::Question q;
@@ -178,7 +178,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
                     dns::parse_answer_spec(spec, q, a);  // checked by sim_apply
                     table->add(q, a);
                 }
-            resolver = table;
+            resolver = std::move(table);
         } else {
             std::string e;
             resolver = dns::UnboundResolver::create(r.policy->dns->resolver, e);
@@ -191,7 +191,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         // Offline, the test entries of RFC 5782 are not among the answers given.
         options.health_checks = dns_mode == "live";
         auto service = std::make_shared<dns::Service>(
-            resolver, options,
+            std::move(resolver), options,
             [&err](dns::Severity, const std::string& line) { err << line << "\n"; });
         out << "dns     " << service->describe()
             << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")

@@ -112,7 +112,7 @@ std::pair<std::string, std::string> test_names(const std::string& zone, ZoneKind
     return {};
 }
 
-Service::Service(std::shared_ptr<Resolver> resolver, ServiceOptions options, LogSink log,
+Service::Service(std::unique_ptr<Resolver> resolver, ServiceOptions options, LogSink log,
                  std::shared_ptr<const TimeSource> clock)
     : resolver_(std::move(resolver)),
       instant_(resolver_->instant()),
@@ -125,7 +125,7 @@ Service::~Service() {
     // Completes every running lookup; their continuations may still call
     // lookup(), which answers "resolver stopped" from now on.
     stopping_ = true;
-    std::shared_ptr<Resolver> r = std::move(resolver_);
+    std::unique_ptr<Resolver> r = std::move(resolver_);
     r.reset();
 }
 

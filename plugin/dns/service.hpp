@@ -27,9 +27,11 @@
 // report (note_wait): how long the answers rules needed took, and how much of
 // that the rules waited - the rest ran while the client was still talking.
 //
-// Thread contract: every member is safe from any thread. The Service must
-// outlive every Lookup's continuations: its destructor destroys the Resolver
-// first, which completes every lookup still running.
+// Thread contract: every member is safe from any thread. The Service owns its
+// Resolver alone (every lookup callback uses the Service): its destructor
+// destroys the Resolver first, which completes every lookup still running
+// while the Service is whole; lookup() answers "resolver stopped" from then
+// on.
 #pragma once
 
 #include <atomic>
@@ -117,7 +119,7 @@ struct ServiceOptions {
 
 class Service {
   public:
-    Service(std::shared_ptr<Resolver> resolver, ServiceOptions options, LogSink log = {},
+    Service(std::unique_ptr<Resolver> resolver, ServiceOptions options, LogSink log = {},
             std::shared_ptr<const TimeSource> clock = std::make_shared<SteadyClock>());
     ~Service();
     Service(const Service&) = delete;
@@ -151,7 +153,7 @@ class Service {
     void finish_check(const std::string& key, const std::string& shown, ZoneKind kind,
                       const Answer& listed, const Answer& unlisted);
 
-    std::shared_ptr<Resolver> resolver_;
+    std::unique_ptr<Resolver> resolver_;
     const bool instant_;
     ServiceOptions options_;
     LogSink log_;

@@ -14,7 +14,7 @@ bool DnsOwner::adopt(const policy::Policy& policy) {
         log_.log(LogLevel::Info, service_->stats().summary());
     if (!service_ || !(cfg.resolver == settings_)) {
         std::string error;
-        std::shared_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);
+        std::unique_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);
         if (!resolver) {
             log_.log(LogLevel::Error, "dns: " + error);
             return false;
@@ -25,7 +25,8 @@ bool DnsOwner::adopt(const policy::Policy& policy) {
         }
         Logger& log = log_;
         service_ = std::make_shared<dns::Service>(
-            resolver, dns::service_options(cfg), [&log](dns::Severity s, const std::string& line) {
+            std::move(resolver), dns::service_options(cfg),
+            [&log](dns::Severity s, const std::string& line) {
                 log.log(s == dns::Severity::Warning ? LogLevel::Warning : LogLevel::Info, line);
             });
         settings_ = cfg.resolver;

@@ -35,13 +35,15 @@ struct Fixture {
     std::vector<std::string> logged;
     std::shared_ptr<Service> service;
 
-    explicit Fixture(std::shared_ptr<Resolver> r, bool health = false) {
+    // The Service owns the resolver; the test keeps a plain pointer to drive it.
+    explicit Fixture(Resolver* r, bool health = false) {
         config->timeout_ms = 2000;
         config->budget_ms = 5000;
         ServiceOptions o;
         o.health_checks = health;
         service = std::make_shared<Service>(
-            std::move(r), o, [this](Severity, const std::string& l) { logged.push_back(l); });
+            std::unique_ptr<Resolver>(r), o,
+            [this](Severity, const std::string& l) { logged.push_back(l); });
     }
     ListSpec& list(std::initializer_list<ZoneEntry> zones, int threshold = 1,
                    unsigned keys = static_cast<unsigned>(ListKey::ClientAddr)) {
@@ -101,7 +103,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
 
   public:
     void testClientLookupsStartAtConnect() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("zen.example"), zone("bl.example")});
         auto ev = f.open();
@@ -114,7 +116,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testOneUpstreamQueryForEverySessionThenTheCache() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("zen.example")});
         const Transaction t = client("192.0.2.10");
@@ -138,7 +140,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testTimeoutIsAFailureNeverNotListed() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.config->timeout_ms = 50;
         f.list({zone("zen.example")});
@@ -159,7 +161,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testBudgetBoundsEveryWait() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.config->timeout_ms = 2000;
         f.config->budget_ms = 100;
@@ -184,7 +186,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testNotWaitingGivesPending() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("zen.example")});
         auto ev = f.open();
@@ -200,7 +202,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testListDecidedWithoutWaitingForTheRest() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("a.example*3"), zone("b.example")}, 3);
         auto ev = f.open();
@@ -216,7 +218,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testErrorAnswerIsALookupErrorLoggedOncePerZone() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"10.2.0.192.zen.example", RrType::A}, records({"127.255.255.254"}));
         r->add({"11.2.0.192.zen.example", RrType::A}, records({"10.0.0.1"}));
         Fixture f(r);
@@ -236,7 +238,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testEachZoneCountsOnce() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         // The same zone lists both the HELO name and the sender domain, with two records.
         r->add({"spam.example.dbl.example", RrType::A}, records({"127.0.1.2", "127.0.1.3"}));
         r->add({"mx.spam.example.dbl.example", RrType::A}, records({"127.0.1.2"}));
@@ -255,7 +257,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testAllowListPullsTheScoreDown() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"10.2.0.192.zen.example", RrType::A}, records({"127.0.0.2"}));
         r->add({"10.2.0.192.wl.example", RrType::A}, records({"127.0.10.2"}));
         Fixture f(r);
@@ -274,7 +276,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testSecretZoneNameNeverShows() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"10.2.0.192.k3y.dq.example", RrType::A}, records({"127.0.0.2"}));
         Fixture f(r);
         f.list({zone("K3Y.dq.example=127.0.0.[2..11]", "zen.example")});
@@ -292,7 +294,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testTxtOfTheHit() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"10.2.0.192.zen.example", RrType::A}, records({"127.0.0.2"}));
         r->add({"10.2.0.192.zen.example", RrType::TXT},
                records({"https://example.org/q?ip=192.0.2.10"}));
@@ -306,7 +308,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testUnhealthyZoneIsSkippedWithALogLine() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         // A wildcard zone lists everything, 127.0.0.1 included.
         r->add({"2.0.0.127.wild.example", RrType::A}, records({"127.0.0.2"}));
         r->add({"1.0.0.127.wild.example", RrType::A}, records({"127.0.0.2"}));
@@ -330,7 +332,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testIpv6ClientUsesNibbles() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("zen.example")});
         auto ev = f.open();
@@ -343,7 +345,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testReverseIsForwardConfirmed() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"10.2.0.192.in-addr.arpa", RrType::PTR}, records({"mx.good.example"}));
         r->add({"mx.good.example", RrType::A}, records({"192.0.2.10"}));
         r->add({"11.2.0.192.in-addr.arpa", RrType::PTR}, records({"forged.example"}));
@@ -368,7 +370,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testForwardLookupsStartWithThePtrAnswer() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.config->uses_reverse = true;
         auto ev = f.open();
@@ -383,7 +385,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testReverseFromTheMtaMacro() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.config->uses_reverse = true;
         const auto with = [&](const std::string& resolve, const std::string& ptr = "") {
@@ -413,7 +415,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testDomains() {
-        auto r = std::make_shared<TableResolver>();
+        auto* r = new TableResolver;
         r->add({"good.example", RrType::MX}, records({"10 mx.good.example"}));
         r->add({"nullmx.example", RrType::MX}, records({"0 ."}));
         r->add({"aonly.example", RrType::MX}, nodata());
@@ -453,7 +455,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     }
 
     void testWaitFiguresShowTheHiddenLatency() {
-        auto r = std::make_shared<ManualResolver>();
+        auto* r = new ManualResolver;
         Fixture f(r);
         f.list({zone("zen.example")});
         auto ev = f.open();
