@@ -13,6 +13,9 @@
 // yields a monitor header value "would reject 550 5.7.1 text (rule NAME)".
 // A monitored rule changes nothing else: its add_headers are not applied.
 //
+// Timing: run() measures its own duration (steady clock) and the time its
+// stateful conditions waited for the store (Transaction::state_wait).
+//
 // TempError from a rule's condition: with Settings::on_error == Tempfail a
 // final rule decides Tempfail with the BackendFailure default reply (fail
 // closed); with Accept (or for a `continue` rule, which has nothing to fail
@@ -56,7 +59,9 @@ struct StageResult {
     std::vector<std::pair<std::string, std::string>> headers;  // add_headers of matched rules
     std::vector<std::string> monitor_headers;                  // values of would-be decisions
     std::vector<std::string> log;
-    bool monitor = false;  // some monitored rule would have decided
+    bool monitor = false;        // some monitored rule would have decided
+    std::vector<WouldBe> would;  // what each of them would have done
+    Timing timing;               // of this run (evaluated = true)
 };
 
 // Where a refusal/decision reached at `stage` is delivered, given delay_reject
@@ -83,6 +88,8 @@ class RuleEvaluator {
                        std::string_view rcpt) const;
 
   private:
+    StageResult run_rules(codes::Stage stage, std::size_t limit) const;
+
     const Policy& policy_;
     const Transaction& tx_;
 };
