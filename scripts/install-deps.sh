@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
-#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis
+#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis,
+#           Prometheus (promtool)
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
 #           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
@@ -9,7 +10,13 @@
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev"
+# The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp).
+build_pkgs="$build_pkgs libcivetweb-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
+# promtool and a Prometheus server scrape the daemon in the e2e metrics group
+# (the tests run private instances; Debian's package also enables its own
+# service on :9090, which they do not use).
+test_pkgs="$test_pkgs prometheus"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""

@@ -154,6 +154,7 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
         }
     }
     lists.warn_unused(diag);
+    for (const NamedList* l : lists.defined()) result.list_entries += l->values.size();
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())
             result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});

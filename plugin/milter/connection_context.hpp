@@ -19,6 +19,7 @@
 
 #include <string>
 
+#include "observability/recorder.hpp"
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
 
@@ -48,6 +49,9 @@ class ConnectionContext {
     // connection is tempfailed.
     std::string overflow;
     MessageState message;
+    // Logs and counts this connection's verdicts (observability/recorder.hpp);
+    // set by Milter::context().
+    observability::SessionRecorder record;
 
     void reset_message() { message = MessageState{}; }
 

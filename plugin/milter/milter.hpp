@@ -11,7 +11,9 @@
 // may also come alone (the MTA gave up before connect) and then finds no
 // context. Each handler fills the Transaction (bounded by policy::Limits),
 // calls the Session and turns its Verdict into a libmilter status, setting
-// the reply right before a reject/tempfail status.
+// the reply right before a reject/tempfail status. Every verdict is logged and
+// counted in one place, deliver() (own verdicts: on_error, refuse_overflow),
+// through the connection's observability::SessionRecorder.
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
 // answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
@@ -32,6 +34,7 @@
 #include "milter/logger.hpp"
 #include "milter/milter_api.hpp"
 #include "milter/policy_store.hpp"
+#include "observability/recorder.hpp"
 
 namespace mv::milter {
 
@@ -46,6 +49,9 @@ class Milter {
     // Before smfi_main() only: the daemon learns after opening the socket
     // whether DATA may be skipped.
     void set_options(MilterOptions options) { options_ = options; }
+    // Before smfi_main() only: where verdicts are logged and counted (the
+    // daemon's, with its metrics). By default they are logged to the Logger.
+    void set_recorder(observability::Recorder& recorder) { recorder_ = &recorder; }
 
     sfsistat negotiate(MilterApi& api, unsigned long f0, unsigned long f1, unsigned long f2,
                        unsigned long f3, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
@@ -79,6 +85,8 @@ class Milter {
     PolicyStore& store_;
     Logger& log_;
     MilterOptions options_;
+    observability::Recorder own_recorder_{log_};
+    observability::Recorder* recorder_ = &own_recorder_;
 };
 
 }  // namespace mv::milter

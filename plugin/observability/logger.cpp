@@ -1,5 +1,5 @@
-// logger.cpp - stderr and syslog targets.
-#include "milter/logger.hpp"
+// logger.cpp - stderr and syslog targets, text and JSON.
+#include "observability/logger.hpp"
 
 #include <syslog.h>
 #include <unistd.h>
@@ -8,7 +8,31 @@
 #include <cstdio>
 #include <string>
 
-namespace mv::milter {
+#include "observability/json_text.hpp"
+
+namespace mv::observability {
+
+namespace {
+
+// A log message is built by the daemon from bounded parts; this only keeps
+// one JSON line from growing without limit if a caller forgets a bound.
+constexpr std::size_t kMaxJsonMessage = 16384;
+
+int priority(LogLevel level) {
+    switch (level) {
+        case LogLevel::Error:
+            return LOG_ERR;
+        case LogLevel::Warning:
+            return LOG_WARNING;
+        case LogLevel::Info:
+            return LOG_INFO;
+        case LogLevel::Debug:
+            return LOG_DEBUG;
+    }
+    return LOG_INFO;
+}
+
+}  // namespace
 
 std::string_view level_name(LogLevel level) {
     switch (level) {
@@ -24,12 +48,16 @@ std::string_view level_name(LogLevel level) {
     return "info";
 }
 
-void StderrLogger::log(LogLevel level, std::string_view line) {
-    std::string out = "milter-verdict[" + std::to_string(getpid()) + "]: ";
+std::string json_log_line(LogLevel level, std::string_view message) {
+    std::string out = "{\"event\":\"log\",\"level\":\"";
     out += level_name(level);
-    out += ": ";
-    out += line;
-    out += '\n';
+    out += "\",\"message\":";
+    append_json_string(out, message, kMaxJsonMessage);
+    out += '}';
+    return out;
+}
+
+void StderrLogger::write(const std::string& out) {
     std::lock_guard<std::mutex> lock(mutex_);
     // One fwrite + flush per line, so lines from different threads never
     // interleave and a test reading the output sees each line as it happens.
@@ -37,7 +65,30 @@ void StderrLogger::log(LogLevel level, std::string_view line) {
     std::fflush(stderr);
 }
 
-SyslogLogger::SyslogLogger(int facility) {
+void StderrLogger::log(LogLevel level, std::string_view line) {
+    if (format_ == LogFormat::Json) {
+        write(json_log_line(level, line) + '\n');
+        return;
+    }
+    std::string out = "milter-verdict[" + std::to_string(getpid()) + "]: ";
+    out += level_name(level);
+    out += ": ";
+    out += line;
+    out += '\n';
+    write(out);
+}
+
+void StderrLogger::log_object(LogLevel level, std::string_view object) {
+    if (format_ != LogFormat::Json) {
+        log(level, object);
+        return;
+    }
+    std::string out(object);
+    out += '\n';
+    write(out);
+}
+
+SyslogLogger::SyslogLogger(int facility, LogFormat format) : format_(format) {
     openlog("milter-verdict", LOG_PID | LOG_NDELAY, facility);
 }
 
@@ -46,23 +97,16 @@ SyslogLogger::~SyslogLogger() {
 }
 
 void SyslogLogger::log(LogLevel level, std::string_view line) {
-    int prio = LOG_INFO;
-    switch (level) {
-        case LogLevel::Error:
-            prio = LOG_ERR;
-            break;
-        case LogLevel::Warning:
-            prio = LOG_WARNING;
-            break;
-        case LogLevel::Info:
-            prio = LOG_INFO;
-            break;
-        case LogLevel::Debug:
-            prio = LOG_DEBUG;
-            break;
+    if (format_ == LogFormat::Json) {
+        log_object(level, json_log_line(level, line));
+        return;
     }
     // "%.*s": the line is data, never a format string.
-    syslog(prio, "%.*s", static_cast<int>(line.size()), line.data());
+    syslog(priority(level), "%.*s", static_cast<int>(line.size()), line.data());
+}
+
+void SyslogLogger::log_object(LogLevel level, std::string_view object) {
+    syslog(priority(level), "%.*s", static_cast<int>(object.size()), object.data());
 }
 
 std::optional<int> facility_from_name(std::string_view name) {
@@ -88,4 +132,4 @@ std::optional<int> facility_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-}  // namespace mv::milter
+}  // namespace mv::observability
