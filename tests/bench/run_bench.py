@@ -35,6 +35,8 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import bench_metrics  # noqa: E402  the metrics part (bench_metrics.py)
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
@@ -433,6 +435,7 @@ def summary(results):
         say("  stack  %-22s msg/s x%.2f of the floor [>= 0.95], p99 end-of-message reply "
             "%.2f ms [<= 3 ms], replies over 30 ms: %d of %d [0]"
             % (k, v, eom["p99_ms"], eom["stalls_over_30ms"], eom["count"]))
+    bench_metrics.summary(results, say)
 
 
 def main():
@@ -440,7 +443,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack")
+    ap.add_argument("--parts", default="engine,milter,stack,metrics")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -473,7 +476,8 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
-    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack)):
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
+                     ("metrics", lambda a, r: bench_metrics.run(a, r, say))):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok
