@@ -17,8 +17,10 @@
 // threads; nothing here is thread-local).
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "milter/negotiation.hpp"
 #include "observability/recorder.hpp"
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
@@ -49,6 +51,10 @@ class ConnectionContext {
     // connection is tempfailed.
     std::string overflow;
     MessageState message;
+    // The macro lists of the connection's policy (negotiation.hpp), shared by
+    // every connection of that policy; set by the glue when it creates the
+    // context.
+    std::shared_ptr<const MacroPlan> macros;
     // Logs and counts this connection's verdicts (observability/recorder.hpp);
     // set by Milter::context().
     observability::SessionRecorder record;

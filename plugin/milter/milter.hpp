@@ -11,9 +11,13 @@
 // may also come alone (the MTA gave up before connect) and then finds no
 // context. Each handler fills the Transaction (bounded by policy::Limits),
 // calls the Session and turns its Verdict into a libmilter status, setting
-// the reply right before a reject/tempfail status. Every verdict is logged and
-// counted in one place, deliver() (own verdicts: on_error, refuse_overflow),
-// through the connection's observability::SessionRecorder.
+// the reply right before a reject/tempfail status. When the Session says
+// nothing is left to decide (Session::settled) after connect, HELO, MAIL or
+// DATA, the handler answers SMFIS_ACCEPT: the MTA then sends no more events
+// for the connection or the message (and logs the decision line there, since
+// no end of message follows). Every verdict is logged and counted in one
+// place, deliver() (own verdicts: on_error, refuse_overflow), through the
+// connection's observability::SessionRecorder.
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
 // answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
@@ -27,6 +31,8 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "codes/stage.hpp"
@@ -38,17 +44,9 @@
 
 namespace mv::milter {
 
-struct MilterOptions {
-    // DATA may be negotiated away (unix socket, or TCP with TCP_NODELAY set).
-    bool allow_skip_data = true;
-};
-
 class Milter {
   public:
-    Milter(PolicyStore& store, Logger& log, MilterOptions options = {});
-    // Before smfi_main() only: the daemon learns after opening the socket
-    // whether DATA may be skipped.
-    void set_options(MilterOptions options) { options_ = options; }
+    Milter(PolicyStore& store, Logger& log);
     // Before smfi_main() only: where verdicts are logged and counted (the
     // daemon's, with its metrics). By default they are logged to the Logger.
     void set_recorder(observability::Recorder& recorder) { recorder_ = &recorder; }
@@ -82,11 +80,17 @@ class Milter {
     sfsistat send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
                           bool reject);
 
+    // The MacroPlan of the policy current at the last connection: one per
+    // policy (a reload makes the next connection compute a new one).
+    std::shared_ptr<const MacroPlan> plan_for(const policy::PolicyPtr& p);
+
     PolicyStore& store_;
     Logger& log_;
-    MilterOptions options_;
     observability::Recorder own_recorder_{log_};
     observability::Recorder* recorder_ = &own_recorder_;
+    std::mutex plan_mutex_;
+    std::weak_ptr<const policy::Policy> plan_policy_;  // never keeps a policy alive
+    std::shared_ptr<const MacroPlan> plan_;
 };
 
 }  // namespace mv::milter

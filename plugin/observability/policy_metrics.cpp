@@ -41,7 +41,10 @@ PolicyMetrics::PolicyMetrics(const policy::Policy& policy,
     const policy::Transaction empty;
     const policy::RuleEvaluator ev(policy, empty);
     for (FrontEnd fe : front_ends) {
-        series(*rules_[0], false, fe, Action::Accept, Stage::EndOfData, {});
+        // Messages passing: at end of data, or where the front end settles
+        // them early (after MAIL or DATA, Session::settled).
+        for (Stage at : {Stage::Mail, Stage::Data, Stage::EndOfData})
+            series(*rules_[0], false, fe, Action::Accept, at, {});
         for (std::size_t i = 0; i < policy.rules.size(); ++i) {
             const policy::Rule& rule = policy.rules[i];
             if (rule.action == Action::Continue) continue;

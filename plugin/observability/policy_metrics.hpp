@@ -9,8 +9,9 @@
 //     connect/HELO/MAIL refusals to RCPT) with the reply it sends there;
 //   milter_verdict_monitor_decisions_total{front_end, rule, action, code, enhanced}
 //     instead for a rule in monitor mode (its own, or the whole policy's).
-// Plus rule="-" (no rule: the message passing at end of data, the engine's
-// own verdicts such as internal errors or too many recipients).
+// Plus rule="-" (no rule: the message passing at end of data or where the
+// front end settles it early, at MAIL or DATA; the engine's own verdicts such
+// as internal errors or too many recipients).
 //
 // Labels are bounded by construction: rule names come from the policy, the
 // action and stage from enums, the codes from replies the loader validated

@@ -98,8 +98,8 @@ void SessionRecorder::count_decision(const policy::Verdict& v, Action action, St
     if (policy_) policy_->decision(fe_, v.rule, action, stage, v.reply);
 }
 
-void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdict& v,
-                              Stage stage) {
+void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdict& v, Stage stage,
+                              bool settles) {
     if (!log_) return;
     const bool json = log_->format() == LogFormat::Json;
     if (!v.log.empty()) {
@@ -113,7 +113,15 @@ void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdi
             log_->log(LogLevel::Info, format_would_be(tx, w, stage));
     }
     const bool decides = v.final() || stage == Stage::EndOfData;
-    if (decides) log_decision(tx, v, stage);
+    // Settled without a final action: the message (or connection) passes here.
+    const bool passes_now = !decides && settles;
+    if (decides) {
+        log_decision(tx, v, stage);
+    } else if (passes_now) {
+        policy::Verdict logged = v;
+        logged.action = Action::Accept;
+        log_decision(tx, logged, stage);
+    }
 
     if (!series_) return;
     const int s = static_cast<int>(stage);
@@ -127,11 +135,12 @@ void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdi
         if (decides) {
             const bool passes = v.action == Action::Continue;  // end of data: the message goes on
             count_decision(v, passes ? Action::Accept : v.action, stage);
-        } else if (stage == Stage::Rcpt && !v.rule.empty()) {
-            count_decision(v, Action::Accept, stage);  // this recipient accepted by a rule
+        } else if (passes_now || (stage == Stage::Rcpt && !v.rule.empty())) {
+            // Passing here, or this recipient accepted by a rule.
+            count_decision(v, Action::Accept, stage);
         }
     }
-    if (ends_message(v, stage)) end_message();
+    if (settles || ends_message(v, stage)) end_message();
 }
 
 void SessionRecorder::own_verdict(const policy::Transaction& tx, const policy::Verdict& v,
@@ -141,7 +150,7 @@ void SessionRecorder::own_verdict(const policy::Transaction& tx, const policy::V
     if (!series_) return;
     if (stage == Stage::Mail) start_message();
     if (policy_) {
-        const bool passes = v.action == Action::Continue;
+        const bool passes = v.action == Action::Continue && stage == Stage::EndOfData;
         policy_->decision(fe_, "", passes ? Action::Accept : v.action, stage, v.reply);
     }
     if (ends_message(v, stage)) end_message();

@@ -9,6 +9,11 @@
 //   policy::Verdict v = session.rcpt(recipient);
 //   rec.verdict(session.transaction(), v, codes::Stage::Rcpt);   // log + count
 //
+// (`settles`: the front end ends the conversation here because nothing is left
+// to decide, Session::settled(); the milter answers SMFIS_ACCEPT and no end of
+// message follows, so the message's decision line, action=accept, is written
+// and counted now, and the transaction ends.)
+//
 // verdict() does, for a verdict delivered at `stage`:
 //   * logs each rule line of the verdict ("queue=ID rule #N NAME matched: ..."),
 //     one line per monitor-mode would-be decision, and the decision line when
@@ -57,7 +62,8 @@ class SessionRecorder {
     SessionRecorder(const SessionRecorder&) = delete;
     SessionRecorder& operator=(const SessionRecorder&) = delete;
 
-    void verdict(const policy::Transaction& tx, const policy::Verdict& v, codes::Stage stage);
+    void verdict(const policy::Transaction& tx, const policy::Verdict& v, codes::Stage stage,
+                 bool settles = false);
     void own_verdict(const policy::Transaction& tx, const policy::Verdict& v, codes::Stage stage);
     // The message ended without a verdict at end of data (abort, RSET).
     void end_message();

@@ -114,10 +114,9 @@ StageResult RuleEvaluator::run(Stage stage, std::size_t limit) const {
 StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit) const {
     StageResult res;
     const auto& rules = policy_.rules;
-    const std::size_t end = std::min(limit, rules.size());
-    for (std::size_t i = 0; i < end; ++i) {
+    for (const std::size_t i : policy_.rules_at(stage)) {
+        if (i >= limit) break;
         const Rule& rule = rules[i];
-        if (rule.stage != stage) continue;
         const Match m = rule.when ? rule.when->match(tx_) : Match::Yes;
         if (m == Match::No) continue;
         const bool monitored = rule.monitor || policy_.settings.monitor;

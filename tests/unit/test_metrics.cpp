@@ -84,6 +84,7 @@ class MetricsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMonitorWouldBeIsCountedByRule);
     CPPUNIT_TEST(testRcptAcceptAndMessagePassAreCounted);
     CPPUNIT_TEST(testOwnVerdictCountsAsNoRule);
+    CPPUNIT_TEST(testSettledMessageIsLoggedAndCountedWhereItPasses);
     CPPUNIT_TEST(testCountersSurviveReloadWhileTheRuleKeepsItsName);
     CPPUNIT_TEST(testRemovedRuleStopsBeingExportedWhenItsPolicyIsGone);
     CPPUNIT_TEST(testHistogramsCountEveryEvaluatedStage);
@@ -114,7 +115,10 @@ class MetricsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(0.0,
                              probe.value(d, decision("defer", "tempfail", "rcpt", "450", "4.7.1")));
         CPPUNIT_ASSERT_EQUAL(0.0, probe.value(d, decision("-", "accept", "end-of-data")));
-        CPPUNIT_ASSERT_EQUAL(std::size_t{3}, probe.count(d));  // not "tag", not "trial"
+        // block, defer, and rule "-" passing at MAIL, DATA and end of data; not
+        // "tag" (no decision), not "trial" (monitor).
+        CPPUNIT_ASSERT_EQUAL(std::size_t{5}, probe.count(d));
+        CPPUNIT_ASSERT_EQUAL(0.0, probe.value(d, decision("-", "accept", "mail")));
         CPPUNIT_ASSERT_EQUAL(0.0, probe.value("milter_verdict_monitor_decisions_total",
                                               would("trial", "reject", "550", "5.7.1")));
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, probe.count("milter_verdict_monitor_decisions_total"));
@@ -255,6 +259,33 @@ class MetricsTest : public CppUnit::TestFixture {
         // The refusal at MAIL ended the transaction it started.
         CPPUNIT_ASSERT_EQUAL(
             0.0, probe.value("milter_verdict_transactions_active", {{"front_end", "milter"}}));
+    }
+
+    // The milter answers SMFIS_ACCEPT once nothing is left to decide: no end
+    // of data follows, so the message's line and count come at that stage.
+    void testSettledMessageIsLoggedAndCountedWhereItPasses() {
+        PolicyBuilder b;
+        const auto p = b.build();
+        Metrics m(milter_only());
+        m.adopt(p);
+        LinesLogger log;
+        Recorder rec(log, &m);
+        SessionRecorder s = rec.open(FrontEnd::Milter, p);
+        policy::Session session(p);
+        policy::Transaction& tx = session.transaction();
+        s.verdict(tx, session.connect(), Stage::Connect);
+        s.verdict(tx, session.mail("a@b.example"), Stage::Mail, true);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, log.lines.size());
+        CPPUNIT_ASSERT(log.lines[0].ends_with(" stage=mail rule=- action=accept reply=-"));
+        const MetricsProbe probe(m);
+        CPPUNIT_ASSERT_EQUAL(
+            1.0, probe.value("milter_verdict_decisions_total", decision("-", "accept", "mail")));
+        CPPUNIT_ASSERT_EQUAL(0.0, probe.value("milter_verdict_decisions_total",
+                                              decision("-", "accept", "end-of-data")));
+        CPPUNIT_ASSERT_EQUAL(
+            0.0, probe.value("milter_verdict_transactions_active", {{"front_end", "milter"}}));
+        CPPUNIT_ASSERT_EQUAL(
+            1.0, probe.value("milter_verdict_transactions_total", {{"front_end", "milter"}}));
     }
 
     void testCountersSurviveReloadWhileTheRuleKeepsItsName() {

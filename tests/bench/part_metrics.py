@@ -1,4 +1,4 @@
-# bench_metrics.py - the `metrics` part of `make bench` (run_bench.py --parts metrics).
+# part_metrics.py - the `metrics` part of `make bench` (run_bench.py --parts metrics).
 #
 # What the metrics endpoint costs, measured in one run:
 #   1. milter: mv-loadgen (no MTA: the daemon's own cost) against two daemons
@@ -30,7 +30,7 @@ import time
 import urllib.request
 
 ENVELOPE_POLICY = """\
-# bench_metrics.py: envelope-only policy (connect, HELO, MAIL, RCPT rules; none
+# part_metrics.py: envelope-only policy (connect, HELO, MAIL, RCPT rules; none
 # at DATA or end of data), with one monitor rule that matches smtp-source's sender.
 daemon = {{ log = "stderr"; {metrics} }};
 lists = {{
