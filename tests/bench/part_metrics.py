@@ -10,10 +10,10 @@
 #      smtp-source (envelope-only policy: nothing negotiated past RCPT but
 #      what Postfix always sends), rounds alternating. Goal: on/off CPU per
 #      message <= 1.02.
-#   3. scrape: a daemon with a 10,000-rule policy (11,000 rule series, every
+#   3. scrape: a daemon with a 10,000-rule policy (10,003 rule series, every
 #      rule's series created at load), scraped 20 times in each format;
-#      wall time of one GET as a scraper sees it (connect to last byte).
-#      Goal: <= 50 ms.
+#      wall time of one GET as a scraper sees it (connect to last byte), and
+#      the daemon's CPU time per scrape. Goal: <= 50 ms.
 # Nothing is asserted: figures and goals are printed and stored in
 # results["metrics"]. Every process started here is stopped by its pid.
 import json
@@ -289,18 +289,24 @@ def scrape_part(a, say, work, rules=10000, times=20):
                             ("openmetrics", "application/openmetrics-text;version=1.0.0")):
             scrape(port, accept)  # warm-up
             times_s, size = [], 0
+            cpu0 = proc_cpu(d.pid)
             for _ in range(times):
                 s, body = scrape(port, accept)
                 times_s.append(s * 1000.0)
                 size = len(body)
+            # The daemon's CPU per scrape: what a scrape costs it, less
+            # sensitive than wall time to a busy machine.
+            cpu_ms = (proc_cpu(d.pid) - cpu0) / times * 1000.0
             series = sum(1 for l in body.decode().splitlines()
                          if l.startswith("milter_verdict_decisions_total")
                          or l.startswith("milter_verdict_monitor_decisions_total"))
             out[fmt] = {"median_ms": statistics.median(times_s), "p90_ms": pct(times_s, 0.9),
-                        "max_ms": max(times_s), "bytes": size, "rule_series": series}
+                        "max_ms": max(times_s), "bytes": size, "rule_series": series,
+                        "daemon_cpu_ms_per_scrape": cpu_ms}
             say("  scrape %-11s %d rule series, %.1f MB: median %.1f ms, p90 %.1f ms, max %.1f ms "
-                "[goal <= 50 ms]" % (fmt, series, size / 1e6, out[fmt]["median_ms"],
-                                      out[fmt]["p90_ms"], out[fmt]["max_ms"]))
+                "[goal <= 50 ms]; daemon CPU %.1f ms per scrape"
+                % (fmt, series, size / 1e6, out[fmt]["median_ms"], out[fmt]["p90_ms"],
+                   out[fmt]["max_ms"], cpu_ms))
         out["daemon_rss_mib"] = _rss_mib(d.pid)
         say("  scrape: daemon resident memory with %d rules and metrics: %.1f MiB"
             % (rules, out["daemon_rss_mib"]))
@@ -351,5 +357,7 @@ def summary(results, say):
     for fmt in ("text", "openmetrics"):
         s = (m.get("scrape") or {}).get(fmt)
         if s:
-            say("  metrics scrape  %-11s %d rule series: median %.1f ms, max %.1f ms [<= 50 ms]"
-                % (fmt, s["rule_series"], s["median_ms"], s["max_ms"]))
+            say("  metrics scrape  %-11s %d rule series: median %.1f ms, max %.1f ms [<= 50 ms], "
+                "daemon CPU %.1f ms per scrape"
+                % (fmt, s["rule_series"], s["median_ms"], s["max_ms"],
+                   s.get("daemon_cpu_ms_per_scrape", -1)))
