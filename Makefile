@@ -39,7 +39,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e check-sendmail unit asan-unit \
         install clean help format bench bench-tools man-defaults
 
 all: $(BIN)
@@ -51,12 +51,16 @@ help::
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install build and test packages if missing (Postfix among them),"
 	@echo "                    build, run every test under ASan+UBSan: unit, golden, end-to-end"
-	@echo "                    through a real Postfix, and the package test when the packaging tools"
-	@echo "                    are installed; ends with 'N passed, M failed'"
+	@echo "                    through a real Postfix and a real Sendmail (fetched, not installed),"
+	@echo "                    and the package test when the packaging tools are installed;"
+	@echo "                    ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
+	@echo "  make check-sendmail end-to-end tests through a private Sendmail on loopback (fetches"
+	@echo "                    Debian's sendmail-bin/-cf with apt-get download into build/sendmail,"
+	@echo "                    never installs them; as root)"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
 	@echo "                    whole stack through Postfix, every policy shape on inet and unix"
 	@echo "                    beside Postfix alone, cost of the metrics endpoint and of scraping"
@@ -116,8 +120,8 @@ PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
-	@suites="unit state golden e2e package"; \
-	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e"; done; \
+	@suites="unit state golden sendmail e2e package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden sendmail e2e"; done; \
 	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
 	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
@@ -135,6 +139,10 @@ check-golden: $(BIN)
 
 check-e2e: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh e2e
+
+# tests/sendmail/run.sh: Sendmail unpacked under build/sendmail, never installed.
+check-sendmail: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh sendmail
 
 # Benchmarks (tests/bench/README-bench.txt). Never part of `make check`: they
 # measure, they do not assert. Built with the normal flags (no sanitizers).

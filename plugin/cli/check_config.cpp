@@ -1,4 +1,4 @@
-// check_config.cpp - `milter-verdict check-config [--strict] [-c FILE]`.
+// check_config.cpp - `milter-verdict check-config [--strict] [--mta postfix|sendmail] [-c FILE]`.
 //
 // Loads the configuration exactly as the daemon does, prints every
 // diagnostic ("file:line: error: message") and then one summary line:
@@ -6,7 +6,9 @@
 // files, by one line per list (entries, read time) and the total load time.
 // Exit 0 when the configuration would
 // load, 78 (EX_CONFIG) on an error (with --strict: on a warning too), 64 on
-// bad usage.
+// bad usage. --mta sendmail adds the warnings of config/sendmail_check.hpp
+// (rules that cannot work as written under Sendmail); postfix, the default,
+// adds none.
 //
 // Thread contract: called from main() only.
 #include <cstdio>
@@ -28,7 +30,7 @@ std::string seconds(double s) {
 }
 
 void usage(std::ostream& err) {
-    err << "usage: milter-verdict check-config [--strict] [-c FILE]\n";
+    err << "usage: milter-verdict check-config [--strict] [--mta postfix|sendmail] [-c FILE]\n";
 }
 
 }  // namespace
@@ -40,6 +42,14 @@ int check_config_main(const Args& args, std::ostream& out, std::ostream& err) {
         const std::string& a = args[i];
         if (a == "--strict") {
             options.strict = true;
+        } else if (a == "--mta") {
+            const std::string mta = i + 1 < args.size() ? args[++i] : "";
+            if (mta != "postfix" && mta != "sendmail") {
+                err << "milter-verdict check-config: --mta must be postfix or sendmail\n";
+                usage(err);
+                return kExitUsage;
+            }
+            options.sendmail = mta == "sendmail";
         } else if (a == "-c" || a == "--config") {
             if (i + 1 >= args.size()) {
                 err << "milter-verdict check-config: " << a << " needs a file name\n";

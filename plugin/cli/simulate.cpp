@@ -3,8 +3,11 @@
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]
 //            [--helo NAME] --from ADDR --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls]
 //            [--macro NAME=VALUE]... [--header 'Name: value']... [--body FILE] [--size N]
-//            [--non-smtp] [--state memory|redis]
-//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]
+//            [--non-smtp] [--state memory|redis] [--mta postfix|sendmail]
+//   simulate [-c FILE] --file TRANSACTIONS [--state memory|redis] [--mta postfix|sendmail]
+//
+// --mta sendmail prints the reply lines as Sendmail sends them
+// (sendmail_reply.hpp); postfix, the default, as written.
 //
 // Stateful rules (rate_limit, greylist) run against --state: "memory" (the
 // default) is a fresh embedded store in this process, empty and never saved
@@ -38,8 +41,9 @@ void usage(std::ostream& err) {
            "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
            "NAME=VALUE]...\n"
            "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
-           "           [--state memory|redis]\n"
-           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n";
+           "           [--state memory|redis] [--mta postfix|sendmail]\n"
+           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n"
+           "           [--mta postfix|sendmail]\n";
 }
 
 int bad_usage(std::ostream& err, const std::string& why) {
@@ -54,6 +58,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string config_file = kDefaultConfig;
     std::string tx_file;
     std::string state_backend = "memory";
+    Mta mta = Mta::Postfix;
     SimInput one;
     bool any_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -63,7 +68,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             return 0;
         }
         const bool takes_value =
-            a == "-c" || a == "--config" || a == "--file" || a == "--state" ||
+            a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--mta" ||
             (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
         if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
         if (a == "-c" || a == "--config") {
@@ -74,6 +79,11 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             state_backend = args[++i];
             if (state_backend != "memory" && state_backend != "redis")
                 return bad_usage(err, "--state must be memory or redis");
+        } else if (a == "--mta") {
+            const std::string m = args[++i];
+            if (m != "postfix" && m != "sendmail")
+                return bad_usage(err, "--mta must be postfix or sendmail");
+            mta = m == "sendmail" ? Mta::Sendmail : Mta::Postfix;
         } else if (a.rfind("--", 0) == 0 && sim_key(a.substr(2))) {
             const std::string key = a.substr(2);
             const std::string value = sim_flag(key) ? "" : args[++i];
@@ -111,7 +121,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     out << "policy  " << config_file << ": " << r.policy->rules.size()
         << (r.policy->rules.size() == 1 ? " rule" : " rules")
         << (s.delay_reject ? ", delay_reject" : ", no delay_reject")
-        << (s.monitor ? ", monitor mode" : "") << "\n\n";
+        << (s.monitor ? ", monitor mode" : "")
+        << (mta == Mta::Sendmail ? "; replies as Sendmail sends them" : "") << "\n\n";
     if (r.policy->state_slot->needed()) {
         auto clock = std::make_shared<state::SystemClock>();
         std::shared_ptr<state::Store> store;
@@ -131,7 +142,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             << "\n\n";
         r.policy->state_slot->attach(store);
     }
-    Simulator sim(r.policy, out);
+    Simulator sim(r.policy, out, mta);
     int n = 0;
     for (const auto& in : inputs)
         if (!sim.run(in, ++n)) return 1;

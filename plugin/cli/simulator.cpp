@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include "cli/sendmail_reply.hpp"
 #include "codes/stage.hpp"
 #include "policy/session.hpp"
 
@@ -22,7 +23,7 @@ bool refused(const policy::Verdict& v) {
 
 }  // namespace
 
-void Simulator::print(const policy::Verdict& v) {
+void Simulator::print(const policy::Verdict& v, const std::string& address) {
     out_ << "  verdict " << policy::action_name(v.action);
     if (!v.rule.empty()) {
         out_ << " by rule " << v.rule << " (decided at " << codes::stage_name(v.decided_at);
@@ -33,9 +34,16 @@ void Simulator::print(const policy::Verdict& v) {
     if (v.monitor) out_ << " [monitor: mail goes through]";
     out_ << "\n";
     for (const auto& l : v.log) out_ << "  log     " << l << "\n";
-    if (refused(v))
+    if (refused(v) && mta_ == Mta::Sendmail) {
+        const SendmailView sm =
+            sendmail_view(v.reply, v.action == Action::Reject, v.delivered_at, address);
+        for (const auto& w : sm.lines) out_ << "  reply   " << w << "\n";
+        for (std::size_t i = 0; i < sm.notes.size(); ++i)
+            out_ << (i == 0 ? "  note    " : "          ") << sm.notes[i] << "\n";
+    } else if (refused(v)) {
         for (const auto& w : v.reply.wire_lines()) out_ << "  reply   " << w << "\n";
-    if (refused(v) && v.delivered_at <= codes::Stage::Helo)
+    }
+    if (refused(v) && mta_ == Mta::Postfix && v.delivered_at <= codes::Stage::Helo)
         out_ << "  note    at connect and HELO Postfix does not pass a milter's text on: the\n"
                 "          client sees Postfix's own generic refusal (see delay_reject)\n";
     if (v.disconnect) out_ << "  (the MTA closes the connection after this reply)\n";
@@ -104,7 +112,7 @@ bool Simulator::run(const SimInput& in, int number) {
          << (in.auth.empty() ? "" : " (authenticated as " + in.auth + ")") << "\n";
     tx.declared_size = in.size;
     v = session.mail(in.sender);
-    print(v);
+    print(v, in.sender);
     if (v.action == Action::Accept) return finish("delivered: accepted at MAIL, no further checks");
     if (refused(v)) return finish("message refused at MAIL");
 
@@ -113,7 +121,7 @@ bool Simulator::run(const SimInput& in, int number) {
         tx.macros["rcpt_addr"] = r;
         out_ << "rcpt    RCPT TO:<" << r << ">\n";
         v = session.rcpt(r);
-        print(v);
+        print(v, r);
         if (v.disconnect) return finish("connection closed at RCPT");
         if (v.action == Action::Accept)
             return finish("delivered: accepted at RCPT, no further checks");

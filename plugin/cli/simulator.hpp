@@ -9,6 +9,10 @@
 // as SMFIS_ACCEPT does. For each stage it prints what the client sent, the
 // verdict, the deciding rule, the rule log lines and the exact reply lines
 // the client would see; then the headers that would be added and a result.
+// With Mta::Sendmail the reply lines are Sendmail's (sendmail_reply.hpp:
+// "<rcpt>... " before 450/550/553 texts at MAIL and RCPT, its own replies for
+// refusals at connect); with Mta::Postfix (the default) they are as written,
+// with a note where Postfix replaces them (connect, HELO).
 //
 // Errors: run() returns false (after a message on `out`) only when the body
 // file cannot be read; the policy itself never fails.
@@ -24,18 +28,22 @@
 
 namespace mv::cli {
 
+enum class Mta { Postfix, Sendmail };
+
 class Simulator {
   public:
-    Simulator(policy::PolicyPtr policy, std::ostream& out)
-        : policy_(std::move(policy)), out_(out) {}
+    Simulator(policy::PolicyPtr policy, std::ostream& out, Mta mta = Mta::Postfix)
+        : policy_(std::move(policy)), out_(out), mta_(mta) {}
 
     bool run(const SimInput& in, int number);
 
   private:
-    void print(const policy::Verdict& v);
+    // `address`: the sender at MAIL, the recipient at RCPT (Sendmail names it).
+    void print(const policy::Verdict& v, const std::string& address = "");
 
     policy::PolicyPtr policy_;
     std::ostream& out_;
+    Mta mta_;
 };
 
 }  // namespace mv::cli

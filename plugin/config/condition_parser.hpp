@@ -71,6 +71,13 @@ class ConditionParser {
     const std::vector<std::pair<codes::Stage, std::string>>& stage_requirements() const {
         return stage_requirements_;
     }
+    // Every `macro` condition parsed in this load, with its rule and place
+    // (check-config --mta sendmail: sendmail_check.hpp).
+    struct MacroUse {
+        std::string name, rule, file;
+        int line = 0;
+    };
+    const std::vector<MacroUse>& macro_uses() const { return macro_uses_; }
 
   private:
     policy::ConditionPtr group(const libconfig::Setting& s, bool& ok);
@@ -112,6 +119,7 @@ class ConditionParser {
 
     std::shared_ptr<state::StoreSlot> slot_ = std::make_shared<state::StoreSlot>();
     std::string rule_name_;
+    std::vector<MacroUse> macro_uses_;
     std::optional<codes::Reason> stateful_reason_;
     std::set<codes::Reason> reasons_;
     int negated_ = 0;  // depth of `not` around the key being parsed

@@ -24,6 +24,7 @@
 #include "config/list_table.hpp"
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
+#include "config/sendmail_check.hpp"
 #include "config/settings_parser.hpp"
 #include "config/state_condition_parser.hpp"
 
@@ -154,6 +155,7 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
         }
     }
     lists.warn_unused(diag);
+    if (options.sendmail) check_for_sendmail(*policy, conditions.macro_uses(), diag);
     for (const NamedList* l : lists.defined()) result.list_entries += l->values.size();
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())

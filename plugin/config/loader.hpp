@@ -30,6 +30,9 @@ struct Diagnostic {
 
 struct LoadOptions {
     bool strict = false;  // warnings are errors
+    // check-config --mta sendmail: also warn about rules that cannot work as
+    // written under Sendmail (sendmail_check.hpp).
+    bool sendmail = false;
 };
 
 struct LoadResult {

@@ -14,6 +14,7 @@
 
 #include "codes/reply_text.hpp"
 #include "codes/validate.hpp"
+#include "milter/client_facts.hpp"
 #include "milter/negotiation.hpp"
 #include "milter/reply_sender.hpp"
 
@@ -333,15 +334,12 @@ sfsistat Milter::connect(MilterApi& api, const char* hostname, const sockaddr* h
         tx.non_smtp = is_non_smtp(hostaddr, a);
         if (bounded_len(hostname, Limits::kMaxValue) > Limits::kMaxValue) {
             c.overflow = "client name longer than " + std::to_string(Limits::kMaxValue) + " bytes";
-        } else if (hostname && hostname[0] != '[') {
-            tx.client_name = hostname;
-        } else {
-            // Sendmail names an unresolved client "[192.0.2.1]"; Postfix says
-            // "unknown". Rules see Postfix's form from both MTAs.
-            tx.client_name = "unknown";
         }
         read_macros(api, c, Stage::Connect);
-        tx.client_resolve = tx.macro("client_resolve");
+        const ClientFacts facts = client_facts(c.overflow.empty() ? hostname : nullptr,
+                                               tx.macro("client_resolve"), tx.macro("_"));
+        tx.client_name = facts.name;
+        tx.client_resolve = facts.resolve;
         tx.daemon_name = tx.macro("daemon_name");
         // Over a bound: no rule runs on partial data; MAIL will tempfail.
         if (!c.overflow.empty()) return SMFIS_CONTINUE;

@@ -12,14 +12,17 @@ namespace {
 
 // What the glue itself reads, whatever the rules: the connection facts, the
 // TLS and SASL facts for the Transaction, and the queue id for the logs at
-// every stage where Postfix and Sendmail know it.
+// every stage where Postfix and Sendmail know it. Sendmail knows "i" from the
+// connection on (Postfix from MAIL), and "_" is where the glue reads the
+// reverse-DNS status when {client_resolve} is not sent (client_facts.hpp).
 std::set<std::string> fixed_macros(codes::Stage stage) {
     using codes::Stage;
     switch (stage) {
         case Stage::Connect:
-            return {"{daemon_name}", "{client_addr}", "{client_name}", "{client_resolve}"};
+            return {
+                "{daemon_name}", "{client_addr}", "{client_name}", "{client_resolve}", "_", "i"};
         case Stage::Helo:
-            return {"{tls_version}"};
+            return {"{tls_version}", "i"};
         case Stage::Mail:
             return {"i", "{auth_authen}", "{tls_version}"};
         case Stage::Rcpt:

@@ -90,6 +90,7 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNonSmtpMailMovesRcptRefusalToEndOfMessage);
     CPPUNIT_TEST(testRealClientIsNotNonSmtp);
     CPPUNIT_TEST(testTransactionFilledFromConnectAndMacros);
+    CPPUNIT_TEST(testSendmailUnderscoreGivesResolveWhenMacroMissing);
     CPPUNIT_TEST(testOneDecisionLinePerRefusal);
     CPPUNIT_TEST(testReloadDoesNotChangeAPinnedConnection);
     CPPUNIT_TEST(testDeclaredSizeComesFromMailArguments);
@@ -511,6 +512,9 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(conn.find("{client_addr}") != std::string::npos);
         CPPUNIT_ASSERT(conn.find("{daemon_name}") != std::string::npos);
         CPPUNIT_ASSERT(conn.find("{client_resolve}") != std::string::npos);
+        // Sendmail: the queue id from the connection on, `_` for client_facts().
+        CPPUNIT_ASSERT(conn.find(" _") != std::string::npos || conn.rfind("_ ", 0) == 0);
+        CPPUNIT_ASSERT(conn.find(" i") != std::string::npos || conn.rfind("i ", 0) == 0);
         const std::string mail = api_.symlists.at(SMFIM_ENVFROM);
         CPPUNIT_ASSERT(mail.find("{auth_authen}") != std::string::npos);
         CPPUNIT_ASSERT(mail.find("{my_macro}") != std::string::npos);
@@ -620,6 +624,16 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("4XyZ1"), tx.queue_id);
         CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<b@example.org>"));
         CPPUNIT_ASSERT_EQUAL(std::string("b@example.org"), tx.recipients.back());
+    }
+
+    void testSendmailUnderscoreGivesResolveWhenMacroMissing() {
+        install();
+        api_.macros["_"] = "[192.0.2.9]";  // no {client_resolve}: a Sendmail with default macros
+        const sockaddr_in in = ipv4("192.0.2.9", 40000);
+        milter_->connect(api_, "[192.0.2.9]", reinterpret_cast<const sockaddr*>(&in));
+        const policy::Transaction& tx = api_.context()->tx();
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown"), tx.client_name);
+        CPPUNIT_ASSERT_EQUAL(std::string("FAIL"), tx.client_resolve);
     }
 
     void testOneDecisionLinePerRefusal() {

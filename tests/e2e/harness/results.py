@@ -5,15 +5,16 @@
 # so one run shows every broken expectation of the case), and any exception
 # (a harness error, a timeout, a closed connection) fails the case with its
 # message instead of stopping the suite. summary() prints exactly one line
-# "e2e: N passed, M failed" for tests/run-all.sh.
+# "<suite>: N passed, M failed" for tests/run-all.sh (suite "e2e" unless told).
 import contextlib
 import sys
 import traceback
 
 
 class Results:
-    def __init__(self, out=sys.stdout):
+    def __init__(self, out=sys.stdout, suite="e2e"):
         self.out = out
+        self.suite = suite
         self.passed = 0
         self.failed = 0
         self._problems = None
@@ -55,6 +56,6 @@ class Results:
             r.expect(False, why)
 
     def summary(self):
-        print("e2e: %d passed, %d failed" % (self.passed, self.failed), file=self.out)
+        print("%s: %d passed, %d failed" % (self.suite, self.passed, self.failed), file=self.out)
         self.out.flush()
         return self.failed == 0

@@ -1,0 +1,1 @@
+$MV check-config --mta sendmail -c configs/sendmail-warnings.conf

@@ -1,0 +1,1 @@
+$MV simulate --mta sendmail -c ../sendmail/configs/immediate.conf --file configs/sendmail-immediate.txt
