@@ -20,6 +20,9 @@ CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$
 # libunbound without pkg-config: its .pc file requires libevent's, which Debian does not
 # install with libunbound-dev.
 LDLIBS   += -lmilter -lunbound -pthread
+# The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp;
+# Debian libcivetweb-dev ships no pkg-config file).
+LDLIBS   += -lcivetweb
 ifeq ($(SANITIZE),1)
 CXXFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
@@ -62,8 +65,9 @@ help::
 	@echo "                    never installs them; as root)"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
 	@echo "                    whole stack through Postfix, every policy shape on inet and unix"
-	@echo "                    beside Postfix alone, DNS lists against a private nsd); report in"
-	@echo "                    $(O)/bench/ (about 16 minutes)"
+	@echo "                    beside Postfix alone, DNS lists against a private nsd, cost of the"
+	@echo "                    metrics endpoint and of scraping a 10,000-rule policy); report in"
+	@echo "                    $(O)/bench/ (about 20 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
 	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"

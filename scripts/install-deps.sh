@@ -3,7 +3,8 @@
 #   build   compiler and libraries to build milter-verdict
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis, nsd,
 #           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
-#           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix)
+#           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix),
+#           Prometheus (promtool)
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
 #           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
@@ -11,7 +12,13 @@
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev"
+# The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp).
+build_pkgs="$build_pkgs libcivetweb-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server m4 nsd"
+# promtool and a Prometheus server scrape the daemon in the e2e metrics group
+# (the tests run private instances; Debian's package also enables its own
+# service on :9090, which they do not use).
+test_pkgs="$test_pkgs prometheus"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""

@@ -23,6 +23,8 @@ int explain_main(const Args& args, std::ostream& out, std::ostream& err);
 int explain_defaults(const std::string& format, std::ostream& out, std::ostream& err);
 int check_config_main(const Args& args, std::ostream& out, std::ostream& err);
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
+// `stats`: the running daemon's metrics endpoint as a per-rule table (stats.cpp).
+int stats_main(const Args& args, std::ostream& out, std::ostream& err);
 
 // Default configuration path.
 inline constexpr const char* kDefaultConfig = "/etc/milter-verdict/milter-verdict.conf";

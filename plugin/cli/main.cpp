@@ -15,6 +15,7 @@ void usage(std::ostream& out) {
            "       milter-verdict explain --defaults [--format text|tsv|man]\n"
            "       milter-verdict simulate [-c FILE] --client ADDR [--helo NAME] --from ADDR\n"
            "                               --rcpt ADDR... [--header 'Name: value'] [--body FILE]\n"
+           "       milter-verdict stats [-c FILE | -m ADDRESS] [--all]\n"
            "       milter-verdict --version\n";
 }
 
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
         if (cmd == "explain") return mv::cli::explain_main(rest, std::cout, std::cerr);
         if (cmd == "check-config") return mv::cli::check_config_main(rest, std::cout, std::cerr);
         if (cmd == "simulate") return mv::cli::simulate_main(rest, std::cout, std::cerr);
+        if (cmd == "stats") return mv::cli::stats_main(rest, std::cout, std::cerr);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage(std::cout);
             return 0;

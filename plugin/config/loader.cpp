@@ -163,6 +163,7 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     warn_unused_lists(*dns_config, diag);
     policy->dns = dns_config;
     if (options.sendmail) check_for_sendmail(*policy, conditions.macro_uses(), diag);
+    for (const NamedList* l : lists.defined()) result.list_entries += l->values.size();
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())
             result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});

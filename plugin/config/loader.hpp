@@ -45,8 +45,9 @@ struct LoadResult {
         double read_seconds = 0;
     };
     std::vector<ListInfo> lists;
-    double seconds = 0;          // the whole load: files, lists, compiling every rule
-    std::size_t rule_count = 0;  // rules found in the file, loaded or not (for summaries)
+    double seconds = 0;            // the whole load: files, lists, compiling every rule
+    std::size_t rule_count = 0;    // rules found in the file, loaded or not (for summaries)
+    std::size_t list_entries = 0;  // entries of every list, inline or from a file (metrics)
     bool ok() const { return policy != nullptr; }
     int errors() const;
     int warnings() const;

@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "config/schema.hpp"
+#include "observability/log_format.hpp"
+#include "observability/metrics_address.hpp"
 
 namespace mv::config {
 
@@ -83,7 +85,7 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
     }
     check_keys(d,
                {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
-                "log_facility", "timeout"},
+                "log_facility", "timeout", "log_format", "metrics"},
                "daemon", diag);
     for (int i = 0; i < d.getLength(); ++i) {
         const Setting& s = d[i];
@@ -112,6 +114,14 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
             });
         } else if (k == "log_facility") {
             read_checked_string(s, out.log_facility, diag, check_facility);
+        } else if (k == "log_format") {
+            read_checked_string(s, out.log_format, diag, [](const std::string& v) -> std::string {
+                return observability::parse_log_format(v) ? "" : "expected \"text\" or \"json\"";
+            });
+        } else if (k == "metrics") {
+            read_checked_string(s, out.metrics, diag, [](const std::string& v) -> std::string {
+                return v.empty() ? "" : observability::parse_metrics_address(v).error;
+            });
         } else if (k == "timeout") {
             const auto v = read_int(s, diag);
             if (v && (*v < 1 || *v > 86400))

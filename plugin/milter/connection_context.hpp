@@ -21,6 +21,7 @@
 #include <string>
 
 #include "milter/negotiation.hpp"
+#include "observability/recorder.hpp"
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
 
@@ -54,6 +55,9 @@ class ConnectionContext {
     // every connection of that policy; set by the glue when it creates the
     // context.
     std::shared_ptr<const MacroPlan> macros;
+    // Logs and counts this connection's verdicts (observability/recorder.hpp);
+    // set by Milter::context().
+    observability::SessionRecorder record;
 
     void reset_message() { message = MessageState{}; }
 

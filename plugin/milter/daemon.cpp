@@ -8,7 +8,10 @@
 //      unix socket mode/group, TCP_NODELAY - errors still reach the terminal;
 //   4. daemon(3) unless -f (libmilter has no threads yet, so fork is safe);
 //   5. pid file, then drop privileges (refuse to go on if that fails);
-//   6. the signal thread (SIGUSR1 reload, watchdog), READY=1, smfi_main().
+//   6. the metrics endpoint when `metrics` is set (its threads after the fork;
+//      its address is tried before daemon(3) so that a port in use is
+//      reported on the terminal), the signal thread (SIGUSR1 reload,
+//      watchdog), READY=1, smfi_main().
 // SIGTERM/SIGINT/SIGHUP are libmilter's: smfi_main returns, we send
 // STOPPING=1, stop the signal thread, save the state store, remove the pid
 // file, exit 0. The state store and the DNS resolver (their threads) start
@@ -26,6 +29,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
@@ -42,6 +46,10 @@
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
+#include "observability/log_format.hpp"
+#include "observability/metrics.hpp"
+#include "observability/metrics_server.hpp"
+#include "observability/recorder.hpp"
 
 namespace mv::milter {
 
@@ -50,17 +58,20 @@ namespace {
 constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE
 constexpr int kExitOsErr = 71;        // EX_OSERR
 
-// Loads `path`; every diagnostic goes to `report`.
+// Loads `path`; every diagnostic goes to `report`; `list_entries` gets the
+// number of list entries loaded (for the metrics).
 policy::PolicyPtr load(const std::string& path,
-                       const std::function<void(const config::Diagnostic&)>& report) {
+                       const std::function<void(const config::Diagnostic&)>& report,
+                       std::size_t* list_entries = nullptr) {
     config::LoadResult r = config::load_policy(path);
     for (const auto& d : r.diagnostics) report(d);
+    if (list_entries) *list_entries = r.list_entries;
     return r.ok() ? r.policy : nullptr;
 }
 
 std::unique_ptr<Logger> make_logger(const std::string& target, const std::string& facility,
-                                    std::string& error) {
-    if (target == "stderr") return std::make_unique<StderrLogger>();
+                                    observability::LogFormat format, std::string& error) {
+    if (target == "stderr") return std::make_unique<StderrLogger>(format);
     if (target != "syslog") {
         error = "log target \"" + target + "\": expected syslog or stderr";
         return nullptr;
@@ -70,7 +81,7 @@ std::unique_ptr<Logger> make_logger(const std::string& target, const std::string
         error = "log facility \"" + facility + "\": expected mail, daemon, user or local0..local7";
         return nullptr;
     }
-    return std::make_unique<SyslogLogger>(*f);
+    return std::make_unique<SyslogLogger>(*f, format);
 }
 
 }  // namespace
@@ -90,8 +101,10 @@ int daemon_main(const std::vector<std::string>& args) {
     // Absolute, because daemon(3) changes to "/" and SIGUSR1 reloads this path.
     std::error_code ec;
     const std::string config_path = std::filesystem::absolute(opt.config, ec).string();
-    policy::PolicyPtr initial =
-        load(opt.config, [](const config::Diagnostic& d) { std::cerr << d.to_string() << "\n"; });
+    std::size_t list_entries = 0;
+    policy::PolicyPtr initial = load(
+        opt.config, [](const config::Diagnostic& d) { std::cerr << d.to_string() << "\n"; },
+        &list_entries);
     if (!initial) {
         std::cerr << "milter-verdict: " << opt.config << ": configuration not loaded\n";
         return config::kExitConfig;
@@ -115,16 +128,41 @@ int daemon_main(const std::vector<std::string>& args) {
                                    ? opt.log_target
                                    : (opt.foreground ? "stderr" : settings.log_target);
     std::string error;
-    std::unique_ptr<Logger> log = make_logger(target, settings.log_facility, error);
+    const auto format = observability::parse_log_format(settings.log_format);
+    std::unique_ptr<Logger> log = make_logger(
+        target, settings.log_facility, format.value_or(observability::LogFormat::Text), error);
     if (!log) {
         std::cerr << "milter-verdict: " << error << "\n";
         return config::kExitConfig;
     }
 
+    // Metrics (off unless `metrics` is set): the families now, the HTTP
+    // threads after the fork. The address was checked by the loader.
+    std::unique_ptr<observability::Metrics> metrics;
+    std::optional<observability::MetricsAddress> metrics_at;
+    if (!settings.metrics.empty()) {
+        metrics_at = observability::parse_metrics_address(settings.metrics).address;
+        if (!metrics_at) {
+            std::cerr << "milter-verdict: bad metrics address " << settings.metrics << "\n";
+            return config::kExitConfig;
+        }
+        error = observability::MetricsServer::probe(*metrics_at);
+        if (!error.empty()) {
+            std::cerr << "milter-verdict: metrics: " << error << "\n";
+            return kExitUnavailable;
+        }
+        metrics = std::make_unique<observability::Metrics>(
+            observability::Metrics::Options{{observability::FrontEnd::Milter}, MV_VERSION});
+        metrics->adopt(initial);
+        metrics->loaded(*initial, list_entries, false);
+    }
+    observability::Recorder recorder(*log, metrics.get());
+
     block_daemon_signals();
 
     PolicyStore store(initial);
     Milter milter(store, *log);
+    milter.set_recorder(recorder);
     const std::string conn = spec.connection();
     if (!register_milter(milter) || smfi_setconn(const_cast<char*>(conn.c_str())) != MI_SUCCESS ||
         smfi_settimeout(settings.milter_timeout) != MI_SUCCESS) {
@@ -177,6 +215,7 @@ int daemon_main(const std::vector<std::string>& args) {
     // The state store: opened now that we are the daemon user (its file is
     // ours) and after daemon(3) (its maintenance thread must not be forked).
     StateOwner state(*log);
+    state.set_metrics(metrics.get());
     state.adopt(*initial);
     // The resolver's thread, like the store's, starts after daemon(3).
     DnsOwner dns(*log);
@@ -185,22 +224,43 @@ int daemon_main(const std::vector<std::string>& args) {
         return config::kExitConfig;
     }
 
+    std::unique_ptr<observability::MetricsServer> metrics_server;
+    if (metrics) {
+        if (metrics_at->every_interface())
+            log->log(LogLevel::Warning,
+                     "metrics " + settings.metrics + " listen on every interface");
+        metrics_server = observability::MetricsServer::start(*metrics_at, *metrics, error);
+        if (!metrics_server) {
+            log->log(LogLevel::Error, "metrics: " + error);
+            return kExitUnavailable;
+        }
+        log->log(LogLevel::Info, "metrics on " + metrics_at->url());
+    }
+
     const Notifier notifier;
     auto reload = [&] {
         notifier.notify("RELOADING=1");
         log->log(LogLevel::Info, "SIGUSR1: reloading " + config_path);
-        policy::PolicyPtr next = load(config_path, [&](const config::Diagnostic& d) {
-            const bool error = d.severity == config::Diagnostic::Severity::Error;
-            log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
-        });
+        std::size_t entries = 0;
+        policy::PolicyPtr next = load(
+            config_path,
+            [&](const config::Diagnostic& d) {
+                const bool error = d.severity == config::Diagnostic::Severity::Error;
+                log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
+            },
+            &entries);
         if (next) state.adopt(*next);
         if (next && !dns.adopt(*next)) next = nullptr;
-        if (next && store.replace(next))
-            log->log(LogLevel::Info, "reloaded " + config_path + " (" +
-                                         std::to_string(next->rules.size()) +
-                                         " rules); socket, user and log settings apply at restart");
-        else
+        if (next && metrics) metrics->adopt(next);  // its series, before any connection uses it
+        if (next && store.replace(next)) {
+            if (metrics) metrics->loaded(*next, entries, true);
+            log->log(LogLevel::Info,
+                     "reloaded " + config_path + " (" + std::to_string(next->rules.size()) +
+                         " rules); socket, user, log and metrics settings apply at restart");
+        } else {
+            if (metrics) metrics->reload_failed();
             log->log(LogLevel::Error, "reload failed; keeping the policy in force");
+        }
         notifier.notify("READY=1");
     };
     auto tick = [&] { notifier.notify("WATCHDOG=1"); };

@@ -15,7 +15,6 @@
 #include "codes/reply_text.hpp"
 #include "codes/validate.hpp"
 #include "milter/client_facts.hpp"
-#include "milter/decision_log.hpp"
 #include "milter/negotiation.hpp"
 #include "milter/reply_sender.hpp"
 
@@ -144,7 +143,7 @@ sfsistat Milter::on_error(MilterApi& api, Stage stage) {
         v.disconnect = v.reply.basic == 421;  // at connect and HELO (codes/defaults.cpp)
     }
     // The decision line says what the MTA was told (rule "-": no rule decided).
-    if (c) log_.log(LogLevel::Info, format_decision(c->tx(), v, stage));
+    if (c) c->record.own_verdict(c->tx(), v, stage);
     if (v.action == Action::Continue) return SMFIS_CONTINUE;
     send_reply(api, v.reply);
     return SMFIS_TEMPFAIL;
@@ -155,8 +154,9 @@ ConnectionContext& Milter::context(MilterApi& api) {
     policy::PolicyPtr p = store_.current();
     if (!p) throw std::logic_error("no policy loaded");
     auto plan = plan_for(p);
-    auto c = std::make_unique<ConnectionContext>(std::move(p));
+    auto c = std::make_unique<ConnectionContext>(p);
     c->macros = std::move(plan);
+    c->record = recorder_->open(observability::FrontEnd::Milter, p);
     api.set_context(c.get());
     return *c.release();  // owned by libmilter's context until close()
 }
@@ -216,7 +216,7 @@ sfsistat Milter::refuse_overflow(MilterApi& api, ConnectionContext& c, Stage sta
     v.decided_at = v.delivered_at = stage;
     log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " tempfail: data over a bound: " +
                                     codes::sanitize_value(why, 256));
-    log_.log(LogLevel::Info, format_decision(c.tx(), v, stage));
+    c.record.own_verdict(c.tx(), v, stage);
     return send_refusal(api, c, v.reply, false);
 }
 
@@ -258,21 +258,15 @@ void Milter::apply_end_of_message(MilterApi& api, ConnectionContext& c, const po
 sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
                          Stage stage) {
     const policy::Transaction& tx = c.tx();
-    for (const auto& line : v.log) log_.log(LogLevel::Info, queue_prefix(tx) + " " + line);
     // SMFIS_ACCEPT ends the MTA's events for the connection (connect, HELO)
     // or the message (MAIL, DATA): only when nothing is left to decide or to
     // add at end of message. At RCPT it would accept the whole message, so
     // there an Accept of one recipient only means "go on".
     const bool passes = v.action == Action::Continue || v.action == Action::Accept;
     const bool settle = passes && stage != Stage::EndOfData && c.session().settled(stage);
-    if (v.final() || v.monitor || stage == Stage::EndOfData) {
-        log_.log(LogLevel::Info, format_decision(tx, v, stage));
-    } else if (settle) {
-        // No end of message follows: the message's decision line is written now.
-        policy::Verdict logged = v;
-        logged.action = Action::Accept;
-        log_.log(LogLevel::Info, format_decision(tx, logged, stage));
-    }
+    // The log lines and the metrics of this verdict; when it settles, no end
+    // of message follows and the message's decision line is written now.
+    c.record.verdict(tx, v, stage, settle);
     switch (v.action) {
         case Action::Continue:
             if (stage == Stage::EndOfData) apply_end_of_message(api, c, v);
@@ -459,6 +453,7 @@ sfsistat Milter::abort(MilterApi& api) {
     return guarded(api, Stage::EndOfData, SMFIS_CONTINUE, "abort", [&] {
         if (ConnectionContext* c = api.context()) {
             c->session().abort();
+            c->record.end_message();
             c->reset_message();
         }
         return SMFIS_CONTINUE;

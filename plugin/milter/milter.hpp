@@ -15,7 +15,9 @@
 // nothing is left to decide (Session::settled) after connect, HELO, MAIL or
 // DATA, the handler answers SMFIS_ACCEPT: the MTA then sends no more events
 // for the connection or the message (and logs the decision line there, since
-// no end of message follows).
+// no end of message follows). Every verdict is logged and counted in one
+// place, deliver() (own verdicts: on_error, refuse_overflow), through the
+// connection's observability::SessionRecorder.
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
 // answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
@@ -38,12 +40,16 @@
 #include "milter/logger.hpp"
 #include "milter/milter_api.hpp"
 #include "milter/policy_store.hpp"
+#include "observability/recorder.hpp"
 
 namespace mv::milter {
 
 class Milter {
   public:
     Milter(PolicyStore& store, Logger& log);
+    // Before smfi_main() only: where verdicts are logged and counted (the
+    // daemon's, with its metrics). By default they are logged to the Logger.
+    void set_recorder(observability::Recorder& recorder) { recorder_ = &recorder; }
 
     sfsistat negotiate(MilterApi& api, unsigned long f0, unsigned long f1, unsigned long f2,
                        unsigned long f3, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
@@ -80,6 +86,8 @@ class Milter {
 
     PolicyStore& store_;
     Logger& log_;
+    observability::Recorder own_recorder_{log_};
+    observability::Recorder* recorder_ = &own_recorder_;
     std::mutex plan_mutex_;
     std::weak_ptr<const policy::Policy> plan_policy_;  // never keeps a policy alive
     std::shared_ptr<const MacroPlan> plan_;

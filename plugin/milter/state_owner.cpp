@@ -10,7 +10,7 @@ void StateOwner::adopt(const policy::Policy& policy) {
     if (!policy.state_slot->needed()) return;
     const state::StateSettings& wanted = policy.settings.state;
     if (store_ && wanted == settings_) {
-        policy.state_slot->attach(store_);
+        policy.state_slot->attach(attached_);
         return;
     }
     if (store_) {
@@ -25,7 +25,8 @@ void StateOwner::adopt(const policy::Policy& policy) {
     settings_ = wanted;
     if (!message.empty()) log_.log(LogLevel::Warning, "state: " + message);
     log_.log(LogLevel::Info, "state store: " + store_->describe());
-    policy.state_slot->attach(store_);
+    attached_ = metrics_ ? metrics_->instrument(store_) : store_;
+    policy.state_slot->attach(attached_);
 }
 
 void StateOwner::stop() {
@@ -39,6 +40,7 @@ void StateOwner::stop() {
     // periodic save now, so that it cannot overwrite the file of a new store.
     if (auto* memory = dynamic_cast<state::MemoryStore*>(store_.get())) memory->stop_maintenance();
     store_.reset();
+    attached_.reset();
 }
 
 }  // namespace mv::milter

@@ -8,6 +8,10 @@
 // A policy without rate_limit or greylist rules gets nothing, and no store is
 // opened for it. stop() flushes the store at SIGTERM.
 //
+// With metrics (set_metrics), the policies get the store wrapped so that its
+// operations are counted (observability/store_metrics.hpp); store() is the
+// store itself.
+//
 // Errors: opening never fails (a corrupt state file is moved aside, an
 // unreachable Redis is retried per operation); what is worth knowing is
 // logged. A failed flush is logged as an error.
@@ -19,6 +23,7 @@
 #include <memory>
 
 #include "milter/logger.hpp"
+#include "observability/metrics.hpp"
 #include "policy/policy.hpp"
 #include "state/clock.hpp"
 #include "state/store.hpp"
@@ -34,6 +39,8 @@ class StateOwner {
     StateOwner(const StateOwner&) = delete;
     StateOwner& operator=(const StateOwner&) = delete;
 
+    // Before the first adopt(): count the store's operations into `metrics`.
+    void set_metrics(observability::Metrics* metrics) { metrics_ = metrics; }
     void adopt(const policy::Policy& policy);
     void stop();
 
@@ -43,7 +50,9 @@ class StateOwner {
     Logger& log_;
     std::shared_ptr<const state::Clock> clock_;
     std::shared_ptr<state::Store> store_;
+    std::shared_ptr<state::Store> attached_;  // store_, or store_ counted by metrics_
     state::StateSettings settings_;
+    observability::Metrics* metrics_ = nullptr;
 };
 
 }  // namespace mv::milter

@@ -1,5 +1,6 @@
 // greylist_condition.cpp - the greylist condition (see state_conditions.hpp).
 #include <algorithm>
+#include <chrono>
 
 #include "policy/state_conditions.hpp"
 
@@ -45,7 +46,9 @@ class GreylistCondition final : public Condition {
         for (std::string_view r : rcpts) {
             req.triplet = prefix;
             append_key_part(req.triplet, key_lower(r));
+            const auto asked = std::chrono::steady_clock::now();
             const state::GreylistResult g = store->greylist(req);
+            t.state_wait += std::chrono::steady_clock::now() - asked;
             if (!g.ok()) {
                 t.state_error = g.error;
                 return Match::TempError;

@@ -1,5 +1,6 @@
 // rate_limit_condition.cpp - the rate_limit condition (see state_conditions.hpp).
 #include <algorithm>
+#include <chrono>
 
 #include "policy/address.hpp"
 #include "policy/state_conditions.hpp"
@@ -40,7 +41,9 @@ class RateLimitCondition final : public Condition {
         req.windows = spec_.windows;
         req.count_refused = spec_.strict;
         req.cost = cost(t);
+        const auto asked = std::chrono::steady_clock::now();
         const state::RateResult r = store->rate(req);
+        t.state_wait += std::chrono::steady_clock::now() - asked;
         if (!r.ok()) {
             t.state_error = r.error;
             return Match::TempError;

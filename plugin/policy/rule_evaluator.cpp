@@ -1,6 +1,8 @@
 // rule_evaluator.cpp - see rule_evaluator.hpp.
 #include "policy/rule_evaluator.hpp"
 
+#include <chrono>
+
 #include "codes/reply_text.hpp"
 #include "policy/dns_evidence.hpp"
 
@@ -105,6 +107,17 @@ std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
 }
 
 StageResult RuleEvaluator::run(Stage stage, std::size_t limit, std::size_t from, bool defer) const {
+    const auto started = std::chrono::steady_clock::now();
+    const auto waited = tx_.state_wait;
+    StageResult res = run_rules(stage, limit, from, defer);
+    res.timing.evaluated = true;
+    res.timing.engine = std::chrono::steady_clock::now() - started;
+    res.timing.state_wait = tx_.state_wait - waited;
+    return res;
+}
+
+StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t from,
+                                     bool defer) const {
     StageResult res;
     const auto& rules = policy_.rules;
     for (const std::size_t i : policy_.rules_at(stage)) {
@@ -179,6 +192,12 @@ StageResult RuleEvaluator::run(Stage stage, std::size_t limit, std::size_t from,
             outcome(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
         if (monitored) {
             res.monitor = true;
+            WouldBe w;
+            w.rule = rule.name;
+            w.action = d.action;
+            if (refusal(d.action))
+                w.reply = reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
+            res.would.push_back(std::move(w));
             res.log.push_back(head + " would " + result + log_extra);
             res.monitor_headers.push_back("would " + result + " (rule " +
                                           codes::sanitize_value(rule.name, 64) + ")");

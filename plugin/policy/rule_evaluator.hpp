@@ -17,6 +17,8 @@
 // Transaction; a rule that decides keeps them in its Decision (${dns_zones},
 // ${dns_score}, ${dns_txt} of its reply); the condition's detail (the score
 // and the zones) goes on the rule's log line.
+// Timing: run() measures its own duration (steady clock) and the time its
+// stateful conditions waited for the store (Transaction::state_wait).
 //
 // TempError from a rule's condition: with Settings::on_error == Tempfail a
 // final rule decides Tempfail with the BackendFailure default reply (fail
@@ -63,7 +65,9 @@ struct StageResult {
     std::vector<std::pair<std::string, std::string>> headers;  // add_headers of matched rules
     std::vector<std::string> monitor_headers;                  // values of would-be decisions
     std::vector<std::string> log;
-    bool monitor = false;  // some monitored rule would have decided
+    bool monitor = false;        // some monitored rule would have decided
+    std::vector<WouldBe> would;  // what each of them would have done
+    Timing timing;               // of this run (evaluated = true)
     // With `defer`: the index of the rule whose DNS answers were not in; the
     // run stopped there and the caller evaluates it (and the rest) later.
     std::optional<std::size_t> suspended;
@@ -98,6 +102,9 @@ class RuleEvaluator {
                        const Decision* d = nullptr) const;
 
   private:
+    StageResult run_rules(codes::Stage stage, std::size_t limit, std::size_t from,
+                          bool defer) const;
+
     const Policy& policy_;
     const Transaction& tx_;
 };

@@ -84,7 +84,9 @@ void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) 
     for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
     for (auto& m : r.monitor_headers) monitor.add(std::move(m), kMaxMonitorHeaders);
     for (auto& l : r.log) v.log.push_back(std::move(l));
+    for (auto& w : r.would) v.would.push_back(std::move(w));
     v.monitor = v.monitor || r.monitor;
+    v.timing = r.timing;
 }
 
 // Say on the decision's log line that it is not delivered now.

@@ -7,6 +7,7 @@
 // Thread contract: plain data, owned by one connection context.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -62,6 +63,10 @@ struct Transaction {
     // Set by a stateful condition that answers TempError: the backend's
     // error, for the decision log.
     mutable std::string state_error;
+    // Time the stateful conditions spent waiting for the store, accumulated
+    // over the session (the engine reports each call's share in
+    // Verdict::timing; observability only).
+    mutable std::chrono::nanoseconds state_wait{0};
 
     // The session's DNS evidence (policy/dns_evidence.hpp), set by Session
     // when the policy uses DNS and a resolver is attached; else null.

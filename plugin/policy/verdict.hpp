@@ -7,6 +7,7 @@
 // Thread contract: value type.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,6 +22,22 @@ enum class Action { Continue, Accept, Reject, Tempfail, Discard, Quarantine };
 
 std::string_view action_name(Action a);  // "continue", "accept", "reject", ...
 
+// What a rule in monitor mode would have done (Rule::monitor or
+// Settings::monitor): the decision log and the metrics name the rule.
+struct WouldBe {
+    std::string rule;
+    Action action = Action::Continue;
+    codes::Reply reply;  // Reject / Tempfail: the reply it would have sent
+};
+
+// Time the engine spent on one Session call (observability only; never
+// changes a verdict).
+struct Timing {
+    bool evaluated = false;                  // some rules ran for this call
+    std::chrono::nanoseconds engine{0};      // evaluating the rules, waits included
+    std::chrono::nanoseconds state_wait{0};  // of which: waiting for the state store
+};
+
 struct Verdict {
     Action action = Action::Continue;
     codes::Reply reply;       // Reject / Tempfail: the reply to send
@@ -34,8 +51,11 @@ struct Verdict {
     // One line per matched rule, for the decision log:
     // "rule #3 block-spammer matched: sender domain spam.example => reject 550 5.7.1 ..."
     std::vector<std::string> log;
-    // Monitor mode: the rule would have decided `would` but mail goes through.
+    // Monitor mode: a rule would have decided but mail goes through; `would`
+    // lists each such rule, in file order.
     bool monitor = false;
+    std::vector<WouldBe> would;
+    Timing timing;
 
     bool final() const { return action != Action::Continue; }
 };

@@ -60,7 +60,12 @@ std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
     // Connect outside the lock: it may take up to the timeout.
     auto conn = RedisConnection::connect(options_, error);
     lock.lock();
+    if (conn && dropped_ > 0) {
+        --dropped_;
+        ++reconnects_;
+    }
     if (!conn) {
+        ++connect_failures_;
         --open_;
         down_until_ = std::chrono::steady_clock::now() + options_.retry_interval;
         down_error_ = error;
@@ -75,6 +80,7 @@ void RedisStore::release(std::unique_ptr<RedisConnection> conn) {
         idle_.push_back(std::move(conn));
     } else {
         --open_;  // dropped: the next caller opens a new one
+        if (conn) ++dropped_;
     }
     idle_cv_.notify_one();
 }

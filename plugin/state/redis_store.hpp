@@ -16,14 +16,20 @@
 // restart) is retried once on a fresh connection; a timeout is never retried,
 // since the script may have run.
 //
+// Counts for the metrics: stats() gives the connections opened to replace
+// one that was dropped (a reconnect after an outage or a Redis restart) and
+// the connection attempts that failed.
+//
 // Errors: every failure (refused, timeout, AUTH, a script error) is a result
 // with `error` set, "redis 127.0.0.1:6379: Connection refused"; nothing throws.
 //
 // Thread contract: every public member is safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -48,6 +54,12 @@ class RedisStore final : public Store {
 
     const RedisOptions& options() const { return options_; }
 
+    struct Stats {
+        std::uint64_t reconnects = 0;
+        std::uint64_t connect_failures = 0;
+    };
+    Stats stats() const { return {reconnects_.load(), connect_failures_.load()}; }
+
   private:
     // Run one script with EVALSHA, falling back to EVAL. nullptr + error on failure.
     ReplyPtr run_script(int which, const std::vector<std::string>& keys,
@@ -67,6 +79,9 @@ class RedisStore final : public Store {
     std::size_t open_ = 0;  // connections in use or idle, or being opened
     std::chrono::steady_clock::time_point down_until_{};
     std::string down_error_;
+    std::size_t dropped_ = 0;  // connections dropped and not replaced yet (under mu_)
+    std::atomic<std::uint64_t> reconnects_{0};
+    std::atomic<std::uint64_t> connect_failures_{0};
 };
 
 }  // namespace mv::state

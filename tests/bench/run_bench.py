@@ -24,6 +24,9 @@
 # 5. dns: the whole stack with a four-zone DNS list policy against a private
 #    nsd, cold and warm cache, beside the envelope-only policy, and the
 #    latency a client sees with a 5 ms upstream (tests/bench/bench_dns.py).
+# 6. metrics: CPU per message with the metrics endpoint on and off (loadgen
+#    and whole stack, alternating rounds) and the scrape of a 10,000-rule
+#    policy (part_metrics.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
 # asserts a timing: goals are printed beside the figures, never enforced.
@@ -45,6 +48,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 sys.path.insert(0, HERE)
+import part_metrics  # noqa: E402  the metrics part (part_metrics.py)
 
 LOG = []
 
@@ -463,6 +467,7 @@ def summary(results):
     if "dns" in results:
         import bench_dns
         bench_dns.summary_lines(results, say)
+    part_metrics.summary(results, say)
 
 
 def main():
@@ -470,7 +475,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -517,7 +522,8 @@ def main():
                                     free_port=free_port, proc_cpu=proc_cpu)
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
                      ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
-                     ("dns", run_dns_part)):
+                     ("dns", run_dns_part),
+                     ("metrics", lambda a, r: part_metrics.run(a, r, say))):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok

@@ -24,6 +24,7 @@ from harness.results import Results  # noqa: E402
 from cases import (configs, replies, monitor, reload, killed, unix_socket,  # noqa: E402
                    non_smtp, protocol, state, content, no_stall, defaults)
 from cases import dns  # noqa: E402
+from cases import metrics  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -40,6 +41,7 @@ GROUPS = [
     ("no-stall", no_stall),
     ("defaults", defaults),
     ("dns", dns),
+    ("metrics", metrics),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

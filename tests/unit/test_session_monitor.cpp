@@ -1,6 +1,8 @@
 // test_session_monitor.cpp - Session in monitor mode (per rule and global).
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <cstdint>
+
 #include "fake_condition.hpp"
 #include "policy/session.hpp"
 #include "policy_builder.hpp"
@@ -31,9 +33,62 @@ class SessionMonitorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMonitoredRuleAddsNoHeadersOfItsOwn);
     CPPUNIT_TEST(testMonitoredTempErrorWouldTempfail);
     CPPUNIT_TEST(testRepeatedHeloMarksOnce);
+    CPPUNIT_TEST(testWouldBeNamesRuleActionAndReply);
+    CPPUNIT_TEST(testWouldBeOfDelayedRuleHasTheRcptReply);
+    CPPUNIT_TEST(testVerdictTimingMarksEvaluatedCalls);
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    // The structured form of the would-be decision (decision log, metrics).
+    void testWouldBeNamesRuleActionAndReply() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("trial-block", Action::Reject, sender_domain("spam.example"), 550, "5.7.1",
+               "Sender blocked")
+            .monitor = true;
+        b.rule("trial-hold", Action::Quarantine, sender_domain("spam.example")).monitor = true;
+        Session s(b.build());
+        s.connect();
+        const Verdict v = s.mail("x@spam.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{2}, v.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("trial-block"), v.would[0].rule);
+        CPPUNIT_ASSERT(v.would[0].action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 Sender blocked"), v.would[0].reply.summary());
+        CPPUNIT_ASSERT_EQUAL(std::string("trial-hold"), v.would[1].rule);
+        CPPUNIT_ASSERT(v.would[1].action == Action::Quarantine);
+        CPPUNIT_ASSERT(v.would[1].reply.empty());
+        // Nothing would have happened at RCPT: no would-be there.
+        CPPUNIT_ASSERT(s.rcpt("y@c.example").would.empty());
+    }
+
+    // A monitored MAIL rule with delay_reject would refuse at RCPT: the
+    // would-be reply is the one RCPT would carry (450 there for a tempfail).
+    void testWouldBeOfDelayedRuleHasTheRcptReply() {
+        PolicyBuilder b;
+        b.rule("trial-defer", Action::Tempfail, sender_domain("spam.example")).monitor = true;
+        Session s(b.build());
+        s.connect();
+        const Verdict v = s.mail("x@spam.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.would.size());
+        CPPUNIT_ASSERT_EQUAL(450, v.would[0].reply.basic);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.7.1"), v.would[0].reply.enhanced);
+    }
+
+    void testVerdictTimingMarksEvaluatedCalls() {
+        PolicyBuilder b;
+        b.rule("accept-all", Action::Accept, sender_domain("ok.example"));
+        Session s(b.build());
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.timing.evaluated);
+        CPPUNIT_ASSERT(c.timing.engine.count() >= 0);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t{0},
+                             static_cast<std::int64_t>(c.timing.state_wait.count()));
+        const Verdict m = s.mail("a@ok.example");  // accepts the message
+        CPPUNIT_ASSERT(m.timing.evaluated);
+        // Nothing runs after the message was accepted.
+        CPPUNIT_ASSERT(!s.rcpt("b@c.example").timing.evaluated);
+    }
+
     void testMonitoredRuleDoesNotRefuse() {
         PolicyBuilder b;
         b.settings().delay_reject = false;

@@ -41,5 +41,18 @@ def run(ctx, results):
             r.expect("would reject 550 5.7.1" in daemon.log(),
                      "no 'would reject 550 5.7.1' decision in the daemon log:\n%s"
                      % "\n".join(daemon.log().splitlines()[-10:]))
+        with results.case("%s: each would-be decision has a decision line naming its rule "
+                          "(grep rule=NAME finds it)" % GROUP) as r:
+            lines = [l for l in daemon.log().splitlines() if " decision " in l]
+            for rule, stage, would in (
+                    ("client-refused", "connect", WOULD[0]),
+                    ("recipient-refused", "rcpt", WOULD[1]),
+                    ("content-refused", "end-of-data", WOULD[2])):
+                want = (" stage=%s rule=%s action=continue reply=- monitor=yes would=\"%s\""
+                        % (stage, rule, would[len("would "):would.rindex(" (rule ")]))
+                r.expect(any(l.endswith(want) for l in lines),
+                         "no line ending %r among:\n%s" % (want, "\n".join(lines[-8:])))
+            r.expect(not any(" rule=- action=continue " in l for l in lines),
+                     "a monitor decision still logged as rule=- action=continue")
     finally:
         ctx.stop_daemon(results, GROUP, daemon)

@@ -1,0 +1,151 @@
+// metrics_server.cpp - civetweb set-up and the /metrics handler (see metrics_server.hpp).
+#include "observability/metrics_server.hpp"
+
+#include <arpa/inet.h>
+#include <civetweb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <mutex>
+#include <string_view>
+#include <vector>
+
+namespace mv::observability {
+
+namespace {
+
+void send_status(mg_connection* conn, int code, const char* reason, const char* extra = "") {
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: text/plain; charset=utf-8\r\n"
+              "Content-Length: %zu\r\n%sConnection: close\r\n\r\n%s\n",
+              code, reason, std::strlen(reason) + 1, extra, reason);
+}
+
+// civetweb's own messages (bad requests, timeouts) are a client's doing: not
+// worth a log line each, and a hostile client must not be able to flood the log.
+int quiet(const mg_connection*, const char*) {
+    return 1;
+}
+
+}  // namespace
+
+int MetricsServer::handle(mg_connection* conn) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    auto* self = static_cast<MetricsServer*>(ri->user_data);
+    const std::string_view uri = ri->local_uri ? ri->local_uri : "";
+    const std::string_view method = ri->request_method ? ri->request_method : "";
+    if (uri != "/metrics") {
+        send_status(conn, 404, "Not Found");
+        return 404;
+    }
+    const bool head = method == "HEAD";
+    if (method != "GET" && !head) {
+        send_status(conn, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+        return 405;
+    }
+    const char* accept = mg_get_header(conn, "Accept");
+    const ExpositionFormat format = negotiate(accept ? accept : "");
+    std::string body;
+    try {
+        body = self->metrics_.render(format);
+    } catch (...) {
+        send_status(conn, 500, "Internal Server Error");
+        return 500;
+    }
+    const std::string type(content_type(format));
+    mg_printf(conn,
+              "HTTP/1.1 200 OK\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+              type.c_str(), body.size());
+    if (!head) mg_write(conn, body.data(), body.size());
+    return 200;
+}
+
+std::string MetricsServer::probe(const MetricsAddress& address) {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    if (address.ipv6) {
+        auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(static_cast<std::uint16_t>(address.port));
+        inet_pton(AF_INET6, address.host.c_str(), &in6->sin6_addr);
+        len = sizeof *in6;
+    } else {
+        auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+        in->sin_family = AF_INET;
+        in->sin_port = htons(static_cast<std::uint16_t>(address.port));
+        inet_pton(AF_INET, address.host.c_str(), &in->sin_addr);
+        len = sizeof *in;
+    }
+    const int fd = ::socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return std::string("socket: ") + std::strerror(errno);
+    const int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as civetweb does
+    std::string error;
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0)
+        error = "cannot listen on " + address.listening_ports() + ": " + std::strerror(errno);
+    ::close(fd);
+    return error;
+}
+
+std::unique_ptr<MetricsServer> MetricsServer::start(const MetricsAddress& address, Metrics& metrics,
+                                                    std::string& error,
+                                                    const MetricsServerLimits& limits) {
+    static std::once_flag init;
+    std::call_once(init, [] { mg_init_library(0); });
+
+    std::unique_ptr<MetricsServer> server(new MetricsServer(metrics));
+    const std::string ports = address.listening_ports();
+    const std::string threads = std::to_string(limits.threads);
+    const std::string queue = std::to_string(limits.connection_queue);
+    const std::string backlog = std::to_string(limits.listen_backlog);
+    const std::string timeout = std::to_string(limits.request_timeout_ms);
+    const std::string max_request = std::to_string(limits.max_request_size);
+    const char* options[] = {"listening_ports",
+                             ports.c_str(),
+                             "num_threads",
+                             threads.c_str(),
+                             "connection_queue",
+                             queue.c_str(),
+                             "listen_backlog",
+                             backlog.c_str(),
+                             "request_timeout_ms",
+                             timeout.c_str(),
+                             "max_request_size",
+                             max_request.c_str(),
+                             "enable_keep_alive",
+                             "no",
+                             "enable_directory_listing",
+                             "no",
+                             "access_control_allow_origin",
+                             "",
+                             nullptr};
+    mg_callbacks callbacks{};
+    callbacks.begin_request = &MetricsServer::handle;
+    callbacks.log_message = &quiet;
+    mg_init_data init_data{};
+    init_data.callbacks = &callbacks;
+    init_data.user_data = server.get();
+    init_data.configuration_options = options;
+    char text[256] = {};
+    mg_error_data err{};
+    err.text = text;
+    err.text_buffer_size = sizeof text;
+    server->ctx_ = mg_start2(&init_data, &err);
+    if (!server->ctx_) {
+        error = "cannot listen on " + ports + (text[0] ? std::string(": ") + text : std::string());
+        return nullptr;
+    }
+    mg_server_port bound[2]{};
+    server->port_ = mg_get_server_ports(server->ctx_, 2, bound) > 0 ? bound[0].port : address.port;
+    return server;
+}
+
+MetricsServer::~MetricsServer() {
+    if (ctx_) mg_stop(ctx_);
+}
+
+}  // namespace mv::observability

@@ -1,0 +1,1 @@
+$MV stats -c configs/daemon-minimal.conf
