@@ -2,15 +2,19 @@
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis
-#   package what `make deb`, `make rpm` and `make package-test` use: Debian and
-#           RPM build tools, lintian, systemd-analyze (package systemd), strace
+#   package what `make deb`, `make rpm` and `make package-test` (the package
+#           suite of `make check`) use: build-essential (dpkg-checkbuilddeps
+#           requires it of every build), Debian and RPM build tools, lintian,
+#           systemd-analyze (package systemd), strace, setpriv and runuser
+#           (util-linux), adduser (the .deb depends on it; the suite installs
+#           it with dpkg -i), CppUnit (a Build-Depends of the .deb)
 # Non-interactive; runs `apt-get update` once, only when something is missing.
 # Needs root to install; without root it lists what is missing and fails.
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
-package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
+package_pkgs="build-essential dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace adduser"
 
 want=""
 for group in "$@"; do
