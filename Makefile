@@ -14,7 +14,14 @@ SANITIZE ?=
 CXX      ?= g++
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libconfig++ re2 fmt hiredis
+# The sanitizer build (make check's) uses -O1 -g1: -O1 as AddressSanitizer's
+# documentation suggests, and line tables are all its reports need; it
+# halves the compile time of the unit tests (28 s to 14 s of CPU for one file).
+ifeq ($(SANITIZE),1)
+CXXFLAGS ?= -O1 -g1
+else
 CXXFLAGS ?= -O2 -g
+endif
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS   += -lmilter -pthread
@@ -109,9 +116,11 @@ run: deps
 # suite always runs: what each needs is installed first (the package group
 # in the recipe, after deps-test: two apt-get runs at once would fail on
 # dpkg's lock), and a suite whose tool is missing fails, never skips.
+# The normal build is not made here: no suite runs it, and the package suite
+# compiles the same sources with the same -O2 and warnings (plus Debian's
+# hardening flags).
 check: deps-test
 	@scripts/install-deps.sh package
-	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
 	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck \
