@@ -14,7 +14,14 @@ SANITIZE ?=
 CXX      ?= g++
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
 PKGS     := libconfig++ re2 fmt hiredis
+# The sanitizer build (make check's) uses -O1 -g1: -O1 as AddressSanitizer's
+# documentation suggests, and line tables are all its reports need; it
+# halves the compile time of the unit tests (28 s to 14 s of CPU for one file).
+ifeq ($(SANITIZE),1)
+CXXFLAGS ?= -O1 -g1
+else
 CXXFLAGS ?= -O2 -g
+endif
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP
 # libunbound without pkg-config: its .pc file requires libevent's, which Debian does not
@@ -51,10 +58,11 @@ help::
 	@echo "  make              build $(BIN)"
 	@echo "  make run          install build packages if missing, build, run the daemon in the"
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
-	@echo "  make check        install build and test packages if missing (Postfix among them),"
-	@echo "                    build, run every test under ASan+UBSan: unit, golden, end-to-end"
-	@echo "                    through a real Postfix and a real Sendmail (fetched, not installed),"
-	@echo "                    and the package test when the packaging tools are installed;"
+	@echo "  make check        install the build, test and package packages if missing (Postfix,"
+	@echo "                    Redis, nsd, build-essential, debhelper, lintian among them), build,"
+	@echo "                    run every suite: unit, state, golden, Sendmail (fetched, never"
+	@echo "                    installed), end-to-end through a real Postfix (ASan+UBSan build),"
+	@echo "                    and the package test (builds, installs, runs and purges the .deb);"
 	@echo "                    ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
@@ -116,19 +124,19 @@ run: deps
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.
-# Golden and end-to-end tests run the ASan+UBSan build of the daemon. The
-# package suite (build, install, run, purge the .deb) runs when the packaging
-# tools are there (`scripts/install-deps.sh package`), and says so when not.
-PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
+# Golden and end-to-end tests run the ASan+UBSan build of the daemon. Every
+# suite always runs: what each needs is installed first (the package group
+# in the recipe, after deps-test: two apt-get runs at once would fail on
+# dpkg's lock), and a suite whose tool is missing fails, never skips.
+# The normal build is not made here: no suite runs it, and the package suite
+# compiles the same sources with the same -O2 and warnings (plus Debian's
+# hardening flags).
 check: deps-test
-	$(MAKE) -j$(JOBS) all
+	@scripts/install-deps.sh package
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
-	@suites="unit state golden sendmail e2e package"; \
-	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden sendmail e2e"; done; \
-	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
-	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
-	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
+	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck \
+	    tests/run-all.sh unit state golden sendmail e2e package
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit

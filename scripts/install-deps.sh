@@ -5,8 +5,12 @@
 #           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
 #           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix),
 #           Prometheus (promtool)
-#   package what `make deb`, `make rpm` and `make package-test` use: Debian and
-#           RPM build tools, lintian, systemd-analyze (package systemd), strace
+#   package what `make deb`, `make rpm` and `make package-test` (the package
+#           suite of `make check`) use: build-essential (dpkg-checkbuilddeps
+#           requires it of every build), Debian and RPM build tools, lintian,
+#           systemd-analyze (package systemd), strace, setpriv and runuser
+#           (util-linux), adduser (the .deb depends on it; the suite installs
+#           it with dpkg -i), CppUnit (a Build-Depends of the .deb)
 # Non-interactive; runs `apt-get update` once, only when something is missing.
 # Needs root to install; without root it lists what is missing and fails.
 set -eu
@@ -19,7 +23,7 @@ test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server m4 nsd"
 # (the tests run private instances; Debian's package also enables its own
 # service on :9090, which they do not use).
 test_pkgs="$test_pkgs prometheus"
-package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
+package_pkgs="build-essential dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace adduser"
 
 want=""
 for group in "$@"; do

@@ -305,7 +305,9 @@ ConditionPtr ConditionParser::build_client_addr(const Setting& s, bool& ok) {
         return nullptr;
     }
     if (v.items.empty()) {
-        diag_.error(s, "client_addr has no network (an empty list never matches)");
+        // A list that failed to load has its own error; do not add a second one.
+        if (!v.incomplete)
+            diag_.error(s, "client_addr has no network (an empty list never matches)");
         ok = false;
         return nullptr;
     }

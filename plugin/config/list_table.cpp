@@ -67,6 +67,7 @@ void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
         NamedList list;
         list.name = name;
         list.defined_at = &s;
+        const int errors_before = diag.errors();
         if (!valid_list_name(name))
             diag.error(s, "bad list name '" + name + "': use [A-Za-z0-9_-]");
         if (s.getType() == libconfig::Setting::TypeGroup) {
@@ -98,6 +99,7 @@ void ListTable::load(const libconfig::Setting& lists, Diagnostics& diag) {
                               "' must be an array of strings or { file = \"PATH\"; }, not " +
                               type_name(s));
         }
+        list.failed = diag.errors() > errors_before;
         order_.push_back(name);
         lists_[name] = std::move(list);
     }
@@ -210,6 +212,7 @@ bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, V
         }
         NamedList& list = it->second;
         list.used = true;
+        if (list.failed) out.incomplete = true;
         out.items.insert(out.items.end(), list.values.begin(), list.values.end());
         for (std::size_t i = 0; i < list.values.size(); ++i)
             out.origins.push_back({&at, &list, static_cast<int>(i)});

@@ -13,7 +13,8 @@
 //
 // Call order: load() once, then collect_values() for every key, then
 // warn_unused(). Errors: reported to the Diagnostics; a list that fails to
-// load is still defined (empty) so references to it do not add noise.
+// load is still defined (with what could be read) and marked failed, so that
+// references to it add no second error ("matches nothing") of their own.
 //
 // Thread contract: one ListTable per load, used by one thread.
 #pragma once
@@ -37,6 +38,7 @@ struct NamedList {
     std::vector<int> lines;                           // file lists: the line of each value
     std::vector<const libconfig::Setting*> elements;  // inline lists: each value's setting
     bool used = false;
+    bool failed = false;      // loading it reported an error: its values are not all there
     double read_seconds = 0;  // file lists: time to read and check the file
 };
 
@@ -50,6 +52,9 @@ struct Origin {
 struct Values {
     std::vector<std::string> items;
     std::vector<Origin> origins;
+    // A referenced list failed to load (its error is reported): an empty or
+    // short result says nothing about what the key was meant to match.
+    bool incomplete = false;
 };
 
 class ListTable {

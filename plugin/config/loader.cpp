@@ -2,7 +2,8 @@
 //
 // Order: file checks (missing, not a regular file, empty, binary), libconfig
 // parse (with @include relative to the main file's directory: libconfig 1.5
-// has one include directory per Config), top-level keys, daemon and policy
+// has one include directory per Config; a missing include is reported with
+// its name), top-level keys, daemon and policy
 // settings (rules need delay_reject), lists, rules, unused lists. Each step
 // runs even when an earlier one reported errors, except that nothing runs
 // after a parse error (libconfig gives no tree).
@@ -84,6 +85,67 @@ int check_file(const std::string& path, Diagnostics& diag) {
     return line;
 }
 
+// libconfig 1.5 says only "cannot open include file" (err_bad_include), at the
+// line of the directive. Find the @include that ends at or before `line` in
+// `file` (libconfig's own syntax: at the start of a line, the name in double
+// quotes with \\ and \" escapes), open the path libconfig tried (the include
+// directory, '/', the name: it prefixes absolute names too) and say which file
+// and why. Returns "" when the directive cannot be found again.
+std::string include_failure(const std::string& file, int line, const std::string& include_dir,
+                            const std::string& main_file) {
+    std::ifstream in(file, std::ios::binary);
+    std::string text, l;
+    for (int n = 1; std::getline(in, l) && n <= line; ++n) text += l + "\n";
+    std::string name;
+    bool found = false;
+    for (std::size_t pos = 0; pos < text.size(); pos = text.find('\n', pos) + 1) {
+        std::size_t i = text.find_first_not_of(" \t", pos);
+        if (i == std::string::npos || text.compare(i, 8, "@include") != 0) continue;
+        i += 8;
+        const std::size_t q = text.find_first_not_of(" \t", i);
+        if (q == i || q == std::string::npos || text[q] != '"') continue;
+        std::string v;
+        bool closed = false;
+        for (std::size_t k = q + 1; k < text.size(); ++k) {
+            if (text[k] == '\\' && k + 1 < text.size() &&
+                (text[k + 1] == '\\' || text[k + 1] == '"')) {
+                v += text[++k];
+            } else if (text[k] == '"') {
+                closed = true;
+                break;
+            } else {
+                v += text[k];
+            }
+        }
+        if (closed) {
+            name = v;
+            found = true;
+        }
+    }
+    if (!found) return {};
+    const std::string tried = include_dir + "/" + name;
+    std::string why;
+    if (FILE* f = std::fopen(tried.c_str(), "r")) {
+        std::fclose(f);  // there now: it changed since libconfig looked
+        why = "could not be opened while reading";
+    } else {
+        why = std::strerror(errno);
+    }
+    std::string msg = "cannot open include file '" + name + "': " + why;
+    if (!name.empty() && name[0] == '/') {
+        msg +=
+            " (libconfig 1.5 reads every @include relative to the main file's directory, an "
+            "absolute name too: it looked for '" +
+            tried + "')";
+    } else if (dir_of(file) != dir_of(main_file)) {
+        msg +=
+            " (an @include is relative to the main file's directory, also inside an included "
+            "file: it looked for '" +
+            tried + "')";
+    }
+    return msg;
+}
+
 // Parts of the loader run in their own order (keys are checked before
 // values, lists before rules): present the diagnostics by line, file by
 // file, files in the order they first appear.
@@ -116,6 +178,10 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     } catch (const libconfig::ParseException& e) {
         const std::string file = e.getFile() != nullptr ? diag.resolve(e.getFile()) : path;
         std::string msg = std::string("syntax: ") + e.getError();
+        if (std::strcmp(e.getError(), "cannot open include file") == 0) {
+            if (auto why = include_failure(file, e.getLine(), dir_of(path), path); !why.empty())
+                msg = std::move(why);
+        }
         // libconfig says only "syntax error" for a file cut short.
         if (file == path && e.getLine() >= lines)
             msg += " at end of file (truncated? a missing ')', '}' or ';'?)";

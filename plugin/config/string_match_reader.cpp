@@ -22,6 +22,7 @@ bool read_string_match(const Setting& s, ListTable& lists, Diagnostics& diag,
     auto add = [&](const Setting& at, std::string_view kind) -> bool {
         Values v;
         if (!lists.collect_values(at, diag, v)) return false;
+        if (v.incomplete) out.incomplete = true;
         for (std::size_t i = 0; i < v.items.size(); ++i) {
             const std::string& item = v.items[i];
             // Shorthand: a list's entries are taken as exact values; a value
@@ -96,7 +97,8 @@ bool read_string_match(const Setting& s, ListTable& lists, Diagnostics& diag,
     const policy::StringMatch& m = out.match;
     if (m.exact.empty() && m.domains.empty() && m.subdomains.empty() && m.regexes.empty() &&
         !m.null_sender) {
-        diag.error(s, what + " matches nothing (no value given)");
+        // A list that failed to load has its own error; do not add a second one.
+        if (!out.incomplete) diag.error(s, what + " matches nothing (no value given)");
         return false;
     }
     return true;

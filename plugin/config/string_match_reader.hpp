@@ -31,6 +31,7 @@ struct StringMatchSpec {
     };
     policy::StringMatch match;
     std::vector<Entry> entries;  // every value of `match` but null, with its origin
+    bool incomplete = false;     // a referenced list failed to load (reported already)
 };
 
 bool read_string_match(const libconfig::Setting& s, ListTable& lists, Diagnostics& diag,

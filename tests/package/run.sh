@@ -151,6 +151,12 @@ check "unit exposure (systemd-analyze security) is 2.0 or lower" \
     awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
 check "tmpfiles.d rule for the socket directory" \
     grep -q "^d $sockdir 0750 milter-verdict milter-verdict" /usr/lib/tmpfiles.d/milter-verdict.conf
+check "copyright file is DEP-5 and says Apache-2.0 for every file" sh -c "
+    f=/usr/share/doc/milter-verdict/copyright
+    grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \$f &&
+    awk '/^Files: \\*\$/ { files = 1; next } files && /^License:/ { print; exit }' \$f |
+        grep -qx 'License: Apache-2.0' &&
+    grep -q '/usr/share/common-licenses/Apache-2.0' \$f"
 check "Postfix and Sendmail examples installed" sh -c "
     cd /usr/share/doc/milter-verdict/examples && test -f main.cf.inet && test -f main.cf.unix &&
     test -f milter-verdict.mc"

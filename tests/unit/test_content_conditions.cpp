@@ -61,6 +61,10 @@ class ContentConditionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testStagesAreWhereTheDataExists);
     CPPUNIT_TEST(testPolicyNeedsOnlyTheContentItsRulesRead);
     CPPUNIT_TEST(testBodyRuleRefusesAtEndOfMessage);
+    CPPUNIT_TEST(testHeaderExactValueIsCaseSensitiveAndWhole);
+    CPPUNIT_TEST(testHeaderRegexIsCaseInsensitiveUnlessAsked);
+    CPPUNIT_TEST(testHeaderDomainIsCaseInsensitive);
+    CPPUNIT_TEST(testOverAndUnderAreStrict);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -218,6 +222,61 @@ class ContentConditionsTest : public CppUnit::TestFixture {
         const Verdict v = s.end_of_message();
         CPPUNIT_ASSERT(v.action == Action::Reject);
         CPPUNIT_ASSERT_EQUAL(std::string("phish"), v.rule);
+    }
+    // milter-verdict.conf(5), header: exact values compare the whole value,
+    // case-sensitively.
+    void testHeaderExactValueIsCaseSensitiveAndWhole() {
+        const auto c = make_header_condition("X-Spam-Flag", exact("YES"));
+        CPPUNIT_ASSERT(c->match(message_with({{"X-Spam-Flag", "YES"}}, "")) == Match::Yes);
+        CPPUNIT_ASSERT(c->match(message_with({{"X-Spam-Flag", "yes"}}, "")) == Match::No);
+        CPPUNIT_ASSERT(c->match(message_with({{"X-Spam-Flag", "Yes"}}, "")) == Match::No);
+        CPPUNIT_ASSERT(c->match(message_with({{"X-Spam-Flag", "YES, score 9"}}, "")) == Match::No);
+    }
+    void testHeaderRegexIsCaseInsensitiveUnlessAsked() {
+        const auto icase = make_header_condition("Subject", regex("casino"));
+        CPPUNIT_ASSERT(icase->match(message_with({{"Subject", "Big CASINO win"}}, "")) ==
+                       Match::Yes);
+        StringMatch cs = regex("casino");
+        cs.icase_regex = false;  // case_sensitive = true
+        const auto sensitive = make_header_condition("Subject", cs);
+        CPPUNIT_ASSERT(sensitive->match(message_with({{"Subject", "Big CASINO win"}}, "")) ==
+                       Match::No);
+        CPPUNIT_ASSERT(sensitive->match(message_with({{"Subject", "Big casino win"}}, "")) ==
+                       Match::Yes);
+    }
+    void testHeaderDomainIsCaseInsensitive() {
+        StringMatch m;
+        m.domains.push_back("example.org");
+        const auto c = make_header_condition("Reply-To", m);
+        CPPUNIT_ASSERT(c->match(message_with({{"Reply-To", "Sales@EXAMPLE.Org"}}, "")) ==
+                       Match::Yes);
+        CPPUNIT_ASSERT(c->match(message_with({{"Reply-To", "sales@example.net"}}, "")) ==
+                       Match::No);
+    }
+    // milter-verdict.conf(5), size: over and under are strict, for all three
+    // counted values.
+    void testOverAndUnderAreStrict() {
+        const Bounds between{100, 200};
+        const auto size = make_size_condition(SizeOf::Message, between);
+        const auto declared = make_size_condition(SizeOf::Declared, between);
+        const auto count = make_rcpt_count_condition(between);
+        for (std::uint64_t v : {100u, 101u, 199u, 200u}) {
+            const Match want = v > 100 && v < 200 ? Match::Yes : Match::No;
+            Transaction t;
+            t.size = v;
+            t.declared_size = v;
+            t.recipients.assign(v, "r@x.example");
+            CPPUNIT_ASSERT_MESSAGE(std::to_string(v), size->match(t) == want);
+            CPPUNIT_ASSERT_MESSAGE(std::to_string(v), declared->match(t) == want);
+            CPPUNIT_ASSERT_MESSAGE(std::to_string(v), count->match(t) == want);
+        }
+        Transaction t;
+        t.size = 1000;
+        CPPUNIT_ASSERT(make_size_condition(SizeOf::Message, Bounds{std::nullopt, 1000})->match(t) ==
+                       Match::No);
+        t.size = 999;
+        CPPUNIT_ASSERT(make_size_condition(SizeOf::Message, Bounds{std::nullopt, 1000})->match(t) ==
+                       Match::Yes);
     }
 };
 

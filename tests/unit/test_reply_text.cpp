@@ -19,6 +19,7 @@ class ReplyTextTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testTinyBoundStillMarksTheCut);
     CPPUNIT_TEST(testExpansionNeverContainsLineBreaks);
     CPPUNIT_TEST(testPercentIsKeptLiterally);
+    CPPUNIT_TEST(testEachVariableIsCutAtItsDocumentedMaximum);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -96,6 +97,36 @@ class ReplyTextTest : public CppUnit::TestFixture {
         v.sender = "%s%n@example.org";
         CPPUNIT_ASSERT_EQUAL(std::string("100% %s%n@example.org"),
                              expand_template("100% ${sender}", v));
+    }
+
+    // The table of milter-verdict.conf(5), REPLIES: a value at its maximum is
+    // kept whole, one character more is cut to the maximum ending in "...".
+    void testEachVariableIsCutAtItsDocumentedMaximum() {
+        struct Row {
+            std::string_view TextVars::*field;
+            const char* tmpl;
+            std::size_t max;
+        };
+        const Row rows[] = {
+            {&TextVars::client_addr, "${client_addr}", 45},
+            {&TextVars::client_name, "${client_name}", 255},
+            {&TextVars::helo, "${helo}", 255},
+            {&TextVars::sender, "${sender}", 256},
+            {&TextVars::rcpt, "${rcpt}", 256},
+            {&TextVars::rule, "${rule}", 64},
+            {&TextVars::retry, "${retry}", 20},
+            {&TextVars::queue_id, "${queue_id}", 32},
+        };
+        for (const Row& row : rows) {
+            const std::string at_max(row.max, 'v'), over(row.max + 1, 'v');
+            TextVars v;
+            v.*row.field = at_max;
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(row.tmpl, at_max, expand_template(row.tmpl, v));
+            v.*row.field = over;
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(row.tmpl, std::string(row.max - 3, 'v') + "...",
+                                         expand_template(row.tmpl, v));
+            CPPUNIT_ASSERT_EQUAL_MESSAGE(row.tmpl, row.max, max_expanded_length(row.tmpl));
+        }
     }
 };
 

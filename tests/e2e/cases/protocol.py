@@ -20,6 +20,8 @@ SCRIPTS = [
     ("unknown_command", "unknown SMTP commands before and inside a transaction"),
     ("header_flood", "a flood of 5000 header fields"),
     ("nul_bytes", "NUL bytes in HELO, sender, header and body"),
+    ("negotiate_arguments", "miltertest's mt.negotiate: two nils are refused by miltertest before "
+     "anything is sent; four arguments (version, steps, actions) negotiate"),
 ]
 
 

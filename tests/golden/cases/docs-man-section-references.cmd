@@ -1,0 +1,2 @@
+# Every "milter-verdict.conf(5), SECTION" reference in the sample, examples, packaging and README names a section of that man page.
+cd ../.. && grep -roE 'milter-verdict\.conf\(5\), [A-Z][A-Z]+' config packaging README.md | sort -u | while IFS= read -r hit; do f=${hit%%:*}; s=${hit##*, }; if grep -qE "^\.S[HS] \"?$s\b" man/milter-verdict.conf.5; then echo "$f: $s: section present"; else echo "$f: $s: NO such section in man/milter-verdict.conf.5"; exit 1; fi; done
