@@ -13,7 +13,7 @@ SANITIZE ?=
 
 CXX      ?= g++
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-PKGS     := libconfig++ re2 fmt hiredis
+PKGS     := libconfig++ re2 fmt hiredis libidn2
 CXXFLAGS ?= -O2 -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wno-unused-parameter -pthread -Iplugin -I$(O)/gen \
             -DMV_VERSION='"$(VERSION)"' -MMD -MP

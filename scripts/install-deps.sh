@@ -8,7 +8,7 @@
 # Needs root to install; without root it lists what is missing and fails.
 set -eu
 
-build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev"
+build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libidn2-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
