@@ -134,7 +134,8 @@ check-e2e: $(BIN)
 BENCH_BIN     := $(O)/bench/bin
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
                    milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
-BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench
+BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench \
+                 $(BENCH_BIN)/mv-idn-bench
 ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o
 
 $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
@@ -146,6 +147,11 @@ $(BENCH_BIN)/mv-floor: $(O)/tests/bench/floor_milter.o
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BENCH_BIN)/mv-engine-bench: $(ENGINE_OBJS) $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# What IDN support costs a domain comparison (tests/bench/idn_bench.cpp).
+$(BENCH_BIN)/mv-idn-bench: $(O)/tests/bench/idn_bench.o $(O)/libmv.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 

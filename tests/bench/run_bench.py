@@ -40,6 +40,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
 
 LOG = []
 
+from idn_part import run_idn  # noqa: E402
+
 
 def say(line=""):
     print(line, flush=True)
@@ -440,7 +442,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack")
+    ap.add_argument("--parts", default="engine,milter,stack,idn")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -473,7 +475,8 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
-    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack)):
+    idn = ("idn", lambda a, results: run_idn(a, results, say))  # tests/bench/idn_part.py
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack), idn):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok
