@@ -37,11 +37,6 @@ std::string libmilter_name(const std::string& key) {
     return "{" + key + "}";
 }
 
-bool any_rule_at(const policy::Policy& p, codes::Stage s) {
-    return std::any_of(p.rules.begin(), p.rules.end(),
-                       [s](const policy::Rule& r) { return r.stage == s; });
-}
-
 }  // namespace
 
 int symlist_index(codes::Stage stage) {
@@ -75,7 +70,7 @@ std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::S
 }
 
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
-                      unsigned long offered_protocol, bool allow_skip_data) {
+                      unsigned long offered_protocol) {
     Negotiation n;
     // Only what the MTA offers: libmilter aborts the connection otherwise. A
     // missing SMFIF_QUARANTINE is logged by the handler when it matters.
@@ -84,7 +79,6 @@ Negotiation negotiate(const policy::Policy& policy, unsigned long offered_action
     unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NOEOH;
     want |= policy.needs_headers() ? SMFIP_NR_HDR : SMFIP_NOHDRS;
     want |= policy.needs_body() ? SMFIP_NR_BODY : SMFIP_NOBODY;
-    if (allow_skip_data && !any_rule_at(policy, codes::Stage::Data)) want |= SMFIP_NODATA;
     // libmilter offers the SMFIP_NR_* steps even to an MTA without them (it
     // fakes the reply), so masking with the offer never loses a no-reply step.
     n.protocol = want & offered_protocol;
