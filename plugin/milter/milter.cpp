@@ -153,16 +153,33 @@ ConnectionContext& Milter::context(MilterApi& api) {
     if (ConnectionContext* c = api.context()) return *c;
     policy::PolicyPtr p = store_.current();
     if (!p) throw std::logic_error("no policy loaded");
+    auto plan = plan_for(p);
     auto c = std::make_unique<ConnectionContext>(std::move(p));
+    c->macros = std::move(plan);
     api.set_context(c.get());
     return *c.release();  // owned by libmilter's context until close()
+}
+
+std::shared_ptr<const MacroPlan> Milter::plan_for(const policy::PolicyPtr& p) {
+    {
+        std::lock_guard<std::mutex> lock(plan_mutex_);
+        // The weak pointer's control block stays allocated, so a new policy
+        // can never compare equal to a freed one.
+        if (plan_ && !plan_policy_.owner_before(p) && !p.owner_before(plan_policy_)) return plan_;
+    }
+    // Computed outside the lock; two first connections may both compute it.
+    auto plan = std::make_shared<const MacroPlan>(macro_plan(*p));
+    std::lock_guard<std::mutex> lock(plan_mutex_);
+    plan_policy_ = p;
+    plan_ = plan;
+    return plan;
 }
 
 bool Milter::read_macros(MilterApi& api, ConnectionContext& c, Stage stage) {
     policy::Transaction& tx = c.tx();
     std::string& overflow = stage <= Stage::Helo ? c.overflow : c.message.overflow;
     bool ok = true;
-    for (const std::string& name : macros_for_stage(c.policy(), stage)) {
+    for (const std::string& name : c.macros->by_stage[static_cast<int>(stage)]) {
         const char* v = api.symval(name);
         if (!v) continue;
         const std::string key = macro_key(name);
@@ -290,7 +307,7 @@ sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, u
                            unsigned long* pf2, unsigned long* pf3) {
     try {
         ConnectionContext& c = context(api);
-        const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1);
+        const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, c.macros.get());
         for (int i = 0; i < kSymlistStages; ++i)
             if (!n.symlists[i].empty() && !api.set_symlist(i, n.symlists[i]))
                 log_.log(LogLevel::Warning, "smfi_setsymlist failed for stage " +

@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "codes/stage.hpp"
@@ -72,8 +74,15 @@ class Milter {
     sfsistat send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
                           bool reject);
 
+    // The MacroPlan of the policy current at the last connection: one per
+    // policy (a reload makes the next connection compute a new one).
+    std::shared_ptr<const MacroPlan> plan_for(const policy::PolicyPtr& p);
+
     PolicyStore& store_;
     Logger& log_;
+    std::mutex plan_mutex_;
+    std::weak_ptr<const policy::Policy> plan_policy_;  // never keeps a policy alive
+    std::shared_ptr<const MacroPlan> plan_;
 };
 
 }  // namespace mv::milter

@@ -69,8 +69,23 @@ std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::S
     return {names.begin(), names.end()};
 }
 
+MacroPlan macro_plan(const policy::Policy& policy) {
+    MacroPlan plan;
+    for (int i = 0; i < codes::kStageCount; ++i) {
+        const auto stage = static_cast<codes::Stage>(i);
+        plan.by_stage[i] = macros_for_stage(policy, stage);
+        std::string list;
+        for (const auto& m : plan.by_stage[i]) {
+            if (!list.empty()) list += ' ';
+            list += m;
+        }
+        plan.symlists[symlist_index(stage)] = list;
+    }
+    return plan;
+}
+
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
-                      unsigned long offered_protocol) {
+                      unsigned long offered_protocol, const MacroPlan* plan) {
     Negotiation n;
     // Only what the MTA offers: libmilter aborts the connection otherwise. A
     // missing SMFIF_QUARANTINE is logged by the handler when it matters.
@@ -84,14 +99,10 @@ Negotiation negotiate(const policy::Policy& policy, unsigned long offered_action
     n.protocol = want & offered_protocol;
 
     if (n.actions & SMFIF_SETSYMLIST) {
-        for (int i = 0; i < codes::kStageCount; ++i) {
-            const auto stage = static_cast<codes::Stage>(i);
-            std::string list;
-            for (const auto& m : macros_for_stage(policy, stage)) {
-                if (!list.empty()) list += ' ';
-                list += m;
-            }
-            n.symlists[symlist_index(stage)] = list;
+        if (plan) {
+            n.symlists = plan->symlists;
+        } else {
+            n.symlists = macro_plan(policy).symlists;
         }
     }
     return n;

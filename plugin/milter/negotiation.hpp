@@ -41,8 +41,18 @@ struct Negotiation {
     std::array<std::string, kSymlistStages> symlists;
 };
 
+// The macro lists of a policy, per SMTP stage (macros_for_stage) and as
+// smfi_setsymlist strings per SMFIM_* index: the same for every connection
+// of a policy, so the glue computes them once per policy (milter.cpp).
+struct MacroPlan {
+    std::array<std::vector<std::string>, codes::kStageCount> by_stage;
+    std::array<std::string, kSymlistStages> symlists;
+};
+MacroPlan macro_plan(const policy::Policy& policy);
+
+// `plan`: the policy's macro_plan(), or null to compute it here.
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
-                      unsigned long offered_protocol);
+                      unsigned long offered_protocol, const MacroPlan* plan = nullptr);
 
 // Macro names in libmilter form ("i", "{client_addr}") read at `stage`.
 std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::Stage stage);

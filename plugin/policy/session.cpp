@@ -411,17 +411,13 @@ bool Session::settled(Stage stage) const {
     // A rule at HELO runs again at the next HELO; DATA-stage rules have run
     // when data() returns, and end-of-data rules are skipped when every
     // recipient was accepted by a rule.
-    const bool all_accepted =
-        st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
-    const auto& rules = policy_->rules;
-    const std::size_t end = std::min(st.limit(), rules.size());
-    for (std::size_t i = 0; i < end; ++i) {
-        const Stage s = rules[i].stage;
-        if (stage == Stage::Helo ? s < Stage::Helo : s <= stage) continue;
-        if (stage == Stage::Data && all_accepted) continue;
-        return false;
-    }
-    return true;
+    if (stage == Stage::Data && st.msg.rcpt_accepted > 0 &&
+        st.msg.rcpt_accepted >= tx_.recipients.size())
+        return true;
+    const Stage next = stage == Stage::Connect || stage == Stage::Helo ? Stage::Helo
+                       : stage == Stage::Mail                          ? Stage::Rcpt
+                                                                       : Stage::EndOfData;
+    return policy_->first_rule_from(next) >= std::min(st.limit(), policy_->rules.size());
 }
 
 void Session::abort() {

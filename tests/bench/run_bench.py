@@ -17,6 +17,10 @@
 #    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
 #    the end of the message (".") to Postfix's reply, measured by a small SMTP
 #    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
+# 4. shapes: every policy shape (envelope-only, HELO-only, header, header+body,
+#    DATA-stage, accepted at connect, header-adding) through Postfix on inet
+#    and unix, sequential and concurrent, beside Postfix alone and the floor
+#    (part_shapes.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
 # asserts a timing: goals are printed beside the figures, never enforced.
@@ -37,6 +41,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, HERE)
 
 LOG = []
 
@@ -442,7 +447,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,idn")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,idn")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -458,7 +463,13 @@ def main():
     a.stack_messages = 3000
     a.stack_sessions = 8
     a.probe_messages = 500
+    a.shape_seq = 150
+    a.shape_msgs = 1000
+    a.shape_rounds = 3
     if a.quick:
+        a.shape_seq = 20
+        a.shape_msgs = 200
+        a.shape_rounds = 1
         a.large = 100000
         a.sizes = "1000,100000"
         a.engine_seconds = 1
@@ -475,8 +486,13 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
-    idn = ("idn", lambda a, results: run_idn(a, results, say))  # tests/bench/idn_part.py
-    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack), idn):
+    import types
+    import part_shapes
+    helpers = types.SimpleNamespace(say=say, Proc=Proc, wait_socket=wait_socket,
+                                    free_port=free_port, proc_cpu=proc_cpu)
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
+                     ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
+                     ("idn", lambda a, r: run_idn(a, r, say))):  # tests/bench/idn_part.py
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok
