@@ -45,7 +45,7 @@ sys.path.insert(0, HERE)
 
 LOG = []
 
-from idn_part import run_idn  # noqa: E402
+from part_idn import run_idn  # noqa: E402
 
 
 def say(line=""):
@@ -492,7 +492,7 @@ def main():
                                     free_port=free_port, proc_cpu=proc_cpu)
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
                      ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
-                     ("idn", lambda a, r: run_idn(a, r, say))):  # tests/bench/idn_part.py
+                     ("idn", lambda a, r: run_idn(a, r, say))):  # tests/bench/part_idn.py
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok

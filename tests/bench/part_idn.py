@@ -1,4 +1,4 @@
-# idn_part.py - the "idn" part of `make bench` (run_bench.py --parts idn):
+# part_idn.py - the "idn" part of `make bench` (run_bench.py --parts idn):
 # runs mv-idn-bench (tests/bench/idn_bench.cpp) and files its figures under
 # results["idn"]: what IDN support costs a domain comparison, ASCII beside the
 # code before IDN support in the same run, U-labels with and without the
