@@ -13,7 +13,7 @@ SANITIZE ?=
 
 CXX      ?= g++
 JOBS     ?= $(shell nproc 2>/dev/null || echo 2)
-PKGS     := libconfig++ re2 fmt hiredis
+PKGS     := libconfig++ re2 fmt hiredis libidn2
 # The sanitizer build (make check's) uses -O1 -g1: -O1 as AddressSanitizer's
 # documentation suggests, and line tables are all its reports need; it
 # halves the compile time of the unit tests (28 s to 14 s of CPU for one file).
@@ -160,7 +160,8 @@ check-sendmail: $(BIN)
 BENCH_BIN     := $(O)/bench/bin
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
                    milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
-BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench
+BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench \
+                 $(BENCH_BIN)/mv-idn-bench
 ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o
 
 $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
@@ -172,6 +173,11 @@ $(BENCH_BIN)/mv-floor: $(O)/tests/bench/floor_milter.o
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BENCH_BIN)/mv-engine-bench: $(ENGINE_OBJS) $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+# What IDN support costs a domain comparison (tests/bench/idn_bench.cpp).
+$(BENCH_BIN)/mv-idn-bench: $(O)/tests/bench/idn_bench.o $(O)/libmv.a
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 

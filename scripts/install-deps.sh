@@ -15,7 +15,7 @@
 # Needs root to install; without root it lists what is missing and fails.
 set -eu
 
-build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev"
+build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev libidn2-dev"
 # The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp).
 build_pkgs="$build_pkgs libcivetweb-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server m4 nsd"

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "config/schema.hpp"
+#include "idn/idn.hpp"
 
 namespace mv::config {
 
@@ -39,8 +40,9 @@ std::string bad_line(const std::string& entry) {
     for (unsigned char c : entry) {
         if (c == ' ' || c == '\t') return "one entry per line (found a space)";
         if (c < 0x20 || c == 0x7f) return "control character in entry";
-        if (c >= 0x80) return "non-ASCII byte in entry";
     }
+    // UTF-8 is welcome (U-labels, SMTPUTF8 addresses); other bytes are not.
+    if (!idn::valid_utf8(entry)) return "not valid UTF-8";
     return {};
 }
 

@@ -1,6 +1,8 @@
 // address.cpp - see address.hpp.
 #include "policy/address.hpp"
 
+#include "idn/idn.hpp"
+
 namespace mv::policy {
 
 std::string_view strip_address(std::string_view v) {
@@ -21,11 +23,7 @@ std::string_view address_domain(std::string_view address) {
 }
 
 std::string normalize_domain(std::string_view domain) {
-    if (!domain.empty() && domain.back() == '.') domain.remove_suffix(1);
-    std::string out(domain);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
+    return idn::lookup_form(domain);
 }
 
 std::string normalize_address(std::string_view address) {

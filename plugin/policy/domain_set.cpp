@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "idn/idn.hpp"
 #include "policy/address.hpp"
 
 namespace mv::policy {
@@ -10,18 +11,12 @@ namespace mv::policy {
 namespace {
 
 std::string checked(std::string_view d) {
-    const std::string original(d);
+    const std::string_view original = d;
     if (!d.empty() && (d.front() == '@' || d.front() == '.')) d.remove_prefix(1);
-    std::string n = normalize_domain(d);
-    const auto bad = [&](const char* why) {
-        throw std::invalid_argument("bad domain '" + original + "': " + why);
-    };
-    if (n.empty()) bad("empty");
-    if (n.size() > 255) bad("longer than 255 characters");
-    for (unsigned char c : n)
-        if (c <= 0x20 || c >= 0x7f || c == '@') bad("contains a space, '@' or a control character");
-    if (n.find("..") != std::string::npos || n.front() == '.') bad("empty label");
-    return n;
+    idn::CheckedDomain c = idn::check_domain(d);
+    if (!c.ok())
+        throw std::invalid_argument("bad domain '" + idn::printable(original) + "': " + c.error);
+    return std::move(c.lookup);
 }
 
 }  // namespace
@@ -38,12 +33,12 @@ bool DomainSet::contains(std::string_view domain) const {
     if (domain.empty() || empty()) return false;
     const std::string d = normalize_domain(domain);
     if (d.empty()) return false;
-    if (exact_.count(d)) return true;
+    if (exact_.count(std::string_view(d))) return true;
     if (tree_.empty()) return false;
     // Walk up the labels; each probe is one hash lookup of a suffix.
     std::string_view rest(d);
     while (true) {
-        if (tree_.count(std::string(rest))) return true;
+        if (tree_.count(rest)) return true;
         const auto dot = rest.find('.');
         if (dot == std::string_view::npos) return false;
         rest.remove_prefix(dot + 1);

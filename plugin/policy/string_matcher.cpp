@@ -1,6 +1,9 @@
 // string_matcher.cpp - see string_matcher.hpp.
 #include "policy/string_matcher.hpp"
 
+#include <stdexcept>
+
+#include "idn/idn.hpp"
 #include "policy/address.hpp"
 
 namespace mv::policy {
@@ -30,7 +33,7 @@ void describe_list(std::string& out, const char* what, const std::vector<std::st
 
 StringMatcher::StringMatcher(const StringMatch& spec, ValueKind kind)
     : kind_(kind), regexes_(spec.regexes, spec.icase_regex), null_(spec.null_sender) {
-    for (const auto& e : spec.exact) exact_.insert(normalize_exact(e));
+    for (const auto& e : spec.exact) exact_.insert(exact_entry(e));
     for (const auto& d : spec.domains) domains_.add_domain(d);
     for (const auto& d : spec.subdomains) domains_.add_with_subdomains(d);
     shown_.exact = first(spec.exact);
@@ -53,6 +56,26 @@ std::string StringMatcher::normalize_exact(std::string_view v) const {
             break;
     }
     return std::string(v);
+}
+
+std::string StringMatcher::exact_entry(std::string_view e) const {
+    // An entry that claims an internationalised domain must be valid IDNA,
+    // as in a domain list; other exact entries are taken as written.
+    std::string_view domain;
+    const char* what = "address";
+    if (kind_ == ValueKind::Address) {
+        domain = address_domain(strip_address(e));
+    } else if (kind_ == ValueKind::Hostname) {
+        domain = e;
+        what = "name";
+    }
+    if (!domain.empty() && idn::has_idn_label(domain)) {
+        const idn::CheckedDomain c = idn::check_domain(domain);
+        if (!c.ok())
+            throw std::invalid_argument(std::string("bad ") + what + " '" + idn::printable(e) +
+                                        "': " + c.error);
+    }
+    return normalize_exact(e);
 }
 
 bool StringMatcher::matches(std::string_view raw) const {

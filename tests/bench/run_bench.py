@@ -52,6 +52,8 @@ import part_metrics  # noqa: E402  the metrics part (part_metrics.py)
 
 LOG = []
 
+from part_idn import run_idn  # noqa: E402
+
 
 def say(line=""):
     print(line, flush=True)
@@ -475,7 +477,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics,idn")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -523,7 +525,8 @@ def main():
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
                      ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
                      ("dns", run_dns_part),
-                     ("metrics", lambda a, r: part_metrics.run(a, r, say))):
+                     ("metrics", lambda a, r: part_metrics.run(a, r, say)),
+                     ("idn", lambda a, r: run_idn(a, r, say))):  # tests/bench/part_idn.py
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok

@@ -25,6 +25,7 @@ from cases import (configs, replies, monitor, reload, killed, unix_socket,  # no
                    non_smtp, protocol, state, content, no_stall, defaults)
 from cases import dns  # noqa: E402
 from cases import metrics  # noqa: E402
+from cases import idn  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -42,6 +43,7 @@ GROUPS = [
     ("defaults", defaults),
     ("dns", dns),
     ("metrics", metrics),
+    ("idn", idn),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

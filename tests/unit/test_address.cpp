@@ -12,6 +12,8 @@ class AddressTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDomainIsAfterLastAt);
     CPPUNIT_TEST(testDomainIsLowercasedWithoutTrailingDot);
     CPPUNIT_TEST(testLocalPartKeepsCase);
+    CPPUNIT_TEST(testULabelDomainBecomesALabel);
+    CPPUNIT_TEST(testUtf8LocalPartIsKeptByteForByte);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -36,6 +38,21 @@ class AddressTest : public CppUnit::TestFixture {
     void testLocalPartKeepsCase() {
         CPPUNIT_ASSERT_EQUAL(std::string("John.Doe@example.com"),
                              normalize_address("John.Doe@EXAMPLE.com"));
+    }
+    void testULabelDomainBecomesALabel() {
+        CPPUNIT_ASSERT_EQUAL(std::string("xn--bcher-kva.example"),
+                             normalize_domain("B\u00dccher.Example."));
+        CPPUNIT_ASSERT_EQUAL(std::string("a@xn--bcher-kva.example"),
+                             normalize_address("a@b\u00fccher.example"));
+        CPPUNIT_ASSERT_EQUAL(normalize_address("a@XN--BCHER-KVA.example"),
+                             normalize_address("a@b\u00fccher.example"));
+    }
+    void testUtf8LocalPartIsKeptByteForByte() {
+        // RFC 6531 3.2: the local part is not normalised, not even its case.
+        CPPUNIT_ASSERT_EQUAL(std::string("\u00c4rger@xn--bcher-kva.example"),
+                             normalize_address("\u00c4rger@b\u00fccher.example"));
+        CPPUNIT_ASSERT(normalize_address("\u00c4@x.example") !=
+                       normalize_address("\u00e4@x.example"));
     }
 };
 

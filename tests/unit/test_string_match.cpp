@@ -31,6 +31,11 @@ class StringMatcherTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNulBytesDoNotMatchTruncatedValue);
     CPPUNIT_TEST(testDescribeIsBounded);
     CPPUNIT_TEST(testBadRegexThrows);
+    CPPUNIT_TEST(testExactAddressIsTheSameInULabelAndALabelForm);
+    CPPUNIT_TEST(testDomainListsMatchEitherFormOfTheValue);
+    CPPUNIT_TEST(testHostnameExactMatchesEitherForm);
+    CPPUNIT_TEST(testExactEntryWithInvalidIdnaThrows);
+    CPPUNIT_TEST(testRegexSeesTheULabelAsReceived);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -134,6 +139,50 @@ class StringMatcherTest : public CppUnit::TestFixture {
         StringMatch s;
         s.regexes = {"(unclosed"};
         CPPUNIT_ASSERT_THROW(StringMatcher(s, ValueKind::Address), std::invalid_argument);
+    }
+    void testExactAddressIsTheSameInULabelAndALabelForm() {
+        StringMatcher u(exact({"a@b\u00fccher.example"}), ValueKind::Address);
+        CPPUNIT_ASSERT(u.matches("a@xn--bcher-kva.example"));
+        CPPUNIT_ASSERT(u.matches("<a@B\u00dcCHER.example>"));
+        CPPUNIT_ASSERT(!u.matches("A@b\u00fccher.example"));  // local part: case-sensitive
+        StringMatcher a(exact({"a@XN--BCHER-KVA.example"}), ValueKind::Address);
+        CPPUNIT_ASSERT(a.matches("a@b\u00fccher.example"));
+    }
+    void testDomainListsMatchEitherFormOfTheValue() {
+        StringMatch s;
+        s.domains = {"xn--bcher-kva.example"};
+        s.subdomains = {"m\u00fcnchen.example"};
+        StringMatcher m(s, ValueKind::Address);
+        CPPUNIT_ASSERT(m.matches("a@b\u00fccher.example"));
+        CPPUNIT_ASSERT(m.matches("a@mx.xn--mnchen-3ya.example"));
+        CPPUNIT_ASSERT(m.matches("a@mx.M\u00dcNCHEN.example"));
+        CPPUNIT_ASSERT(!m.matches("a@mx.b\u00fccher.example"));
+        StringMatcher plain(s, ValueKind::Plain);  // a macro holding an address
+        CPPUNIT_ASSERT(plain.matches("x@b\u00fccher.example"));
+    }
+    void testHostnameExactMatchesEitherForm() {
+        StringMatcher m(exact({"mx.b\u00fccher.example"}), ValueKind::Hostname);
+        CPPUNIT_ASSERT(m.matches("MX.XN--BCHER-KVA.EXAMPLE."));
+        CPPUNIT_ASSERT(m.matches("mx.b\u00fccher.example"));
+    }
+    void testExactEntryWithInvalidIdnaThrows() {
+        CPPUNIT_ASSERT_THROW(StringMatcher(exact({"a@xn--zz.example"}), ValueKind::Address),
+                             std::invalid_argument);
+        CPPUNIT_ASSERT_THROW(StringMatcher(exact({"\U0001F4A9.example"}), ValueKind::Hostname),
+                             std::invalid_argument);
+        // Plain (macro) values are not domains: taken as written.
+        StringMatcher plain(exact({"xn--zz"}), ValueKind::Plain);
+        CPPUNIT_ASSERT(plain.matches("xn--zz"));
+        // ASCII exact addresses are not checked further, as before.
+        StringMatcher odd(exact({"a@b..c"}), ValueKind::Address);
+        CPPUNIT_ASSERT(odd.matches("a@B..C"));
+    }
+    void testRegexSeesTheULabelAsReceived() {
+        StringMatch s;
+        s.regexes = {"@b\u00fccher\\."};
+        StringMatcher m(s, ValueKind::Address);
+        CPPUNIT_ASSERT(m.matches("a@b\u00fccher.example"));
+        CPPUNIT_ASSERT(!m.matches("a@xn--bcher-kva.example"));
     }
 };
 

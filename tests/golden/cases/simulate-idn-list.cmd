@@ -1,0 +1,1 @@
+$MV simulate -c configs/idn.conf --file configs/idn-transactions.txt
