@@ -157,7 +157,7 @@ class RcptCountCondition final : public Condition {
   public:
     explicit RcptCountCondition(Bounds b) : bounds_(b) { check_bounds(b, "rcpt_count"); }
     Match match(const Transaction& t) const override {
-        return within(bounds_, t.recipients.size()) ? Match::Yes : Match::No;
+        return within(bounds_, t.recipient_count()) ? Match::Yes : Match::No;
     }
     Stage stage() const override { return Stage::Rcpt; }
     std::string describe() const override { return "recipient count " + bounds_text(bounds_); }

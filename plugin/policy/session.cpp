@@ -28,7 +28,13 @@ struct Session::State {
     ConnectionState conn;
     MessageState msg;
 
+    // Front-end overrides (session.hpp): delay_reject and the delivery stage.
+    std::optional<bool> hold;
+    std::optional<Stage> deliver_at;
+
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
+    bool holds(const Settings& s) const { return hold.value_or(s.delay_reject); }
+    Stage at(Stage call) const { return deliver_at.value_or(call); }
     bool connection_over() const { return conn.accepted || conn.closed; }
     bool message_over() const { return connection_over() || msg.accepted || msg.closed; }
 };
@@ -60,6 +66,7 @@ void reset_message_fields(Transaction& tx) {
     tx.queue_id = tx.macro("i");
     tx.sender.clear();
     tx.recipients.clear();
+    tx.known_rcpt_count = 0;
     tx.current_rcpt.clear();
     tx.headers.clear();
     tx.body.clear();
@@ -109,20 +116,20 @@ Verdict Session::connect() {
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
         st.conn.accepted = true;
-        return deliver(ev, d, Stage::Connect, std::move(v));
+        return deliver(ev, d, st.at(Stage::Connect), std::move(v));
     }
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
         st.conn.final = d;
         note(v, " (at end of data of each message)");
         return v;
     }
-    if (policy_->settings.delay_reject) {
+    if (st.holds(policy_->settings)) {
         st.conn.refusal = d;
         note(v, " (held until RCPT)");
         return v;
     }
     st.conn.closed = true;
-    return deliver(ev, d, Stage::Connect, std::move(v));
+    return deliver(ev, d, st.at(Stage::Connect), std::move(v));
 }
 
 Verdict Session::helo(std::string_view name) {
@@ -139,7 +146,7 @@ Verdict Session::helo(std::string_view name) {
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
         st.conn.accepted = true;
-        return deliver(ev, d, Stage::Helo, std::move(v));
+        return deliver(ev, d, st.at(Stage::Helo), std::move(v));
     }
     // Only rules before any held decision ran, so a new decision comes first
     // in the file and replaces the held one (a flat evaluation never reaches it).
@@ -149,14 +156,14 @@ Verdict Session::helo(std::string_view name) {
         note(v, " (at end of data of each message)");
         return v;
     }
-    if (policy_->settings.delay_reject) {
+    if (st.holds(policy_->settings)) {
         st.conn.refusal = d;
         st.conn.final.reset();
         note(v, " (held until RCPT)");
         return v;
     }
     // Not sticky: the client may send another HELO, which is evaluated afresh.
-    return deliver(ev, d, Stage::Helo, std::move(v));
+    return deliver(ev, d, st.at(Stage::Helo), std::move(v));
 }
 
 Verdict Session::mail(std::string_view sender) {
@@ -175,20 +182,20 @@ Verdict Session::mail(std::string_view sender) {
     const Decision& d = *r.decision;
     if (d.action == Action::Accept) {
         st.msg.accepted = true;
-        return deliver(ev, d, Stage::Mail, std::move(v));
+        return deliver(ev, d, st.at(Stage::Mail), std::move(v));
     }
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
         st.msg.final = d;
         note(v, " (at end of data)");
         return v;
     }
-    if (policy_->settings.delay_reject) {
+    if (st.holds(policy_->settings)) {
         st.msg.refusal = d;
         note(v, " (held until RCPT)");
         return v;
     }
     st.msg.closed = true;
-    return deliver(ev, d, Stage::Mail, std::move(v));
+    return deliver(ev, d, st.at(Stage::Mail), std::move(v));
 }
 
 Verdict Session::rcpt(std::string_view recipient) {
@@ -205,12 +212,12 @@ Verdict Session::rcpt(std::string_view recipient) {
     const auto refuse = [&](const Decision& d, Verdict out) {
         if (tx_.non_smtp) {
             if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
-            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, Stage::EndOfData) +
+            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, st.at(Stage::EndOfData)) +
                               " (non-SMTP: delivered at end of data)");
             return out;
         }
         tx_.recipients.pop_back();  // a refused recipient is not part of the message
-        return deliver(ev, d, Stage::Rcpt, std::move(out));
+        return deliver(ev, d, st.at(Stage::Rcpt), std::move(out));
     };
 
     if (tx_.recipients.size() >= Limits::kMaxRecipients) {
@@ -256,7 +263,7 @@ Verdict Session::rcpt(std::string_view recipient) {
         d.rcpt = rcpt;
         v.log.push_back(ev.label(d) + " (held from " +
                         std::string(codes::stage_name(d.decided_at)) + ") => " +
-                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : Stage::Rcpt));
+                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)));
         return refuse(d, std::move(v));
     }
     return v;
@@ -284,7 +291,7 @@ Verdict Session::data() {
         st.msg.accepted = true;
     else
         st.msg.closed = true;
-    return deliver(ev, d, Stage::Data, std::move(v));
+    return deliver(ev, d, st.at(Stage::Data), std::move(v));
 }
 
 void Session::header(std::string_view name, std::string_view value) {
@@ -352,11 +359,11 @@ Verdict Session::end_of_message() {
             if (decided)
                 v.log.push_back(ev.label(*decided) + " (from " +
                                 std::string(codes::stage_name(decided->decided_at)) + ") => " +
-                                ev.outcome(*decided, Stage::EndOfData));
+                                ev.outcome(*decided, st.at(Stage::EndOfData)));
         }
     }
     if (decided) {
-        v = deliver(ev, *decided, Stage::EndOfData, std::move(v));
+        v = deliver(ev, *decided, st.at(Stage::EndOfData), std::move(v));
         if (decided->action == Action::Accept) st.msg.accepted = true;
         if (refusal(decided->action)) st.msg.closed = true;
     }
@@ -392,6 +399,60 @@ void Session::abort() {
     tx_.declared_size = 0;
     tx_.macros.erase("i");
     reset_message_fields(tx_);
+}
+
+void Session::hold_early_refusals(std::optional<bool> hold) {
+    state_->hold = hold;
+}
+
+void Session::deliver_at(std::optional<Stage> stage) {
+    state_->deliver_at = stage;
+}
+
+Verdict Session::take_pending(Stage at, bool refusals, bool finals) {
+    State& st = *state_;
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = at;
+    if (st.message_over()) return v;
+    // The earliest rule of what is kept for later, as end_of_message() and
+    // rcpt() would pick it.
+    std::optional<Decision> d;
+    const auto consider = [&](const std::optional<Decision>& p, bool wanted) {
+        if (wanted && p && (!d || p->index < d->index)) d = *p;
+    };
+    consider(st.msg.refusal, refusals);
+    consider(st.conn.refusal, refusals);
+    consider(st.msg.eom_refusal, refusals);
+    consider(st.msg.final, finals);
+    consider(st.conn.final, finals);
+    if (!d) return v;
+    // A kept decision of an earlier rule than the one asked for wins over it
+    // (flat first-match reading): do not deliver a later one out of order.
+    for (const auto* p :
+         {&st.msg.refusal, &st.conn.refusal, &st.msg.eom_refusal, &st.msg.final, &st.conn.final})
+        if (*p && (*p)->index < d->index) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    d->rcpt = tx_.current_rcpt;
+    v.log.push_back(ev.label(*d) + " (from " + std::string(codes::stage_name(d->decided_at)) +
+                    ") => " + ev.outcome(*d, at));
+    v = deliver(ev, *d, at, std::move(v));
+    st.msg.closed = true;
+    return v;
+}
+
+std::vector<std::pair<std::string, std::string>> Session::pending_headers() const {
+    const State& st = *state_;
+    HeaderList all;
+    for (const HeaderList* l : {&st.conn.headers, &st.msg.headers})
+        for (const auto& h : l->items) all.add(h, kMaxAddedHeaders);
+    MarkList marks;
+    for (const MarkList* l : {&st.conn.monitor, &st.msg.monitor})
+        for (const auto& m : l->items) marks.add(m, kMaxMonitorHeaders);
+    const std::string& mh = policy_->settings.monitor_header;
+    if (!mh.empty())
+        for (auto& m : marks.items) all.items.emplace_back(mh, std::move(m));
+    return std::move(all.items);
 }
 
 }  // namespace mv::policy
