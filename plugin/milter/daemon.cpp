@@ -12,18 +12,24 @@
 // SIGTERM/SIGINT/SIGHUP are libmilter's: smfi_main returns, we send
 // STOPPING=1, stop the signal thread, save the state store, remove the pid
 // file, exit 0. The state store is opened after step 5 (state_owner.hpp).
+// The Postfix policy service (policy_socket, plugin/policy_service/) opens
+// its socket in step 3 and starts its threads after the state store; with
+// socket = "" there is no milter listener, libmilter is not started, and
+// the main thread waits for SIGTERM/SIGINT/SIGHUP itself.
 //
 // Exit codes: 0 clean stop, 64 usage, 78 configuration, 69 socket/libmilter
 // failure, 71 privileges or another system failure.
 #include "milter/daemon.hpp"
 
 #include <libmilter/mfapi.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
@@ -39,6 +45,7 @@
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
+#include "policy_service/service.hpp"
 
 namespace mv::milter {
 
@@ -70,6 +77,19 @@ std::unique_ptr<Logger> make_logger(const std::string& target, const std::string
     return std::make_unique<SyslogLogger>(*f);
 }
 
+// Without a milter listener nobody else takes the stop signals (they are
+// blocked in every thread): wait for one here.
+void wait_stop_signal() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+}
+
 }  // namespace
 
 int daemon_main(const std::vector<std::string>& args) {
@@ -95,14 +115,29 @@ int daemon_main(const std::vector<std::string>& args) {
     }
     const policy::Settings settings = initial->settings;  // a copy: reload may free `initial`
 
-    const SocketParse sock = parse_socket(opt.socket.empty() ? settings.socket : opt.socket);
+    // socket = "" (and no -p): the policy service is the only listener.
+    const bool milter_on = !opt.socket.empty() || !settings.socket.empty();
+    const SocketParse sock = milter_on
+                                 ? parse_socket(opt.socket.empty() ? settings.socket : opt.socket)
+                                 : SocketParse{SocketSpec{}, {}};
     if (!sock.spec) {
         std::cerr << "milter-verdict: " << sock.error << "\n";
         return opt.socket.empty() ? config::kExitConfig : cli::kExitUsage;
     }
+    std::optional<SocketSpec> policy_spec;
+    if (!settings.policy_service.socket.empty()) {
+        const SocketParse p = parse_socket(settings.policy_service.socket);
+        if (!p.spec) {
+            std::cerr << "milter-verdict: policy_socket: " << p.error << "\n";
+            return config::kExitConfig;
+        }
+        policy_spec = p.spec;
+    }
     if (opt.test_only) {
         std::cout << "milter-verdict: " << opt.config << ": configuration OK, socket "
-                  << sock.spec->connection() << "\n";
+                  << (milter_on ? sock.spec->connection() : std::string("none"))
+                  << (policy_spec ? ", policy socket " + policy_spec->connection() : std::string())
+                  << "\n";
         return 0;
     }
     const SocketSpec& spec = *sock.spec;
@@ -122,29 +157,44 @@ int daemon_main(const std::vector<std::string>& args) {
 
     PolicyStore store(initial);
     Milter milter(store, *log);
-    const std::string conn = spec.connection();
-    if (!register_milter(milter) || smfi_setconn(const_cast<char*>(conn.c_str())) != MI_SUCCESS ||
-        smfi_settimeout(settings.milter_timeout) != MI_SUCCESS) {
-        std::cerr << "milter-verdict: libmilter refused the configuration (socket " << conn
-                  << ")\n";
-        return kExitUnavailable;
+    const std::string conn = milter_on ? spec.connection() : std::string("none");
+    if (milter_on) {
+        if (!register_milter(milter) ||
+            smfi_setconn(const_cast<char*>(conn.c_str())) != MI_SUCCESS ||
+            smfi_settimeout(settings.milter_timeout) != MI_SUCCESS) {
+            std::cerr << "milter-verdict: libmilter refused the configuration (socket " << conn
+                      << ")\n";
+            return kExitUnavailable;
+        }
+        if (smfi_opensocket(true) != MI_SUCCESS) {
+            std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
+            return kExitUnavailable;
+        }
+        if (spec.listens_everywhere())
+            log->log(LogLevel::Warning, "socket " + conn + " listens on every interface");
+        error = set_unix_socket_access(spec, settings.socket_mode, settings.socket_group);
+        if (!error.empty()) {
+            std::cerr << "milter-verdict: " << error << "\n";
+            return kExitOsErr;
+        }
+        error = set_nodelay_on_listener(spec);
+        if (!error.empty()) {
+            // Without TCP_NODELAY a skipped DATA stage stalls the MTA ~40 ms.
+            log->log(LogLevel::Warning,
+                     "TCP_NODELAY not set (" + error + "); keeping the DATA stage");
+            milter.set_options(MilterOptions{.allow_skip_data = false});
+        }
     }
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
-        return kExitUnavailable;
-    }
-    if (spec.listens_everywhere())
-        log->log(LogLevel::Warning, "socket " + conn + " listens on every interface");
-    error = set_unix_socket_access(spec, settings.socket_mode, settings.socket_group);
-    if (!error.empty()) {
-        std::cerr << "milter-verdict: " << error << "\n";
-        return kExitOsErr;
-    }
-    error = set_nodelay_on_listener(spec);
-    if (!error.empty()) {
-        // Without TCP_NODELAY a skipped DATA stage stalls the MTA ~40 ms.
-        log->log(LogLevel::Warning, "TCP_NODELAY not set (" + error + "); keeping the DATA stage");
-        milter.set_options(MilterOptions{.allow_skip_data = false});
+    policy_service::Service policy_service(store, *log, settings.policy_service);
+    if (policy_spec) {
+        error = policy_service.open(*policy_spec, settings.socket_mode, settings.socket_group);
+        if (!error.empty()) {
+            std::cerr << "milter-verdict: " << error << "\n";
+            return kExitUnavailable;
+        }
+        if (policy_spec->listens_everywhere())
+            log->log(LogLevel::Warning,
+                     "policy_socket " + policy_spec->connection() + " listens on every interface");
     }
 
     if (!opt.foreground && daemon(0, target == "stderr" ? 1 : 0) != 0) {
@@ -176,6 +226,13 @@ int daemon_main(const std::vector<std::string>& args) {
     // ours) and after daemon(3) (its maintenance thread must not be forked).
     StateOwner state(*log);
     state.adopt(*initial);
+    if (policy_spec) {
+        error = policy_service.start();
+        if (!error.empty()) {
+            log->log(LogLevel::Error, "policy service: " + error);
+            return kExitUnavailable;
+        }
+    }
 
     const Notifier notifier;
     auto reload = [&] {
@@ -198,15 +255,21 @@ int daemon_main(const std::vector<std::string>& args) {
     int rc = 0;
     {
         SignalThread signals(reload, tick, notifier.watchdog_interval());
-        log->log(LogLevel::Info, "milter-verdict " MV_VERSION " listening on " + conn + " (" +
-                                     std::to_string(initial->rules.size()) + " rules)");
+        log->log(LogLevel::Info,
+                 "milter-verdict " MV_VERSION " listening on " + conn +
+                     (policy_spec ? ", policy service on " + policy_spec->connection() : "") +
+                     " (" + std::to_string(initial->rules.size()) + " rules)");
         initial.reset();  // the store holds it; a reload may free it
         notifier.notify("READY=1");
-        rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
+        if (milter_on)
+            rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
+        else
+            wait_stop_signal();
         notifier.notify("STOPPING=1");
     }
+    policy_service.stop();
     state.stop();  // SIGTERM: save the embedded store
-    unregister_milter();
+    if (milter_on) unregister_milter();
     error = pid_file.remove();
     if (!error.empty()) log->log(LogLevel::Warning, error);
     log->log(LogLevel::Info, "stopped");

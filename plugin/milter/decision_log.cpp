@@ -25,7 +25,7 @@ std::string addr(const std::string& v) {
 }  // namespace
 
 std::string format_decision(const policy::Transaction& tx, const policy::Verdict& verdict,
-                            codes::Stage stage) {
+                            codes::Stage stage, std::string_view front_end) {
     std::string s = "decision queue=" + field(tx.queue_id, 32);
     s += " client=" + field(tx.client_name, kNameMax) + "[" +
          codes::sanitize_value(tx.client_addr, 64) + "]";
@@ -52,6 +52,7 @@ std::string format_decision(const policy::Transaction& tx, const policy::Verdict
          (reply.empty() ? std::string("-") : "\"" + codes::sanitize_value(reply, kReplyMax) + "\"");
     if (verdict.monitor) s += " monitor=yes";
     if (tx.non_smtp) s += " non_smtp=yes";
+    if (!front_end.empty()) s += " front_end=" + std::string(front_end);
     return s;
 }
 

@@ -13,11 +13,14 @@
 // the recipient being decided at the RCPT stage and every recipient (at most
 // 20, then "+N") later; monitor verdicts add " monitor=yes"; a Continue at
 // end of message is the message passing and is logged as action=accept.
+// A front end other than the milter names itself last: " front_end=policy"
+// (the Postfix policy service); the milter's lines carry no label.
 //
 // Thread contract: pure function.
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "codes/stage.hpp"
 #include "policy/transaction.hpp"
@@ -26,6 +29,6 @@
 namespace mv::milter {
 
 std::string format_decision(const policy::Transaction& tx, const policy::Verdict& verdict,
-                            codes::Stage stage);
+                            codes::Stage stage, std::string_view front_end = {});
 
 }  // namespace mv::milter
