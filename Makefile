@@ -134,10 +134,18 @@ check-e2e: $(BIN)
 BENCH_BIN     := $(O)/bench/bin
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
                    milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
-BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench
+BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench \
+                 $(BENCH_BIN)/mv-policy-loadgen
 ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o
+# The policy service's load generator (tests/bench/policy_loadgen.cpp).
+POLICY_LOADGEN_OBJS := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,policy_loadgen.cpp \
+                         bench_policy.cpp latency_stats.cpp proc_cpu.cpp))
 
 $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -pthread
+
+$(BENCH_BIN)/mv-policy-loadgen: $(POLICY_LOADGEN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ -pthread
 

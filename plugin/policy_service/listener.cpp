@@ -269,6 +269,9 @@ struct Listener::Loop {
                     if (!conns.count(id)) return;
                     if (c.queued.size() >= kMaxQueued) break;
                 }
+                // A short read drained the socket: spare the recv that would
+                // say EAGAIN (level-triggered epoll reports what comes later).
+                if (static_cast<std::size_t>(n) < sizeof buf) break;
                 continue;
             }
             if (n == 0) {

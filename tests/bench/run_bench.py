@@ -17,6 +17,8 @@
 #    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
 #    the end of the message (".") to Postfix's reply, measured by a small SMTP
 #    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
+# 4. policy: the Postfix policy service beside the milter in one daemon
+#    (tests/bench/policy_bench.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
 # asserts a timing: goals are printed beside the figures, never enforced.
@@ -33,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
@@ -440,7 +443,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack")
+    ap.add_argument("--parts", default="engine,milter,stack,policy")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -456,7 +459,11 @@ def main():
     a.stack_messages = 3000
     a.stack_sessions = 8
     a.probe_messages = 500
+    a.policy_requests = 200000
+    a.policy_messages = 5000
     if a.quick:
+        a.policy_requests = 20000
+        a.policy_messages = 1000
         a.large = 100000
         a.sizes = "1000,100000"
         a.engine_seconds = 1
@@ -473,7 +480,12 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
-    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack)):
+    import policy_bench  # tests/bench/policy_bench.py, beside this file
+    helpers = types.SimpleNamespace(say=say, Proc=Proc, free_port=free_port,
+                                    wait_socket=wait_socket, proc_rss_mib=proc_rss_mib)
+    run_policy = lambda a, results: policy_bench.run(a, results, helpers)  # noqa: E731
+    for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
+                     ("policy", run_policy)):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok
@@ -482,6 +494,8 @@ def main():
         % (", ".join("%s %.2f" % kv for kv in results.get("load_before_part", {}).items()),
            os.getloadavg()[0]))
     summary(results)
+    if results.get("policy", {}).get("runs"):
+        policy_bench.summary(results["policy"], say)
     results["seconds"] = time.time() - started
     say("")
     say("benchmark took %.0f s; report %s, figures %s"
