@@ -63,16 +63,20 @@ struct Listener::Loop {
         std::optional<Clock::time_point> started;  // first byte of the request being read
     };
 
-    Loop(UniqueFd listen, Answer answer, MayBlock may_block, milter::Logger& log, ListenerOptions o)
+    Loop(UniqueFd listen, Answer answer, MayBlock may_block, milter::Logger& log, ListenerOptions o,
+         Tick tick)
         : listen_fd(std::move(listen)),
           answer(std::move(answer)),
           may_block(std::move(may_block)),
+          on_tick(std::move(tick)),
           log(log),
           opt(o) {}
 
     UniqueFd listen_fd, ep, wake;
     Answer answer;
     MayBlock may_block;
+    Tick on_tick;
+    Clock::time_point last_on_tick{};
     milter::Logger& log;
     ListenerOptions opt;
     std::unique_ptr<WorkerPool> pool;
@@ -321,6 +325,10 @@ struct Listener::Loop {
             auto it = conns.find(id);
             if (it != conns.end()) close_conn(*it->second);
         }
+        if (on_tick && now - last_on_tick >= std::chrono::seconds(1)) {
+            last_on_tick = now;
+            on_tick();
+        }
     }
 
     void run() {
@@ -368,9 +376,9 @@ struct Listener::Loop {
 };
 
 Listener::Listener(UniqueFd listen_fd, Answer answer, MayBlock may_block, milter::Logger& log,
-                   ListenerOptions options)
+                   ListenerOptions options, Tick tick)
     : loop_(std::make_unique<Loop>(std::move(listen_fd), std::move(answer), std::move(may_block),
-                                   log, options)) {}
+                                   log, options, std::move(tick))) {}
 
 Listener::~Listener() {
     stop();

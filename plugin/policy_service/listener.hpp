@@ -58,12 +58,13 @@ class Listener {
   public:
     using Answer = std::function<std::string(const Request&, const std::string& peer)>;
     using MayBlock = std::function<bool()>;
+    using Tick = std::function<void()>;  // about once a second, on the loop thread
 
     static constexpr std::size_t kMaxQueued = 64;
     static constexpr std::size_t kMaxOutput = 64 * 1024;
 
     Listener(UniqueFd listen_fd, Answer answer, MayBlock may_block, milter::Logger& log,
-             ListenerOptions options);
+             ListenerOptions options, Tick tick = {});
     ~Listener();
     Listener(const Listener&) = delete;
     Listener& operator=(const Listener&) = delete;

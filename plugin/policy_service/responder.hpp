@@ -89,8 +89,14 @@ class Responder {
   public:
     using PolicySource = std::function<policy::PolicyPtr()>;
 
+    // SMTP sessions followed at once, and how long an unused one is kept (an
+    // SMTP session with no request for 15 minutes is over: smtpd_timeout is
+    // 300 s); see session_table.hpp.
+    static constexpr std::size_t kSessions = 8192;
+    static constexpr std::chrono::seconds kSessionIdle{900};
+
     Responder(PolicySource policies, milter::Logger& log, bool accept_ok,
-              std::size_t capacity = 16384, std::chrono::seconds idle = std::chrono::hours(1));
+              std::size_t capacity = kSessions, std::chrono::seconds idle = kSessionIdle);
 
     // The value of `action=` for `r`. `peer` names the service connection in
     // log lines.
@@ -103,6 +109,8 @@ class Responder {
     static const std::vector<std::string_view>& macros();
 
     std::size_t sessions() const { return table_.size(); }
+    // Forgets sessions unused for their idle time (the listener calls it).
+    void sweep() { table_.sweep(std::chrono::steady_clock::now()); }
     std::uint64_t malformed() const { return malformed_.load(); }
     std::uint64_t errors() const { return errors_.load(); }
 

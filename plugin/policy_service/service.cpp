@@ -43,7 +43,7 @@ std::string Service::start() {
             const auto p = store_.current();
             return p && Responder::may_block(*p);
         },
-        log_, o);
+        log_, o, [this] { responder_.sweep(); });
     return listener_->start();
 }
 

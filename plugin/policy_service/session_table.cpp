@@ -26,6 +26,16 @@ std::shared_ptr<Entry> SessionTable::find(const std::string& key,
     return map_.emplace(key, std::move(s)).first->second.entry;
 }
 
+void SessionTable::sweep(std::chrono::steady_clock::time_point now) {
+    std::lock_guard lock(mu_);
+    while (!lru_.empty()) {
+        auto old = map_.find(lru_.back());
+        if (now - old->second.used <= idle_) break;
+        map_.erase(old);
+        lru_.pop_back();
+    }
+}
+
 std::size_t SessionTable::size() const {
     std::lock_guard lock(mu_);
     return map_.size();

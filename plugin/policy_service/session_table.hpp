@@ -10,10 +10,13 @@
 // the same state.
 //
 // Bounds: at most `capacity` entries; the least recently used one is dropped
-// to make room, and entries unused for `idle` are dropped when met. Dropping
-// an entry only forgets where a session was: its next request starts a new
-// Session (connection-scoped rules run again for it). evictions() counts the
-// entries dropped while still fresh (capacity too small for the traffic).
+// to make room, and entries unused for `idle` are dropped when met and by
+// sweep(). Dropping an entry only forgets where a session was: its next
+// request starts a new Session (connection-scoped rules run again for it).
+// evictions() counts the entries dropped while still fresh (capacity too
+// small for the traffic). An entry pins the Policy its Session began with:
+// after a reload the old policy is freed when the last session begun under
+// it is dropped, at most `idle` after that session's last request.
 //
 // Thread contract: find() is safe from any thread; an Entry is used under its
 // own mutex (the responder locks it for a whole request, so the requests of
@@ -77,6 +80,9 @@ class SessionTable {
 
     // The entry of `key` (created when new or expired), marked used at `now`.
     std::shared_ptr<Entry> find(const std::string& key, std::chrono::steady_clock::time_point now);
+
+    // Drops the entries unused for `idle` (the oldest first).
+    void sweep(std::chrono::steady_clock::time_point now);
 
     std::size_t size() const;
     std::size_t evictions() const;
