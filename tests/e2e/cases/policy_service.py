@@ -451,6 +451,8 @@ def run(ctx, results):
             odd = [l for l in pp.pf.log().splitlines()
                    if ("warning:" in l or "fatal:" in l or "panic:" in l)
                    and "problem talking to server" not in l
+                   # the service killed while smtpd reads its answer (attr_scan_plain.c)
+                   and not ("premature end-of-input" in l and str(port) in l)
                    and "connect to 127.0.0.1:%d: Connection refused" % port not in l
                    and "mapping DSN status" not in l]
             r.expect(not odd, "\n".join(odd[:8]))
