@@ -37,7 +37,7 @@ UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
 .PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e unit asan-unit \
-        install clean help format bench bench-tools
+        install clean help format bench bench-tools man-defaults
 
 all: $(BIN)
 
@@ -55,10 +55,13 @@ help::
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
-	@echo "                    whole stack through Postfix, Postfix policy service beside the milter);"
-	@echo "                    report in $(O)/bench/ (about 4 minutes)"
+	@echo "                    whole stack through Postfix, every policy shape on inet and unix"
+	@echo "                    beside Postfix alone, Postfix policy service beside the milter);"
+	@echo "                    report in $(O)/bench/ (about 17 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
+	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"
+	@echo "                    'milter-verdict explain --defaults --format man'"
 	@echo "  make clean        remove build/"
 	@echo "  variables: O=DIR build directory, SANITIZE=1 ASan+UBSan build, PREFIX, DESTDIR"
 
@@ -172,6 +175,9 @@ install: $(BIN)
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	[ -e $(DESTDIR)$(SYSCONFDIR)/milter-verdict/milter-verdict.conf ] || \
 	    install -m 0644 config/milter-verdict.conf $(DESTDIR)$(SYSCONFDIR)/milter-verdict/
+
+man-defaults: $(BIN)
+	MV=$(abspath $(BIN)) tests/golden/check-man-defaults.sh man/milter-verdict.conf.5 --write
 
 format:
 	clang-format -i $$(git ls-files 'plugin/*.cpp' 'plugin/*.hpp' 'tests/*.cpp' 'tests/*.hpp')

@@ -19,6 +19,8 @@ using Args = std::vector<std::string>;
 inline constexpr int kExitUsage = 64;
 
 int explain_main(const Args& args, std::ostream& out, std::ostream& err);
+// explain --defaults [--format text|tsv|man] (explain_defaults.cpp).
+int explain_defaults(const std::string& format, std::ostream& out, std::ostream& err);
 int check_config_main(const Args& args, std::ostream& out, std::ostream& err);
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
 

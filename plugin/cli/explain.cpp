@@ -7,6 +7,9 @@
 // separated by a blank line. A pair is checked the way check-config checks a
 // reply (validate_reply), so both report the same problems in the same words.
 //
+// `explain --defaults` prints the table of default replies instead
+// (explain_defaults.cpp).
+//
 // Exit status: 0 when every argument was explained (an inconsistent pair is
 // explained, not failed), 1 when an argument is malformed or unknown (message
 // on stderr, the other arguments are still explained), 64 without arguments.
@@ -221,9 +224,25 @@ bool looks_basic(const std::string& s) {
 int explain_main(const Args& args, std::ostream& out, std::ostream& err) {
     if (args.empty()) {
         err << "usage: milter-verdict explain CODE...\n"
+               "       milter-verdict explain --defaults [--format text|tsv|man]\n"
                "  CODE: a basic code (550), an enhanced code (5.7.1, X.7.1) or a pair "
                "(\"550 5.7.1\")\n";
         return kExitUsage;
+    }
+    if (args[0] == "--defaults") {
+        std::string format = "text";
+        for (std::size_t i = 1; i < args.size(); ++i) {
+            if (args[i] == "--format" && i + 1 < args.size()) {
+                format = args[++i];
+            } else if (args[i].rfind("--format=", 0) == 0) {
+                format = args[i].substr(9);
+            } else {
+                err << kProg << ": unexpected argument '" << args[i]
+                    << "' after --defaults (--format text|tsv|man)\n";
+                return kExitUsage;
+            }
+        }
+        return explain_defaults(format, out, err);
     }
     // Split "550 5.7.1" into two words, then group a basic code with the
     // enhanced code that follows it.

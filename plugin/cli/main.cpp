@@ -12,6 +12,7 @@ void usage(std::ostream& out) {
     out << "usage: milter-verdict [-c FILE] [-f] [-p SOCKET]      run the daemon\n"
            "       milter-verdict check-config [--strict] [-c FILE]\n"
            "       milter-verdict explain CODE...\n"
+           "       milter-verdict explain --defaults [--format text|tsv|man]\n"
            "       milter-verdict simulate [-c FILE] --client ADDR [--helo NAME] --from ADDR\n"
            "                               --rcpt ADDR... [--header 'Name: value'] [--body FILE]\n"
            "       milter-verdict --version\n";

@@ -70,13 +70,14 @@ std::size_t max_expanded_length(std::string_view tmpl) {
 }
 
 std::string sanitize_value(std::string_view value, std::size_t max_len) {
-    std::string out;
     const bool cut = value.size() > max_len;
     const std::size_t keep = cut ? (max_len >= 3 ? max_len - 3 : 0) : value.size();
-    out.reserve(keep + 3);
-    for (std::size_t i = 0; i < keep; ++i) {
-        const unsigned char c = static_cast<unsigned char>(value[i]);
-        out += (c >= 0x20 && c <= 0x7e) ? static_cast<char>(c) : '?';
+    // Copy, then mend in place: one allocation and a tight loop (this runs
+    // for every field of every decision line).
+    std::string out(value.substr(0, keep));
+    for (char& ch : out) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        if (c < 0x20 || c > 0x7e) ch = '?';
     }
     if (cut) out.append(std::min<std::size_t>(3, max_len), '.');
     return out;

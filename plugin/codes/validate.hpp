@@ -8,8 +8,8 @@
 // "file:line: message" diagnostic. Warnings become errors with --strict; that
 // promotion is the caller's job.
 //
-// default_reply() gives the code used when a rule names an action but no code
-// (DESIGN.md section 2 "Defaults"); each default carries its source.
+// default_reply(), the code used when a rule names an action but no code, is
+// in defaults.hpp (included here for the callers of both).
 //
 // Thread contract: pure functions over the compiled registry; thread-safe.
 #pragma once
@@ -17,12 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "codes/defaults.hpp"
 #include "codes/stage.hpp"
 
 namespace mv::codes {
-
-// What the reply is for. Reject => 5xx, Tempfail => 4xx.
-enum class Disposition { Reject, Tempfail };
 
 // A reply as written in the configuration, before variable expansion.
 struct ReplySpec {
@@ -42,28 +40,5 @@ struct Problem {
 // Every problem of `spec` used for `disposition`, delivered at `stage`.
 // spec.basic must be non-zero (fill defaults first).
 std::vector<Problem> validate_reply(const ReplySpec& spec, Disposition disposition, Stage stage);
-
-// Why a refusal happens; selects the default code.
-enum class Reason {
-    Policy,             // 550 5.7.1 / 450 4.7.1 at RCPT, 451 4.7.1 elsewhere
-    Greylist,           // 451 4.7.1
-    RateLimit,          // 450 4.7.1
-    TooManyRecipients,  // 452 4.5.3
-    MessageTooBig,      // 552 5.3.4
-    BackendFailure,     // 451 4.4.3 (state backend or DNS failure)
-    Disconnect,         // 421 4.7.0
-    InternalError,      // 451 4.3.0; 421 4.3.0 at connect and HELO (closes the session)
-};
-
-struct DefaultReply {
-    int basic;
-    std::string enhanced;
-    std::string text;    // default human text, e.g. "Message refused by policy"
-    std::string source;  // e.g. "RFC 5321 4.3.2; RFC 3463 X.7.1"
-};
-
-// The default reply for a disposition, reason and delivery stage. A Reject at
-// the DATA command is 554 5.7.1 (RFC 5321 3.3/4.3.2).
-DefaultReply default_reply(Disposition disposition, Reason reason, Stage stage);
 
 }  // namespace mv::codes

@@ -105,6 +105,8 @@ ConditionPtr ConditionParser::shared(const Setting& s, const std::string& kind, 
 bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage) {
     stage_ = Stage::Connect;
     stateful_reason_.reset();
+    reasons_.clear();
+    negated_ = 0;
     stage_requirements_.clear();
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
@@ -186,7 +188,9 @@ ConditionPtr ConditionParser::key(const Setting& s, bool& ok) {
             return nullptr;
         }
         bool inner_ok = true;
+        ++negated_;
         ConditionPtr inner = group(s, inner_ok);
+        --negated_;
         if (!inner_ok) {
             ok = false;
             return nullptr;
@@ -231,6 +235,7 @@ ConditionPtr ConditionParser::combine(const Setting& s, bool any, bool& ok) {
 
 ConditionPtr ConditionParser::rate_limit(const Setting& s, bool& ok) {
     if (!stateful_reason_) stateful_reason_ = codes::Reason::RateLimit;
+    note_reason(codes::Reason::RateLimit);
     auto spec = read_rate_limit(s, rule_name_, diag_);
     if (!spec) {
         ok = false;
@@ -253,6 +258,7 @@ ConditionPtr ConditionParser::rate_limit(const Setting& s, bool& ok) {
 
 ConditionPtr ConditionParser::greylist(const Setting& s, bool& ok) {
     if (!stateful_reason_) stateful_reason_ = codes::Reason::Greylist;
+    note_reason(codes::Reason::Greylist);
     auto spec = read_greylist(s, rule_name_, diag_);
     if (!spec) {
         ok = false;

@@ -28,6 +28,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -58,6 +59,15 @@ class ConditionParser {
     void set_state(std::shared_ptr<state::StoreSlot> slot) { slot_ = std::move(slot); }
     void set_rule_name(std::string name) { rule_name_ = std::move(name); }
     std::optional<codes::Reason> stateful_reason() const { return stateful_reason_; }
+    // After parse(): the reason of the rule's default reply (codes/defaults.hpp)
+    // when its reason-bearing conditions are all of one kind - size or
+    // declared_size over a bound (MessageTooBig), rcpt_count over a bound
+    // (TooManyRecipients), rate_limit, greylist - outside any `not`; nullopt
+    // (a policy reply) when there are none or several kinds.
+    std::optional<codes::Reason> reason() const {
+        if (reasons_.size() != 1) return std::nullopt;
+        return *reasons_.begin();
+    }
     const std::vector<std::pair<codes::Stage, std::string>>& stage_requirements() const {
         return stage_requirements_;
     }
@@ -90,6 +100,9 @@ class ConditionParser {
                                 const std::function<policy::ConditionPtr(bool&)>& build);
 
     void need(codes::Stage s) { stage_ = std::max(stage_, s); }
+    void note_reason(codes::Reason r) {
+        if (negated_ == 0) reasons_.insert(r);
+    }
 
     ListTable& lists_;
     codes::Stage stage_ = codes::Stage::Connect;
@@ -100,6 +113,8 @@ class ConditionParser {
     std::shared_ptr<state::StoreSlot> slot_ = std::make_shared<state::StoreSlot>();
     std::string rule_name_;
     std::optional<codes::Reason> stateful_reason_;
+    std::set<codes::Reason> reasons_;
+    int negated_ = 0;  // depth of `not` around the key being parsed
     std::vector<std::pair<codes::Stage, std::string>> stage_requirements_;
 };
 

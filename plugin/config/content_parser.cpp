@@ -44,10 +44,14 @@ ConditionPtr ConditionParser::content_key(const Setting& s, bool& ok) {
         return nullptr;
     }
     try {
+        // Only an upper bound says "too many" / "too big"; `under` alone is
+        // no reason of its own (codes/defaults.hpp).
         if (k == "rcpt_count") {
             need(Stage::Rcpt);
+            if (b.over) note_reason(codes::Reason::TooManyRecipients);
             return policy::make_rcpt_count_condition(b);
         }
+        if (b.over) note_reason(codes::Reason::MessageTooBig);
         if (k == "declared_size") {
             need(Stage::Mail);
             return policy::make_size_condition(policy::SizeOf::Declared, b);

@@ -101,12 +101,25 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
     }
     const auto disposition = action == policy::Action::Reject ? codes::Disposition::Reject
                                                               : codes::Disposition::Tempfail;
-    // The caller presets the reason of a stateful rule (RateLimit, Greylist);
-    // anything else is a policy decision.
-    if (spec.disconnect)
-        reason = codes::Reason::Disconnect;
-    else if (reason != codes::Reason::RateLimit && reason != codes::Reason::Greylist)
-        reason = codes::Reason::Policy;
+    // The caller presets the reason its conditions give (Policy when none);
+    // a disconnecting reply has its own defaults.
+    if (spec.disconnect) reason = codes::Reason::Disconnect;
+    if (spec.disconnect && disposition == codes::Disposition::Reject &&
+        delivery != codes::Stage::Connect) {
+        diag.error(reply != nullptr ? *reply : rule,
+                   "rule '" + rule_name + "': reject with disconnect is delivered at " +
+                       std::string(codes::stage_command(delivery)) +
+                       ", where no permanent reply closes the session (521 is for the greeting, "
+                       "RFC 7504; Postfix closes only after 421): use action tempfail (421) or "
+                       "deliver it at connect (delay_reject = false)");
+        return false;
+    }
+    if (reason == codes::Reason::TooManyRecipients && disposition == codes::Disposition::Reject)
+        diag.warning(reply != nullptr ? *reply : rule,
+                     "rule '" + rule_name +
+                         "': rejects on rcpt_count; RFC 5321 4.5.3.1.10 asks for 452 (action "
+                         "tempfail), so that the client sends the other recipients in a new "
+                         "transaction");
     const codes::DefaultReply d = codes::default_reply(disposition, reason, delivery);
     if (spec.enhanced.empty()) {
         spec.enhanced = d.enhanced;

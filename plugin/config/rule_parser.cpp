@@ -168,8 +168,8 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
                             "rule '" + name + "': " + why + ", but it runs at " +
                                 std::string(codes::stage_name(rule.stage)) +
                                 " (other conditions or stage move it)");
-        rule.reason = *stateful;
     }
+    if (s.exists("when")) rule.reason = conditions_.reason().value_or(codes::Reason::Policy);
     if (s.exists("on_backend_error")) {
         const auto v = read_string(s["on_backend_error"], diag_);
         if (v && *v == "open")

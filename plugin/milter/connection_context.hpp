@@ -17,8 +17,10 @@
 // threads; nothing here is thread-local).
 #pragma once
 
+#include <memory>
 #include <string>
 
+#include "milter/negotiation.hpp"
 #include "policy/policy.hpp"
 #include "policy/session.hpp"
 
@@ -48,6 +50,10 @@ class ConnectionContext {
     // connection is tempfailed.
     std::string overflow;
     MessageState message;
+    // The macro lists of the connection's policy (negotiation.hpp), shared by
+    // every connection of that policy; set by the glue when it creates the
+    // context.
+    std::shared_ptr<const MacroPlan> macros;
 
     void reset_message() { message = MessageState{}; }
 

@@ -179,10 +179,8 @@ int daemon_main(const std::vector<std::string>& args) {
         }
         error = set_nodelay_on_listener(spec);
         if (!error.empty()) {
-            // Without TCP_NODELAY a skipped DATA stage stalls the MTA ~40 ms.
-            log->log(LogLevel::Warning,
-                     "TCP_NODELAY not set (" + error + "); keeping the DATA stage");
-            milter.set_options(MilterOptions{.allow_skip_data = false});
+            // Our own header edits and the end-of-message reply may then wait ~40 ms.
+            log->log(LogLevel::Warning, "TCP_NODELAY not set (" + error + ")");
         }
     }
     policy_service::Service policy_service(store, *log, settings.policy_service);

@@ -83,8 +83,7 @@ std::string queue_prefix(const policy::Transaction& tx) {
 
 }  // namespace
 
-Milter::Milter(PolicyStore& store, Logger& log, MilterOptions options)
-    : store_(store), log_(log), options_(options) {}
+Milter::Milter(PolicyStore& store, Logger& log) : store_(store), log_(log) {}
 
 // SIZE=n among the ESMTP arguments of MAIL (RFC 1870), 0 when absent or not a
 // number (more than 19 digits is not a size anyone sends: treated as absent).
@@ -154,16 +153,33 @@ ConnectionContext& Milter::context(MilterApi& api) {
     if (ConnectionContext* c = api.context()) return *c;
     policy::PolicyPtr p = store_.current();
     if (!p) throw std::logic_error("no policy loaded");
+    auto plan = plan_for(p);
     auto c = std::make_unique<ConnectionContext>(std::move(p));
+    c->macros = std::move(plan);
     api.set_context(c.get());
     return *c.release();  // owned by libmilter's context until close()
+}
+
+std::shared_ptr<const MacroPlan> Milter::plan_for(const policy::PolicyPtr& p) {
+    {
+        std::lock_guard<std::mutex> lock(plan_mutex_);
+        // The weak pointer's control block stays allocated, so a new policy
+        // can never compare equal to a freed one.
+        if (plan_ && !plan_policy_.owner_before(p) && !p.owner_before(plan_policy_)) return plan_;
+    }
+    // Computed outside the lock; two first connections may both compute it.
+    auto plan = std::make_shared<const MacroPlan>(macro_plan(*p));
+    std::lock_guard<std::mutex> lock(plan_mutex_);
+    plan_policy_ = p;
+    plan_ = plan;
+    return plan;
 }
 
 bool Milter::read_macros(MilterApi& api, ConnectionContext& c, Stage stage) {
     policy::Transaction& tx = c.tx();
     std::string& overflow = stage <= Stage::Helo ? c.overflow : c.message.overflow;
     bool ok = true;
-    for (const std::string& name : macros_for_stage(c.policy(), stage)) {
+    for (const std::string& name : c.macros->by_stage[static_cast<int>(stage)]) {
         const char* v = api.symval(name);
         if (!v) continue;
         const std::string key = macro_key(name);
@@ -242,21 +258,30 @@ sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Ver
                          Stage stage) {
     const policy::Transaction& tx = c.tx();
     for (const auto& line : v.log) log_.log(LogLevel::Info, queue_prefix(tx) + " " + line);
-    if (v.final() || v.monitor || stage == Stage::EndOfData)
+    // SMFIS_ACCEPT ends the MTA's events for the connection (connect, HELO)
+    // or the message (MAIL, DATA): only when nothing is left to decide or to
+    // add at end of message. At RCPT it would accept the whole message, so
+    // there an Accept of one recipient only means "go on".
+    const bool passes = v.action == Action::Continue || v.action == Action::Accept;
+    const bool settle = passes && stage != Stage::EndOfData && c.session().settled(stage);
+    if (v.final() || v.monitor || stage == Stage::EndOfData) {
         log_.log(LogLevel::Info, format_decision(tx, v, stage));
+    } else if (settle) {
+        // No end of message follows: the message's decision line is written now.
+        policy::Verdict logged = v;
+        logged.action = Action::Accept;
+        log_.log(LogLevel::Info, format_decision(tx, logged, stage));
+    }
     switch (v.action) {
         case Action::Continue:
             if (stage == Stage::EndOfData) apply_end_of_message(api, c, v);
-            return SMFIS_CONTINUE;
+            return settle ? SMFIS_ACCEPT : SMFIS_CONTINUE;
         case Action::Accept:
-            // SMFIS_ACCEPT at RCPT would accept the whole message: accepting one
-            // recipient only means "go on" there.
-            if (stage == Stage::Rcpt) return SMFIS_CONTINUE;
             if (stage == Stage::EndOfData) {
                 apply_end_of_message(api, c, v);
                 return SMFIS_CONTINUE;
             }
-            return SMFIS_ACCEPT;
+            return settle ? SMFIS_ACCEPT : SMFIS_CONTINUE;
         case Action::Reject:
             return send_refusal(api, c, v.reply, true);
         case Action::Tempfail:
@@ -282,7 +307,7 @@ sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, u
                            unsigned long* pf2, unsigned long* pf3) {
     try {
         ConnectionContext& c = context(api);
-        const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, options_.allow_skip_data);
+        const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, c.macros.get());
         for (int i = 0; i < kSymlistStages; ++i)
             if (!n.symlists[i].empty() && !api.set_symlist(i, n.symlists[i]))
                 log_.log(LogLevel::Warning, "smfi_setsymlist failed for stage " +

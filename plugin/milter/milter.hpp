@@ -11,7 +11,11 @@
 // may also come alone (the MTA gave up before connect) and then finds no
 // context. Each handler fills the Transaction (bounded by policy::Limits),
 // calls the Session and turns its Verdict into a libmilter status, setting
-// the reply right before a reject/tempfail status.
+// the reply right before a reject/tempfail status. When the Session says
+// nothing is left to decide (Session::settled) after connect, HELO, MAIL or
+// DATA, the handler answers SMFIS_ACCEPT: the MTA then sends no more events
+// for the connection or the message (and logs the decision line there, since
+// no end of message follows).
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
 // answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
@@ -25,6 +29,8 @@
 #include <sys/socket.h>
 
 #include <cstddef>
+#include <memory>
+#include <mutex>
 #include <optional>
 
 #include "codes/stage.hpp"
@@ -35,17 +41,9 @@
 
 namespace mv::milter {
 
-struct MilterOptions {
-    // DATA may be negotiated away (unix socket, or TCP with TCP_NODELAY set).
-    bool allow_skip_data = true;
-};
-
 class Milter {
   public:
-    Milter(PolicyStore& store, Logger& log, MilterOptions options = {});
-    // Before smfi_main() only: the daemon learns after opening the socket
-    // whether DATA may be skipped.
-    void set_options(MilterOptions options) { options_ = options; }
+    Milter(PolicyStore& store, Logger& log);
 
     sfsistat negotiate(MilterApi& api, unsigned long f0, unsigned long f1, unsigned long f2,
                        unsigned long f3, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
@@ -76,9 +74,15 @@ class Milter {
     sfsistat send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
                           bool reject);
 
+    // The MacroPlan of the policy current at the last connection: one per
+    // policy (a reload makes the next connection compute a new one).
+    std::shared_ptr<const MacroPlan> plan_for(const policy::PolicyPtr& p);
+
     PolicyStore& store_;
     Logger& log_;
-    MilterOptions options_;
+    std::mutex plan_mutex_;
+    std::weak_ptr<const policy::Policy> plan_policy_;  // never keeps a policy alive
+    std::shared_ptr<const MacroPlan> plan_;
 };
 
 }  // namespace mv::milter

@@ -37,11 +37,6 @@ std::string libmilter_name(const std::string& key) {
     return "{" + key + "}";
 }
 
-bool any_rule_at(const policy::Policy& p, codes::Stage s) {
-    return std::any_of(p.rules.begin(), p.rules.end(),
-                       [s](const policy::Rule& r) { return r.stage == s; });
-}
-
 }  // namespace
 
 int symlist_index(codes::Stage stage) {
@@ -74,8 +69,23 @@ std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::S
     return {names.begin(), names.end()};
 }
 
+MacroPlan macro_plan(const policy::Policy& policy) {
+    MacroPlan plan;
+    for (int i = 0; i < codes::kStageCount; ++i) {
+        const auto stage = static_cast<codes::Stage>(i);
+        plan.by_stage[i] = macros_for_stage(policy, stage);
+        std::string list;
+        for (const auto& m : plan.by_stage[i]) {
+            if (!list.empty()) list += ' ';
+            list += m;
+        }
+        plan.symlists[symlist_index(stage)] = list;
+    }
+    return plan;
+}
+
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
-                      unsigned long offered_protocol, bool allow_skip_data) {
+                      unsigned long offered_protocol, const MacroPlan* plan) {
     Negotiation n;
     // Only what the MTA offers: libmilter aborts the connection otherwise. A
     // missing SMFIF_QUARANTINE is logged by the handler when it matters.
@@ -84,20 +94,15 @@ Negotiation negotiate(const policy::Policy& policy, unsigned long offered_action
     unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NOEOH;
     want |= policy.needs_headers() ? SMFIP_NR_HDR : SMFIP_NOHDRS;
     want |= policy.needs_body() ? SMFIP_NR_BODY : SMFIP_NOBODY;
-    if (allow_skip_data && !any_rule_at(policy, codes::Stage::Data)) want |= SMFIP_NODATA;
     // libmilter offers the SMFIP_NR_* steps even to an MTA without them (it
     // fakes the reply), so masking with the offer never loses a no-reply step.
     n.protocol = want & offered_protocol;
 
     if (n.actions & SMFIF_SETSYMLIST) {
-        for (int i = 0; i < codes::kStageCount; ++i) {
-            const auto stage = static_cast<codes::Stage>(i);
-            std::string list;
-            for (const auto& m : macros_for_stage(policy, stage)) {
-                if (!list.empty()) list += ' ';
-                list += m;
-            }
-            n.symlists[symlist_index(stage)] = list;
+        if (plan) {
+            n.symlists = plan->symlists;
+        } else {
+            n.symlists = macro_plan(policy).symlists;
         }
     }
     return n;

@@ -3,12 +3,18 @@
 // negotiate() turns a Policy and what the MTA offers (xxfi_negotiate's f0
 // actions and f1 protocol steps) into the actions and steps requested and the
 // macro list for each stage (smfi_setsymlist). Stages the policy does not
-// need are negotiated away (headers, end of header, body, unknown commands,
-// and DATA when `allow_skip_data`), headers and body chunks get no reply
-// (SMFIP_NR_HDR, SMFIP_NR_BODY), so a policy without content rules costs the
-// MTA no round trip for them. DESIGN.md section 7: skipping DATA on TCP stalls
-// the MTA ~40 ms unless the listening socket has TCP_NODELAY, so the daemon
-// passes allow_skip_data = false when it could not set it.
+// need are negotiated away (headers, end of header, body, unknown commands)
+// and headers and body chunks get no reply (SMFIP_NR_HDR, SMFIP_NR_BODY), so a
+// policy without content rules costs the MTA no round trip for them.
+//
+// DATA is always negotiated, never SMFIP_NODATA (DESIGN.md section 7):
+// Postfix sends the DATA macros even for a skipped DATA stage, from smtpd,
+// and then hands the milter connection to cleanup, whose first write of the
+// message (headers, end of message) Nagle holds until that unanswered packet
+// is acknowledged - about 40 ms later, by the milter host's delayed ACK, on
+// every message of a TCP socket. Answered, the DATA stage costs one round
+// trip, and it is where the glue answers SMFIS_ACCEPT when nothing is left
+// to decide (Session::settled), so that no end-of-message round trip follows.
 //
 // macros_for_stage() is the list a handler reads with smfi_getsymval at each
 // stage: the fixed macros the glue uses plus Policy::macros_needed(stage).
@@ -35,8 +41,18 @@ struct Negotiation {
     std::array<std::string, kSymlistStages> symlists;
 };
 
+// The macro lists of a policy, per SMTP stage (macros_for_stage) and as
+// smfi_setsymlist strings per SMFIM_* index: the same for every connection
+// of a policy, so the glue computes them once per policy (milter.cpp).
+struct MacroPlan {
+    std::array<std::vector<std::string>, codes::kStageCount> by_stage;
+    std::array<std::string, kSymlistStages> symlists;
+};
+MacroPlan macro_plan(const policy::Policy& policy);
+
+// `plan`: the policy's macro_plan(), or null to compute it here.
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
-                      unsigned long offered_protocol, bool allow_skip_data);
+                      unsigned long offered_protocol, const MacroPlan* plan = nullptr);
 
 // Macro names in libmilter form ("i", "{client_addr}") read at `stage`.
 std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::Stage stage);

@@ -40,9 +40,7 @@ std::optional<Stage> known_macro_stage(std::string_view m) {
     return std::nullopt;
 }
 
-}  // namespace
-
-std::set<std::string> Policy::macros_needed(Stage stage) const {
+std::set<std::string> compute_macros(const std::vector<Rule>& rules, Stage stage) {
     std::set<std::string> out;
     switch (stage) {
         case Stage::Connect:
@@ -70,23 +68,43 @@ std::set<std::string> Policy::macros_needed(Stage stage) const {
     return out;
 }
 
-namespace {
-
-unsigned content_needed(const std::vector<Rule>& rules) {
-    unsigned n = 0;
-    for (const auto& rule : rules)
-        if (rule.when) n |= rule.when->content_needed();
-    return n;
-}
-
 }  // namespace
 
+const Policy::Derived& Policy::derived() const {
+    std::call_once(derived_->once, [this] {
+        for (int i = 0; i < codes::kStageCount; ++i)
+            derived_->macros[i] = compute_macros(rules, static_cast<Stage>(i));
+        for (const auto& rule : rules)
+            if (rule.when) derived_->content |= rule.when->content_needed();
+        derived_->first_from.fill(rules.size());
+        for (std::size_t i = rules.size(); i-- > 0;) {
+            const int st = static_cast<int>(rules[i].stage);
+            for (int s = 0; s <= st; ++s) derived_->first_from[s] = i;
+        }
+        for (std::size_t i = 0; i < rules.size(); ++i)
+            derived_->by_stage[static_cast<int>(rules[i].stage)].push_back(i);
+    });
+    return *derived_;
+}
+
+const std::set<std::string>& Policy::macros_needed(Stage stage) const {
+    return derived().macros[static_cast<int>(stage)];
+}
+
+const std::vector<std::size_t>& Policy::rules_at(Stage stage) const {
+    return derived().by_stage[static_cast<int>(stage)];
+}
+
+std::size_t Policy::first_rule_from(Stage stage) const {
+    return derived().first_from[static_cast<int>(stage)];
+}
+
 bool Policy::needs_headers() const {
-    return (content_needed(rules) & Condition::kNeedsHeaders) != 0;
+    return (derived().content & Condition::kNeedsHeaders) != 0;
 }
 
 bool Policy::needs_body() const {
-    return (content_needed(rules) & Condition::kNeedsBody) != 0;
+    return (derived().content & Condition::kNeedsBody) != 0;
 }
 
 }  // namespace mv::policy

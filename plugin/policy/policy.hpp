@@ -7,7 +7,9 @@
 // Thread contract: immutable after construction; safe to read from any thread.
 #pragma once
 
+#include <array>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -85,10 +87,31 @@ class Policy {
     // the stage Postfix can send it (client_* connect, tls_/cert_/cipher helo,
     // auth_/mail_ mail, rcpt_ rcpt) or else at the rule's stage. The glue adds
     // braces to names longer than one character (see policy.cpp).
-    std::set<std::string> macros_needed(codes::Stage stage) const;
+    const std::set<std::string>& macros_needed(codes::Stage stage) const;
     // True when some rule needs headers / the body (else negotiate them away).
     bool needs_headers() const;
     bool needs_body() const;
+    // Indexes of the rules that run at `stage`, in file order.
+    const std::vector<std::size_t>& rules_at(codes::Stage stage) const;
+    // The index of the first rule that runs at `stage` or later; rules.size()
+    // when there is none.
+    std::size_t first_rule_from(codes::Stage stage) const;
+
+  private:
+    // What the functions above derive from the rules, computed once on
+    // first use (they run for every connection and every milter stage; a
+    // policy of 10,000 rules must not be walked each time). Thread-safe: the
+    // first caller computes, under std::call_once. The Policy must not change
+    // after its first use, which holds for a loaded (immutable) Policy.
+    struct Derived {
+        std::once_flag once;
+        std::array<std::set<std::string>, codes::kStageCount> macros;
+        std::array<std::vector<std::size_t>, codes::kStageCount> by_stage;
+        std::array<std::size_t, codes::kStageCount> first_from{};
+        unsigned content = 0;
+    };
+    const Derived& derived() const;
+    std::shared_ptr<Derived> derived_ = std::make_shared<Derived>();
 };
 
 using PolicyPtr = std::shared_ptr<const Policy>;

@@ -102,10 +102,9 @@ std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
 StageResult RuleEvaluator::run(Stage stage, std::size_t limit) const {
     StageResult res;
     const auto& rules = policy_.rules;
-    const std::size_t end = std::min(limit, rules.size());
-    for (std::size_t i = 0; i < end; ++i) {
+    for (const std::size_t i : policy_.rules_at(stage)) {
+        if (i >= limit) break;
         const Rule& rule = rules[i];
-        if (rule.stage != stage) continue;
         const Match m = rule.when ? rule.when->match(tx_) : Match::Yes;
         if (m == Match::No) continue;
         const bool monitored = rule.monitor || policy_.settings.monitor;

@@ -335,7 +335,7 @@ Verdict Session::end_of_message() {
     sync_fields(tx_);
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
-    if (st.connection_over() || st.msg.closed) return v;
+    if (st.conn.closed || st.msg.closed) return v;
     RuleEvaluator ev(*policy_, tx_);
     if (st.msg.headers_unstored)
         v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
@@ -348,7 +348,7 @@ Verdict Session::end_of_message() {
     std::optional<Decision> decided;
     const bool all_accepted =
         st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
-    if (!st.msg.accepted && !all_accepted) {
+    if (!st.msg.accepted && !st.conn.accepted && !all_accepted) {
         auto r = ev.run(Stage::EndOfData, st.limit());
         absorb(r, v, st.msg.headers, st.msg.monitor);
         decided = r.decision;
@@ -392,6 +392,39 @@ Verdict Session::end_of_message() {
     // The queue id belongs to this message; the next one gets its own "i".
     tx_.macros.erase("i");
     return v;
+}
+
+namespace {
+
+bool marks_pending(const Policy& p, const MarkList& m) {
+    return !p.settings.monitor_header.empty() && !m.items.empty();
+}
+
+}  // namespace
+
+bool Session::settled(Stage stage) const {
+    const State& st = *state_;
+    if (stage == Stage::Rcpt || stage == Stage::EndOfData) return false;
+    if (st.conn.closed) return true;
+    const bool message = stage == Stage::Mail || stage == Stage::Data;
+    if (message && st.msg.closed) return true;
+    if (st.conn.refusal || st.conn.final || !st.conn.headers.items.empty() ||
+        marks_pending(*policy_, st.conn.monitor))
+        return false;
+    if (message && (st.msg.refusal || st.msg.final || st.msg.eom_refusal ||
+                    !st.msg.headers.items.empty() || marks_pending(*policy_, st.msg.monitor)))
+        return false;
+    if (st.conn.accepted || (message && st.msg.accepted)) return true;
+    // A rule at HELO runs again at the next HELO; DATA-stage rules have run
+    // when data() returns, and end-of-data rules are skipped when every
+    // recipient was accepted by a rule.
+    if (stage == Stage::Data && st.msg.rcpt_accepted > 0 &&
+        st.msg.rcpt_accepted >= tx_.recipients.size())
+        return true;
+    const Stage next = stage == Stage::Connect || stage == Stage::Helo ? Stage::Helo
+                       : stage == Stage::Mail                          ? Stage::Rcpt
+                                                                       : Stage::EndOfData;
+    return policy_->first_rule_from(next) >= std::min(st.limit(), policy_->rules.size());
 }
 
 void Session::abort() {

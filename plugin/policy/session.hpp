@@ -46,7 +46,9 @@
 //   held one) is returned by end_of_message() instead, with the same reply.
 // * Discard/Quarantine decided at connect/HELO apply to every message.
 // * Headers from add_headers and monitor marks are returned only by
-//   end_of_message() when the message goes on (Continue, Accept, Quarantine);
+//   end_of_message() when the message goes on (Continue, Accept, Quarantine,
+//   also after an Accept at connect/HELO/MAIL/DATA: the glue then answers
+//   continue rather than SMFIS_ACCEPT, see settled());
 //   duplicates are dropped, at most 64 added headers and 16 monitor headers
 //   per message, any excess is logged, never silently dropped.
 // * Bounds: at most Limits::kMaxRecipients recipients are stored; rcpt()
@@ -121,6 +123,17 @@ class Session {
     void deliver_at(std::optional<codes::Stage> stage);
     Verdict take_pending(codes::Stage at, bool refusals, bool finals);
     std::vector<std::pair<std::string, std::string>> pending_headers() const;
+
+    // True when nothing is left to decide or to do after `stage` for the rest
+    // of the connection (stage Connect or Helo) or of the message (Mail or
+    // Data): no rule that can still run later (a rule at Helo counts at Helo:
+    // a client may send HELO again), no held or pending decision, no header or
+    // monitor mark to add at end of message. Always false at Rcpt (another
+    // recipient may come) and EndOfData. The glue then answers SMFIS_ACCEPT
+    // and the MTA sends nothing more for the connection or message: fewer
+    // round trips, and no unanswered packet for the MTA's Nagle to wait on
+    // (DESIGN.md section 7).
+    bool settled(codes::Stage stage) const;
 
   private:
     struct State;

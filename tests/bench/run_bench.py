@@ -17,7 +17,11 @@
 #    inet sockets: messages/s, the ratio verdict/floor, and the p99 time from
 #    the end of the message (".") to Postfix's reply, measured by a small SMTP
 #    probe (a ~40 ms p99 is a Nagle/delayed-ACK stall).
-# 4. policy: the Postfix policy service beside the milter in one daemon
+# 4. shapes: every policy shape (envelope-only, HELO-only, header, header+body,
+#    DATA-stage, accepted at connect, header-adding) through Postfix on inet
+#    and unix, sequential and concurrent, beside Postfix alone and the floor
+#    (part_shapes.py).
+# 5. policy: the Postfix policy service beside the milter in one daemon
 #    (tests/bench/policy_bench.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
@@ -35,11 +39,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import types
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+sys.path.insert(0, HERE)
 
 LOG = []
 
@@ -443,7 +447,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,policy")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,policy")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -461,9 +465,15 @@ def main():
     a.probe_messages = 500
     a.policy_requests = 200000
     a.policy_messages = 5000
+    a.shape_seq = 150
+    a.shape_msgs = 1000
+    a.shape_rounds = 3
     if a.quick:
         a.policy_requests = 20000
         a.policy_messages = 1000
+        a.shape_seq = 20
+        a.shape_msgs = 200
+        a.shape_rounds = 1
         a.large = 100000
         a.sizes = "1000,100000"
         a.engine_seconds = 1
@@ -480,12 +490,15 @@ def main():
     parts = a.parts.split(",")
     ok = True
     # The load average before each part: on a shared machine it explains noise.
+    import types
+    import part_shapes
     import policy_bench  # tests/bench/policy_bench.py, beside this file
-    helpers = types.SimpleNamespace(say=say, Proc=Proc, free_port=free_port,
-                                    wait_socket=wait_socket, proc_rss_mib=proc_rss_mib)
-    run_policy = lambda a, results: policy_bench.run(a, results, helpers)  # noqa: E731
+    helpers = types.SimpleNamespace(say=say, Proc=Proc, wait_socket=wait_socket,
+                                    free_port=free_port, proc_cpu=proc_cpu,
+                                    proc_rss_mib=proc_rss_mib)
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
-                     ("policy", run_policy)):
+                     ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
+                     ("policy", lambda a, r: policy_bench.run(a, r, helpers))):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok

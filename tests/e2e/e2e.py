@@ -22,7 +22,7 @@ from harness.context import Context  # noqa: E402
 from harness.postfix_instance import postfix_available, remove_tree  # noqa: E402
 from harness.results import Results  # noqa: E402
 from cases import (configs, replies, monitor, reload, killed, unix_socket,  # noqa: E402
-                   non_smtp, protocol, state, content)
+                   non_smtp, protocol, state, content, no_stall, defaults)
 from cases import policy_service  # noqa: E402
 
 GROUPS = [
@@ -37,6 +37,8 @@ GROUPS = [
     ("state", state),
     ("state-redis", state.RedisGroup),
     ("content", content),
+    ("no-stall", no_stall),
+    ("defaults", defaults),
     ("policy-service", policy_service),
 ]
 

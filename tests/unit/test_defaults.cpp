@@ -1,7 +1,10 @@
-// test_defaults.cpp - every default reply validates cleanly where it is meant
-// to be used (DESIGN.md section 2 "Defaults").
+// test_defaults.cpp - the table of default replies (codes/defaults.hpp): every
+// default validates where it is delivered, the table answers every lookup, and
+// its codes are the ones DESIGN.md section 2 and the RFCs name (the expected
+// values below are typed from there, not from the table).
 #include <cppunit/extensions/HelperMacros.h>
 
+#include "codes/defaults.hpp"
 #include "codes/reply_text.hpp"
 #include "codes/validate.hpp"
 
@@ -9,31 +12,8 @@ using namespace mv::codes;
 
 namespace {
 
-struct Use {
-    Disposition disposition;
-    Reason reason;
-    std::vector<Stage> stages;
-};
-
 const std::vector<Stage> kAll = {Stage::Connect, Stage::Helo, Stage::Mail,
                                  Stage::Rcpt,    Stage::Data, Stage::EndOfData};
-// Temporary refusals: RFC 5321 4.3.2 has no non-closing 4xx at the greeting
-// or HELO, so those verdicts are delivered at RCPT (delay_reject).
-const std::vector<Stage> kTransaction = {Stage::Mail, Stage::Rcpt, Stage::Data, Stage::EndOfData};
-
-// Where each default is meant to be used.
-const std::vector<Use> kUses = {
-    {Disposition::Reject, Reason::Policy, kAll},
-    {Disposition::Tempfail, Reason::Policy, kTransaction},
-    {Disposition::Tempfail, Reason::Greylist, kTransaction},
-    {Disposition::Tempfail, Reason::RateLimit, kTransaction},
-    {Disposition::Tempfail, Reason::TooManyRecipients, {Stage::Rcpt, Stage::EndOfData}},
-    {Disposition::Reject, Reason::MessageTooBig, {Stage::Mail, Stage::Rcpt, Stage::EndOfData}},
-    {Disposition::Tempfail, Reason::BackendFailure, kTransaction},
-    {Disposition::Tempfail, Reason::Disconnect, kAll},
-    {Disposition::Reject, Reason::Disconnect, {Stage::Connect}},
-    {Disposition::Tempfail, Reason::InternalError, kAll},  // the daemon's own: any stage
-};
 
 const std::vector<Reason> kReasons = {
     Reason::Policy,        Reason::Greylist,       Reason::RateLimit,  Reason::TooManyRecipients,
@@ -50,71 +30,127 @@ ReplySpec to_spec(const DefaultReply& d, Reason reason) {
 }
 
 std::string describe(Disposition d, Reason r, Stage s, const DefaultReply& reply) {
-    return (d == Disposition::Reject ? "reject" : "tempfail") + std::string(" reason ") +
-           std::to_string(static_cast<int>(r)) + " at " + std::string(stage_name(s)) + ": " +
-           std::to_string(reply.basic) + " " + reply.enhanced;
+    return std::string(disposition_name(d)) + " " + std::string(reason_name(r)) + " at " +
+           std::string(stage_name(s)) + ": " + std::to_string(reply.basic) + " " + reply.enhanced;
+}
+
+// The one documented gap: RFC 5321 4.3.2 has no non-closing 4xx at the
+// greeting or HELO; such verdicts are delivered at RCPT (delay_reject), and
+// check-config warns when delay_reject = false delivers one there.
+bool greeting_tempfail(const DefaultRow& row, Stage s) {
+    return row.disposition == Disposition::Tempfail && row.reply.basic != 421 &&
+           (s == Stage::Connect || s == Stage::Helo);
+}
+
+std::string code(Disposition d, Reason r, Stage s) {
+    const DefaultReply x = default_reply(d, r, s);
+    return std::to_string(x.basic) + " " + x.enhanced;
 }
 
 }  // namespace
 
 class DefaultsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(DefaultsTest);
-    CPPUNIT_TEST(testEveryDefaultValidatesCleanlyWhereItIsMeant);
-    CPPUNIT_TEST(testNoDefaultHasAnErrorAnywhere);
+    CPPUNIT_TEST(testEveryRowValidatesCleanlyWhereItIsDelivered);
+    CPPUNIT_TEST(testNoLookupGivesAnError);
+    CPPUNIT_TEST(testPolicyRowsCoverEveryStage);
+    CPPUNIT_TEST(testRowsDoNotOverlap);
     CPPUNIT_TEST(testDesignDefaultsAreTheDocumentedCodes);
     CPPUNIT_TEST(testReasonOfTheOtherClassFallsBackToPolicyCode);
     CPPUNIT_TEST(testTempfailAtGreetingOnlyWarnsAboutTheStage);
     CPPUNIT_TEST(testEveryDefaultHasTextAndSource);
+    CPPUNIT_TEST(testReasonNamesRoundTrip);
     CPPUNIT_TEST_SUITE_END();
 
   public:
-    void testEveryDefaultValidatesCleanlyWhereItIsMeant() {
-        for (const auto& u : kUses)
-            for (Stage s : u.stages) {
-                const DefaultReply d = default_reply(u.disposition, u.reason, s);
+    void testEveryRowValidatesCleanlyWhereItIsDelivered() {
+        for (const auto& row : default_table())
+            for (Stage s : kAll) {
+                if (!row.stages.test(static_cast<int>(s)) || greeting_tempfail(row, s)) continue;
                 std::string problems;
-                for (const auto& p : validate_reply(to_spec(d, u.reason), u.disposition, s))
+                for (const auto& p :
+                     validate_reply(to_spec(row.reply, row.reason), row.disposition, s))
                     problems += " | " + p.message;
-                CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(u.disposition, u.reason, s, d), std::string(),
-                                             problems);
+                CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(row.disposition, row.reason, s, row.reply),
+                                             std::string(), problems);
             }
     }
 
-    void testNoDefaultHasAnErrorAnywhere() {
+    void testNoLookupGivesAnError() {
         for (Disposition disp : {Disposition::Reject, Disposition::Tempfail})
             for (Reason r : kReasons)
                 for (Stage s : kAll) {
+                    // check-config refuses reject + disconnect after the greeting.
+                    if (r == Reason::Disconnect && disp == Disposition::Reject &&
+                        s != Stage::Connect)
+                        continue;
                     const DefaultReply d = default_reply(disp, r, s);
+                    CPPUNIT_ASSERT_EQUAL_MESSAGE(describe(disp, r, s, d),
+                                                 disp == Disposition::Reject, d.basic >= 500);
                     for (const auto& p : validate_reply(to_spec(d, r), disp, s))
                         CPPUNIT_ASSERT_MESSAGE(describe(disp, r, s, d) + ": " + p.message,
                                                p.severity == Problem::Severity::Warning);
                 }
     }
 
+    void testPolicyRowsCoverEveryStage() {
+        for (Disposition disp : {Disposition::Reject, Disposition::Tempfail}) {
+            StageSet covered;
+            for (const auto& row : default_table())
+                if (row.reason == Reason::Policy && row.disposition == disp) covered |= row.stages;
+            CPPUNIT_ASSERT_EQUAL(std::size_t(kStageCount), covered.count());
+        }
+    }
+
+    void testRowsDoNotOverlap() {
+        const auto& t = default_table();
+        for (std::size_t i = 0; i < t.size(); ++i)
+            for (std::size_t j = i + 1; j < t.size(); ++j)
+                if (t[i].reason == t[j].reason && t[i].disposition == t[j].disposition)
+                    CPPUNIT_ASSERT_MESSAGE(std::string(reason_name(t[i].reason)),
+                                           (t[i].stages & t[j].stages).none());
+    }
+
     void testDesignDefaultsAreTheDocumentedCodes() {
-        auto code = [](Disposition d, Reason r, Stage s) {
-            const DefaultReply x = default_reply(d, r, s);
-            return std::to_string(x.basic) + " " + x.enhanced;
-        };
         const auto R = Disposition::Reject;
         const auto T = Disposition::Tempfail;
+        // DESIGN.md section 2: policy reject 550 5.7.1; policy tempfail 450 4.7.1
+        // at RCPT and 451 4.7.1 elsewhere; reject at the DATA command 554 5.7.1.
         CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1"), code(R, Reason::Policy, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1"), code(R, Reason::Policy, Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1"), code(R, Reason::Policy, Stage::EndOfData));
         CPPUNIT_ASSERT_EQUAL(std::string("554 5.7.1"), code(R, Reason::Policy, Stage::Data));
         CPPUNIT_ASSERT_EQUAL(std::string("450 4.7.1"), code(T, Reason::Policy, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.7.1"), code(T, Reason::Policy, Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.7.1"), code(T, Reason::Policy, Stage::Data));
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.7.1"), code(T, Reason::Policy, Stage::EndOfData));
+        // greylisting 451 4.7.1; rate limit 450 4.7.1 (at RCPT).
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.7.1"), code(T, Reason::Greylist, Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.7.1"), code(T, Reason::Greylist, Stage::Data));
         CPPUNIT_ASSERT_EQUAL(std::string("450 4.7.1"), code(T, Reason::RateLimit, Stage::Rcpt));
+        // too many recipients 452 4.5.3 (RFC 5321 4.5.3.1.10, RFC 3463 X.5.3).
         CPPUNIT_ASSERT_EQUAL(std::string("452 4.5.3"),
                              code(T, Reason::TooManyRecipients, Stage::Rcpt));
-        CPPUNIT_ASSERT_EQUAL(std::string("552 5.3.4"),
-                             code(R, Reason::MessageTooBig, Stage::EndOfData));
+        // message too big 552 5.3.4 (RFC 1870 6.1, RFC 3463 X.3.4), at end of
+        // data and for SIZE= at MAIL, or at RCPT with delay_reject.
+        for (Stage s : {Stage::Mail, Stage::Rcpt, Stage::EndOfData})
+            CPPUNIT_ASSERT_EQUAL(std::string("552 5.3.4"), code(R, Reason::MessageTooBig, s));
+        // RFC 1870 6.2: a size the server cannot take now is 452; X.3.1 is the
+        // transient storage code (X.3.4 is permanent only, RFC 3463).
+        CPPUNIT_ASSERT_EQUAL(std::string("452 4.3.1"),
+                             code(T, Reason::MessageTooBig, Stage::EndOfData));
+        // a state backend or DNS failure 451 4.4.3; disconnect 421 4.7.0.
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.4.3"),
                              code(T, Reason::BackendFailure, Stage::Rcpt));
         CPPUNIT_ASSERT_EQUAL(std::string("421 4.7.0"), code(T, Reason::Disconnect, Stage::Helo));
+        CPPUNIT_ASSERT_EQUAL(std::string("421 4.7.0"), code(T, Reason::Disconnect, Stage::Rcpt));
+        // the daemon's own error: 421 where RFC 5321 4.3.2 has no other 4xx.
         CPPUNIT_ASSERT_EQUAL(std::string("421 4.3.0"),
                              code(T, Reason::InternalError, Stage::Connect));
         CPPUNIT_ASSERT_EQUAL(std::string("421 4.3.0"), code(T, Reason::InternalError, Stage::Helo));
         CPPUNIT_ASSERT_EQUAL(std::string("451 4.3.0"), code(T, Reason::InternalError, Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::string("451 4.3.0"),
+                             code(T, Reason::InternalError, Stage::EndOfData));
     }
 
     void testReasonOfTheOtherClassFallsBackToPolicyCode() {
@@ -123,14 +159,13 @@ class DefaultsTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("5.7.1"), a.enhanced);
         CPPUNIT_ASSERT(a.text.find("Rate limit") != std::string::npos);
         const DefaultReply b =
-            default_reply(Disposition::Tempfail, Reason::MessageTooBig, Stage::EndOfData);
+            default_reply(Disposition::Tempfail, Reason::MessageTooBig, Stage::Data);
         CPPUNIT_ASSERT_EQUAL(451, b.basic);
-        CPPUNIT_ASSERT(b.text.find("too big") != std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.7.1"), b.enhanced);
+        CPPUNIT_ASSERT(b.text.find("storage") != std::string::npos);
     }
 
     void testTempfailAtGreetingOnlyWarnsAboutTheStage() {
-        // Documented gap: no temporary refusal but 421 exists at the greeting
-        // and HELO (RFC 5321 4.3.2); check-config warns when one is delivered there.
         for (Stage s : {Stage::Connect, Stage::Helo}) {
             const DefaultReply d = default_reply(Disposition::Tempfail, Reason::Policy, s);
             const auto ps = validate_reply(to_spec(d, Reason::Policy), Disposition::Tempfail, s);
@@ -149,6 +184,15 @@ class DefaultsTest : public CppUnit::TestFixture {
                     CPPUNIT_ASSERT(d.source.find("RFC") != std::string::npos);
                     CPPUNIT_ASSERT_EQUAL(std::string(), check_template(d.text));
                 }
+    }
+
+    void testReasonNamesRoundTrip() {
+        for (Reason r : kReasons) {
+            const auto back = parse_reason(reason_name(r));
+            CPPUNIT_ASSERT(back && *back == r);
+            CPPUNIT_ASSERT(!reason_trigger(r).empty());
+        }
+        CPPUNIT_ASSERT(!parse_reason("nonsense"));
     }
 };
 

@@ -93,6 +93,14 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testOneDecisionLinePerRefusal);
     CPPUNIT_TEST(testReloadDoesNotChangeAPinnedConnection);
     CPPUNIT_TEST(testDeclaredSizeComesFromMailArguments);
+    CPPUNIT_TEST(testEnvelopePolicyAcceptsAtDataAndLogsThere);
+    CPPUNIT_TEST(testSenderPolicyAcceptsAtMail);
+    CPPUNIT_TEST(testConnectPolicyAcceptsTheConnection);
+    CPPUNIT_TEST(testHeloRuleKeepsTheConnectionOpen);
+    CPPUNIT_TEST(testHeldRefusalKeepsTheMessageOpen);
+    CPPUNIT_TEST(testHeaderToAddKeepsEndOfMessage);
+    CPPUNIT_TEST(testAcceptWithHeaderToAddWaitsForEndOfMessage);
+    CPPUNIT_TEST(testMonitorMarkKeepsEndOfMessage);
     CPPUNIT_TEST_SUITE_END();
 
     std::shared_ptr<policy::Policy> policy_;
@@ -100,6 +108,16 @@ class MilterTest : public CppUnit::TestFixture {
     RecordingLogger log_;
     FakeMilterApi api_;
     std::unique_ptr<Milter> milter_;
+
+    // A rule at end of data that never holds: the policy still has something
+    // to decide after DATA, so no stage answers SMFIS_ACCEPT early (tests of
+    // the stages themselves; the early accept has tests of its own).
+    void keep_open() {
+        policy_->rules.push_back(make_rule(
+            "end-of-data-check",
+            policy::make_size_condition(policy::SizeOf::Message, {std::uint64_t(1) << 40, {}}),
+            Action::Reject, Stage::EndOfData, reply(552, "5.3.4", {"too big"})));
+    }
 
     void install() {
         store_ = std::make_unique<PolicyStore>(policy_);
@@ -188,6 +206,7 @@ class MilterTest : public CppUnit::TestFixture {
         policy_->rules.push_back(make_rule(
             "too-big", policy::make_size_condition(policy::SizeOf::Declared, {5000, std::nullopt}),
             Action::Reject, Stage::Mail, reply(552, "5.3.4", {"too big"})));
+        keep_open();
         install();
         const sockaddr_in in = ipv4("192.0.2.1", 4321);
         milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
@@ -200,6 +219,119 @@ class MilterTest : public CppUnit::TestFixture {
         char* a3[] = {from.data(), body.data(), big.data(), nullptr};
         CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, milter_->envfrom(api_, a3));
         CPPUNIT_ASSERT_EQUAL(std::string("too big"), api_.replies.back().lines[0]);
+    }
+
+    // Session::settled: the conversation ends as soon as nothing is left to
+    // decide, with every recipient still checked (DESIGN.md section 7).
+    void testEnvelopePolicyAcceptsAtDataAndLogsThere() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        install();
+        api_.macros["i"] = "QID7";
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<a@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<gone@example.org>"));  // every RCPT checked
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<b@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_ACCEPT, milter_->data(api_));
+        // No end of message follows: the message's decision line is the DATA one.
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("stage=data rule=- action=accept"));
+        CPPUNIT_ASSERT_EQUAL(
+            1, log_.count_containing("decision queue=QID7 client=client.example[192.0.2.1] "
+                                     "helo=client.example from=<a@example.org> "
+                                     "rcpt=<a@example.org>,<b@example.org> stage=data"));
+    }
+
+    void testSenderPolicyAcceptsAtMail() {
+        policy_->rules.push_back(make_rule("spammer", sender_is("bad@spam.example"), Action::Reject,
+                                           Stage::Mail, reply(550, "5.7.1", {"go away"})));
+        policy_->settings.delay_reject = false;
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->helo(api_, "client.example"));
+        mail("<good@example.org>", SMFIS_ACCEPT);
+        mail("<bad@spam.example>", SMFIS_REJECT);  // the next message is evaluated again
+    }
+
+    void testConnectPolicyAcceptsTheConnection() {
+        policy_->rules.push_back(
+            make_rule("blocked", policy::make_client_addr_condition({"198.51.100.0/24"}),
+                      Action::Reject, Stage::Connect, reply(550, "5.7.1", {"no"})));
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_ACCEPT,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+    }
+
+    void testHeloRuleKeepsTheConnectionOpen() {
+        codes::ReplySpec r = reply(550, "5.7.1", {"bad helo"});
+        policy::StringMatch m;
+        m.exact = {"localhost"};
+        policy_->rules.push_back(make_rule("helo", policy::make_string_condition(Field::Helo, m),
+                                           Action::Reject, Stage::Helo, r));
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        CPPUNIT_ASSERT_EQUAL(
+            SMFIS_CONTINUE,
+            milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in)));
+        // A second HELO is evaluated again, so HELO itself cannot settle it.
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->helo(api_, "client.example"));
+        mail("<a@example.org>", SMFIS_ACCEPT);
+    }
+
+    void testHeldRefusalKeepsTheMessageOpen() {
+        policy_->settings.delay_reject = true;
+        policy_->rules.push_back(make_rule("bad-sender", sender_is("bad@spam.example"),
+                                           Action::Reject, Stage::Mail,
+                                           reply(550, "5.7.1", {"go away"})));
+        install();
+        open_message("<bad@spam.example>");  // CONTINUE: held for RCPT
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<a@example.org>"));
+    }
+
+    void testHeaderToAddKeepsEndOfMessage() {
+        auto tag = make_rule("tag", rcpt_is("a@example.org"), Action::Continue, Stage::Rcpt);
+        tag.add_headers.push_back({"X-Tag", "seen"});
+        policy_->rules.push_back(std::move(tag));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<a@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->data(api_));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.headers.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("X-Tag"), api_.headers[0].first);
+    }
+
+    void testAcceptWithHeaderToAddWaitsForEndOfMessage() {
+        auto tag = make_rule("tag", nullptr, Action::Continue, Stage::Connect);
+        tag.add_headers.push_back({"X-Scanned", "yes"});
+        policy_->rules.push_back(std::move(tag));
+        policy_->rules.push_back(
+            make_rule("friend", sender_is("friend@example.net"), Action::Accept, Stage::Mail));
+        install();
+        open_message("<a@example.org>");
+        api_.context()->reset_message();
+        mail("<friend@example.net>", SMFIS_CONTINUE);  // accepted, but the header is due
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.headers.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("X-Scanned"), api_.headers[0].first);
+    }
+
+    void testMonitorMarkKeepsEndOfMessage() {
+        auto r = make_rule("gone", rcpt_is("gone@example.org"), Action::Reject, Stage::Rcpt,
+                           reply(550, "5.1.1", {"mailbox gone"}));
+        r.monitor = true;
+        policy_->rules.push_back(std::move(r));
+        install();
+        open_message();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<a@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<gone@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->data(api_));  // the mark is due at eom
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->eom(api_));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), api_.headers.size());
     }
 
     void testSenderRefusalIsDelayedToRcpt() {
@@ -230,6 +362,7 @@ class MilterTest : public CppUnit::TestFixture {
     void testAcceptAtMailAcceptsTheMessage() {
         policy_->rules.push_back(
             make_rule("friend", sender_is("friend@example.net"), Action::Accept, Stage::Mail));
+        keep_open();
         install();
         const sockaddr_in in = ipv4("192.0.2.1", 4321);
         milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
@@ -253,6 +386,7 @@ class MilterTest : public CppUnit::TestFixture {
         policy_->rules.push_back(make_rule("bad-sender", sender_is("bad@spam.example"),
                                            Action::Reject, Stage::Mail,
                                            reply(550, "5.7.1", {"go away"})));
+        keep_open();
         install();
         open_message("<bad@spam.example>");
         ConnectionContext* before = api_.context();
@@ -274,6 +408,7 @@ class MilterTest : public CppUnit::TestFixture {
     }
 
     void testCloseReleasesTheContext() {
+        keep_open();
         install();
         open_message();
         std::weak_ptr<const policy::Policy> pinned = store_->current();
@@ -301,6 +436,7 @@ class MilterTest : public CppUnit::TestFixture {
     }
 
     void testExceptionAtRcptAnswersOnErrorTempfail451() {
+        keep_open();
         install();
         open_message();
         api_.throw_on_symval = true;
@@ -313,6 +449,7 @@ class MilterTest : public CppUnit::TestFixture {
 
     void testExceptionWithOnErrorAcceptContinues() {
         policy_->settings.on_error = Action::Accept;
+        keep_open();
         install();
         open_message();
         api_.throw_on_symval = true;
@@ -323,6 +460,7 @@ class MilterTest : public CppUnit::TestFixture {
     }
 
     void testMacroOverBoundTempfailsTheMessage() {
+        keep_open();
         install();
         api_.macros["{client_name}"] = std::string(policy::Limits::kMaxValue + 1, 'a');
         const sockaddr_in in = ipv4("192.0.2.1", 4321);
@@ -460,6 +598,7 @@ class MilterTest : public CppUnit::TestFixture {
     }
 
     void testTransactionFilledFromConnectAndMacros() {
+        keep_open();
         install();
         api_.macros["{client_resolve}"] = "FAIL";
         api_.macros["{daemon_name}"] = "mx-in";

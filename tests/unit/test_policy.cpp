@@ -19,6 +19,8 @@ class PolicyTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUnknownMacroIsAskedAtRuleStage);
     CPPUNIT_TEST(testNoContentNeededWithoutContentConditions);
     CPPUNIT_TEST(testSharedPolicyServesManyThreads);
+    CPPUNIT_TEST(testRulesByStageAndFirstRuleFrom);
+    CPPUNIT_TEST(testDerivedDataIsComputedOnceForManyThreads);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -54,6 +56,44 @@ class PolicyTest : public CppUnit::TestFixture {
         auto p = b.build();
         CPPUNIT_ASSERT(!p->needs_headers());
         CPPUNIT_ASSERT(!p->needs_body());
+    }
+
+    void testRulesByStageAndFirstRuleFrom() {
+        PolicyBuilder b;
+        b.rule("net", Action::Reject, client_in("198.51.100.0/24"));     // 0 connect
+        b.rule("rcpt", Action::Reject, rcpt_domain("blocked.example"));  // 1 rcpt
+        b.rule("helo", Action::Reject, helo_is("bad.example"));          // 2 helo
+        b.rule("net2", Action::Reject, client_in("203.0.113.0/24"));     // 3 connect
+        auto p = b.build();
+        CPPUNIT_ASSERT(p->rules_at(Stage::Connect) == (std::vector<std::size_t>{0, 3}));
+        CPPUNIT_ASSERT(p->rules_at(Stage::Helo) == std::vector<std::size_t>{2});
+        CPPUNIT_ASSERT(p->rules_at(Stage::Rcpt) == std::vector<std::size_t>{1});
+        CPPUNIT_ASSERT(p->rules_at(Stage::Data).empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), p->first_rule_from(Stage::Connect));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), p->first_rule_from(Stage::Helo));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), p->first_rule_from(Stage::Mail));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), p->first_rule_from(Stage::Rcpt));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), p->first_rule_from(Stage::Data));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(4), p->first_rule_from(Stage::EndOfData));
+    }
+
+    // The first use computes what the policy derives from its rules, under
+    // call_once: threads racing for it see one complete result (ASan/TSan-clean).
+    void testDerivedDataIsComputedOnceForManyThreads() {
+        PolicyBuilder b;
+        for (int i = 0; i < 200; ++i)
+            b.rule("r" + std::to_string(i), Action::Reject,
+                   rcpt_domain("d" + std::to_string(i) + ".example"));
+        const PolicyPtr p = b.build();
+        std::atomic<int> wrong{0};
+        std::vector<std::thread> threads;
+        for (int t = 0; t < 4; ++t)
+            threads.emplace_back([&] {
+                if (p->rules_at(Stage::Rcpt).size() != 200) ++wrong;
+                if (p->macros_needed(Stage::Rcpt) != std::set<std::string>{"i"}) ++wrong;
+            });
+        for (auto& th : threads) th.join();
+        CPPUNIT_ASSERT_EQUAL(0, wrong.load());
     }
 
     // One immutable Policy, one Session per connection, connections on

@@ -1,0 +1,1 @@
+$MV explain --defaults --format nonsense

@@ -1,0 +1,1 @@
+sh ./check-man-defaults.sh ../../man/milter-verdict.conf.5
