@@ -7,6 +7,9 @@
 # smtpd_end_of_data_restrictions only. Group "policy-service-shared": one
 # daemon with both listeners, the milter of the suite's Postfix and the policy
 # service of this group's, counting one rate limit in its one state store.
+# Group "policy-service-redis": the state in a private redis-server, so the
+# service evaluates on its worker threads: exact counts over parallel
+# sessions, and Redis stopped answers 451 4.4.3 (on_backend_error closed).
 #
 # Every refusal is asserted as the exact reply line Postfix sends, in its own
 # framing "NNN X.Y.Z <address>: Recipient address rejected: TEXT" (smtpd_check.c
@@ -20,6 +23,7 @@ import time
 from harness.net import free_port
 from harness.policy_daemon import PolicyDaemon
 from harness.postfix_instance import PostfixInstance
+from harness.redis_server import RedisServer
 from harness.smtp_client import SmtpSession, SmtpClosed, message
 from harness.scenario import OK_MAIL, OK_RCPT, OK_DATA
 
@@ -417,6 +421,52 @@ rules = (
         ctx.stop_daemon(results, g, daemon)
 
 
+REDIS_CONF = """
+daemon = { socket = ""; policy_socket = "inet:%(policy)d@127.0.0.1"; log = "stderr"; };
+state = { backend = "redis";
+          redis = { host = "127.0.0.1"; port = %(redis)d; prefix = "e2e-policy:"; timeout_ms = 300; }; };
+rules = (
+  { name = "redis-limit"; on_backend_error = "closed";
+    when = { sender = "/^permsg-/";
+             rate_limit = { key = "sender"; count = "message"; limit = "4/1h"; }; };
+    action = "tempfail"; }
+);
+"""
+
+
+def redis_group(ctx, results, pp):
+    g = GROUP + "-redis"
+    redis = RedisServer(ctx.workdir)
+    daemon = None
+    try:
+        redis.start()
+        conf = os.path.join(ctx.workdir, "policy-redis.conf")
+        with open(conf, "w") as f:
+            f.write(REDIS_CONF % {"policy": pp.port, "redis": redis.port})
+        daemon = PolicyDaemon(ctx.mv_bin, conf, ctx.workdir, pp.port, name="mv-policy-redis")
+        ctx.daemons.append(daemon)
+        daemon.start()
+        with results.case("%s: 10 parallel sessions of 2 recipients against a per-message limit "
+                          "of 4 kept in Redis: exactly 4 messages accepted" % g) as r:
+            replies = parallel(10, lambda i: session_replies(
+                pp, "permsg-redis@example.test",
+                ["q%d-%d@example.test" % (i, k) for k in range(2)])[1:])
+            codes = sorted(tuple(x[0][:9] for x in rep) if isinstance(rep, list) else (rep,)
+                           for rep in replies)
+            r.expect_equal(codes, [("250 2.1.5",) * 2] * 4 + [("450 4.7.1",) * 2] * 6,
+                           "RCPT replies per session, sorted")
+        with results.case("%s: Redis stopped: the rule fails closed with 451 4.4.3" % g) as r:
+            redis.stop()
+            got = session_replies(pp, "permsg-down@example.test", ["d@example.test"])
+            r.expect_equal(got, [OK_MAIL, rejected(
+                "d@example.test", "Temporary lookup failure, please try again later",
+                "451 4.4.3")], "replies with Redis down")
+    finally:
+        if daemon is not None:
+            ctx.stop_daemon(results, g, daemon)
+        redis.stop()
+
+
 def run(ctx, results):
     port = free_port()
     state_dir = os.path.join(ctx.workdir, "policy-state")
@@ -447,6 +497,7 @@ def run(ctx, results):
 
         pp.pf.reconfigure(**pp.params("smtpd_recipient_restrictions"))
         shared_group(ctx, results, pp)
+        redis_group(ctx, results, pp)
         with results.case("%s: Postfix logged no warning but the ones the kill provokes" % GROUP) as r:
             odd = [l for l in pp.pf.log().splitlines()
                    if ("warning:" in l or "fatal:" in l or "panic:" in l)
