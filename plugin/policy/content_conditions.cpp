@@ -143,10 +143,9 @@ class SizeCondition final : public Condition {
         return std::string(which_ == SizeOf::Declared ? "declared size " : "size ") +
                bounds_text(bounds_);
     }
-    // The real size counts headers and body, so the MTA must send both.
-    unsigned content_needed() const override {
-        return which_ == SizeOf::Message ? kNeedsHeaders | kNeedsBody : 0;
-    }
+    // The real size counts headers and body, so the milter needs both
+    // (Policy::derived() adds them for kNeedsSize).
+    unsigned content_needed() const override { return which_ == SizeOf::Message ? kNeedsSize : 0; }
 
   private:
     SizeOf which_;

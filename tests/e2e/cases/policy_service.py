@@ -17,6 +17,7 @@
 # is gone) come from Postfix 3.7.11's source. Daemons and the second Postfix are
 # stopped in `finally`.
 import os
+import subprocess
 import threading
 import time
 
@@ -45,7 +46,7 @@ TEMPFAIL_TEXT = "Recipient deferred by the e2e policy"
 
 
 def write_config(ctx, name, port, state_file=""):
-    with open(os.path.join(HERE, "configs", name)) as f:
+    with open(os.path.join(HERE, "configs", name + ".in")) as f:
         text = f.read()
     text = text.replace("@POLICY_SOCKET@", "inet:%d@127.0.0.1" % port)
     text = text.replace("@STATE_FILE@", state_file)
@@ -341,9 +342,9 @@ def eod_group(ctx, results, pp):
         ("blocked sender refused 550 5.7.1 at end of data",
          "spam@bad.example.test", ["a@example.test"], "e2e eod blocked",
          eod_rejected("Sender spam@bad.example.test blocked by the e2e policy")),
-        ("three recipients over a rcpt_count rule: 554 5.7.1 from recipient_count",
+        ("three recipients over a rcpt_count rule: 452 4.5.3 from recipient_count",
          "crowd@example.test", ["a@example.test", "b@example.test", "c@example.test"],
-         "e2e eod crowd", eod_rejected("Too many recipients for the e2e policy", "554 5.7.1")),
+         "e2e eod crowd", eod_rejected("Too many recipients for the e2e policy", "452 4.5.3")),
     ]
     for name, sender, rcpts, subject, want in cases:
         with results.case("%s: %s" % (g, name)) as r:
@@ -363,9 +364,9 @@ def eod_group(ctx, results, pp):
                 "Message too big for the e2e policy", "552 5.3.4")], "DATA, end of data")
             s.cmd("QUIT")
 
-    with results.case("%s: greylisting a one-recipient message at end of data: 450 4.7.1, "
-                      "the retry passes" % g) as r:
-        want = eod_rejected("Greylisted, please retry in 3 seconds", "450 4.7.1")
+    with results.case("%s: greylisting a one-recipient message at end of data: 451 4.7.1 "
+                      "(the default), the retry passes" % g) as r:
+        want = eod_rejected("Greylisted, please retry in 3 seconds", "451 4.7.1")
         got = session_replies(pp, "grey-eod@example.test", ["a@example.test"],
                               subject="e2e eod grey")
         r.expect_equal(got[2:], [OK_DATA, want], "first attempt")
@@ -473,6 +474,13 @@ def run(ctx, results):
     os.makedirs(state_dir, exist_ok=True)
     conf = write_config(ctx, "policy-service.conf", port,
                         os.path.join(state_dir, "mv-state"))
+    eod_conf = write_config(ctx, "policy-service-eod.conf", port)
+    for path in (conf, eod_conf):
+        with results.case("%s: check-config --strict %s exits 0"
+                          % (GROUP, os.path.basename(path))) as r:
+            p = subprocess.run([ctx.mv_bin, "check-config", "--strict", "-c", path],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            r.expect_equal(p.returncode, 0, "exit status; output:\n" + p.stdout.decode())
     pp = PolicyPostfix(ctx, port)
     daemon = PolicyDaemon(ctx.mv_bin, conf, ctx.workdir, port)
     ctx.daemons.append(daemon)
@@ -487,7 +495,6 @@ def run(ctx, results):
         rcpt_group(ctx, results, pp, box)
         ctx.stop_daemon(results, GROUP, box[0])
 
-        eod_conf = write_config(ctx, "policy-service-eod.conf", port)
         pp.pf.reconfigure(**pp.params("smtpd_end_of_data_restrictions"))
         daemon = PolicyDaemon(ctx.mv_bin, eod_conf, ctx.workdir, port, name="mv-policy-eod")
         ctx.daemons.append(daemon)
