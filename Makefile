@@ -74,8 +74,9 @@ help::
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
 	@echo "                    whole stack through Postfix, every policy shape on inet and unix"
 	@echo "                    beside Postfix alone, DNS lists against a private nsd, cost of the"
-	@echo "                    metrics endpoint and of scraping a 10,000-rule policy); report in"
-	@echo "                    $(O)/bench/ (about 20 minutes)"
+	@echo "                    metrics endpoint and of scraping a 10,000-rule policy, the Postfix"
+	@echo "                    policy service beside the milter); report in $(O)/bench/ (about"
+	@echo "                    25 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
 	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"
@@ -161,10 +162,17 @@ BENCH_BIN     := $(O)/bench/bin
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
                    milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
 BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench \
-                 $(BENCH_BIN)/mv-idn-bench
+                 $(BENCH_BIN)/mv-idn-bench $(BENCH_BIN)/mv-policy-loadgen
 ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o
+# The policy service's load generator (tests/bench/policy_loadgen.cpp).
+POLICY_LOADGEN_OBJS := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,policy_loadgen.cpp \
+                         bench_policy.cpp latency_stats.cpp proc_cpu.cpp))
 
 $(BENCH_BIN)/mv-loadgen: $(LOADGEN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ -pthread
+
+$(BENCH_BIN)/mv-policy-loadgen: $(POLICY_LOADGEN_OBJS)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ -pthread
 

@@ -10,6 +10,13 @@
 //
 // --mta sendmail prints the reply lines as Sendmail sends them
 // (sendmail_reply.hpp); postfix, the default, as written.
+//   simulate --policy-service [--policy-states LIST] TRANSACTION OPTIONS | --file FILE
+//   simulate --policy-service --requests FILE|-
+//
+// --policy-service prints what the Postfix policy service would answer
+// instead of the milter's stages (cli/policy_simulator.hpp): the requests of
+// check_policy_service in the restriction lists of LIST (default RCPT), or
+// raw requests from a file.
 //
 // Stateful rules (rate_limit, greylist) run against --state: "memory" (the
 // default) is a fresh embedded store in this process, empty and never saved
@@ -35,8 +42,10 @@
 //
 // Thread contract: called from main() only.
 #include <fstream>
+#include <iostream>
 
 #include "cli/commands.hpp"
+#include "cli/policy_simulator.hpp"
 #include "cli/sim_input.hpp"
 #include "cli/simulator.hpp"
 #include "config/loader.hpp"
@@ -59,7 +68,9 @@ void usage(std::ostream& err) {
            "           [--state memory|redis] [--mta postfix|sendmail]\n"
            "           [--dns-answer 'NAME TYPE VALUE']... [--dns offline|live]\n"
            "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n"
-           "           [--mta postfix|sendmail] [--dns offline|live]\n";
+           "           [--mta postfix|sendmail] [--dns offline|live]\n"
+           "       milter-verdict simulate --policy-service [--policy-states RCPT,...] ...\n"
+           "       milter-verdict simulate [-c FILE] --policy-service --requests FILE|-\n";
 }
 
 int bad_usage(std::ostream& err, const std::string& why) {
@@ -76,6 +87,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string state_backend = "memory";
     std::string dns_mode;
     Mta mta = Mta::Postfix;
+    bool policy_service = false;
+    std::string policy_states = "RCPT", requests;
     SimInput one;
     bool any_option = false;
     for (std::size_t i = 0; i < args.size(); ++i) {
@@ -84,9 +97,13 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             usage(out);
             return 0;
         }
+        if (a == "--policy-service") {
+            policy_service = true;
+            continue;
+        }
         const bool takes_value =
             a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--mta" ||
-            a == "--dns" ||
+            a == "--dns" || a == "--policy-states" || a == "--requests" ||
             (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
         if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
         if (a == "-c" || a == "--config") {
@@ -97,6 +114,10 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             dns_mode = args[++i];
             if (dns_mode != "offline" && dns_mode != "live")
                 return bad_usage(err, "--dns must be offline or live");
+        } else if (a == "--policy-states") {
+            policy_states = args[++i];
+        } else if (a == "--requests") {
+            requests = args[++i];
         } else if (a == "--state") {
             state_backend = args[++i];
             if (state_backend != "memory" && state_backend != "redis")
@@ -116,8 +137,22 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             return bad_usage(err, "unknown argument '" + a + "'");
         }
     }
+    std::vector<policy_service::ProtocolState> states;
+    if (const std::string e = parse_policy_states(policy_states, states); !e.empty())
+        return bad_usage(err, e);
+    if (!policy_service && (!requests.empty() || policy_states != "RCPT"))
+        return bad_usage(err, "--requests and --policy-states need --policy-service");
+    if (!requests.empty() && (any_option || !tx_file.empty()))
+        return bad_usage(err, "--requests cannot be combined with transaction options or --file");
+    std::ifstream requests_file;
+    if (!requests.empty() && requests != "-") {
+        requests_file.open(requests, std::ios::binary);
+        if (!requests_file) return bad_usage(err, "cannot read requests file " + requests);
+    }
     std::vector<SimInput> inputs;
-    if (!tx_file.empty()) {
+    if (!requests.empty()) {
+        // raw requests: no transaction
+    } else if (!tx_file.empty()) {
         if (any_option) return bad_usage(err, "--file cannot be combined with transaction options");
         if (const std::string e = parse_sim_file(tx_file, inputs); !e.empty()) {
             err << "milter-verdict simulate: " << e << "\n";
@@ -128,6 +163,8 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         inputs.push_back(std::move(one));
     }
     for (const auto& in : inputs) {
+        if (policy_service && in.non_smtp)
+            return bad_usage(err, "--non-smtp: the policy service sees only SMTP sessions");
         if (!in.body_file.empty() && !std::ifstream(in.body_file))
             return bad_usage(err, "cannot read body file " + in.body_file);
     }
@@ -197,6 +234,23 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
             << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")
             << "\n\n";
         dns::attach_dns(*r.policy, service);
+    }
+    if (policy_service) {
+        out << "service Postfix policy delegation: check_policy_service answering ";
+        if (!requests.empty()) {
+            out << "the requests of " << (requests == "-" ? "standard input" : requests) << "\n\n";
+            PolicySimulator psim(r.policy, out);
+            return psim.run_requests(requests == "-" ? std::cin : requests_file) ? 0 : 1;
+        }
+        for (std::size_t i = 0; i < states.size(); ++i)
+            out << (i ? ", " : "") << policy_service::protocol_state_name(states[i]);
+        out << "\n\n";
+        PolicySimulator psim(r.policy, out);
+        int n = 0;
+        for (const auto& in : inputs)
+            if (const std::string e = psim.run(in, ++n, states); !e.empty())
+                return bad_usage(err, e);
+        return 0;
     }
     Simulator sim(r.policy, out, mta);
     int n = 0;

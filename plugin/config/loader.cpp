@@ -29,6 +29,7 @@
 #include "config/sendmail_check.hpp"
 #include "config/settings_parser.hpp"
 #include "config/state_condition_parser.hpp"
+#include "policy_service/deployment_check.hpp"
 
 namespace mv::config {
 
@@ -230,6 +231,9 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     policy->dns = dns_config;
     if (options.sendmail) check_for_sendmail(*policy, conditions.macro_uses(), diag);
     for (const NamedList* l : lists.defined()) result.list_entries += l->values.size();
+    // What the Postfix policy service path cannot do with these rules.
+    for (const auto& n : policy_service::check_deployment(*policy))
+        diag.warning(n.file, n.line, n.message);
     for (const NamedList* l : lists.defined())
         if (!l->source.empty())
             result.lists.push_back({l->name, l->source, l->values.size(), l->read_seconds});

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string_view>
 
+#include "config/policy_service_parser.hpp"
 #include "config/schema.hpp"
 #include "observability/log_format.hpp"
 #include "observability/metrics_address.hpp"
@@ -24,7 +25,8 @@ bool all_digits(std::string_view s) {
 // The reason a libmilter socket specification is refused, or "".
 std::string check_socket(const std::string& spec) {
     const auto colon = spec.find(':');
-    if (!spec.empty() && spec[0] == '/') return {};
+    if (spec.empty()) return {};  // no listener of this kind (the daemon needs one of two)
+    if (spec[0] == '/') return {};
     if (colon == std::string::npos) return "expected inet:PORT@HOST, inet6:PORT@HOST or unix:/PATH";
     const std::string proto = spec.substr(0, colon);
     const std::string rest = spec.substr(colon + 1);
@@ -83,10 +85,12 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
         diag.error(d, "daemon must be a group { ... }, not " + type_name(d));
         return;
     }
-    check_keys(d,
-               {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
-                "log_facility", "timeout", "log_format", "metrics"},
-               "daemon", diag);
+    check_keys(
+        d,
+        {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
+         "log_facility", "timeout", "log_format", "metrics", "policy_socket", "policy_accept",
+         "policy_timeout", "policy_idle_timeout", "policy_max_connections", "policy_workers"},
+        "daemon", diag);
     for (int i = 0; i < d.getLength(); ++i) {
         const Setting& s = d[i];
         const std::string k = s.getName();
@@ -129,8 +133,13 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
                     s, "timeout must be between 1 and 86400 seconds, not " + std::to_string(*v));
             else if (v)
                 out.milter_timeout = static_cast<int>(*v);
+        } else if (k.rfind("policy_", 0) == 0) {
+            parse_policy_service_key(s, out.policy_service, diag, check_socket);
         }
     }
+    // socket = "" turns the milter listener off: then the policy service must be on.
+    if (out.socket.empty() && out.policy_service.socket.empty())
+        diag.error(d, "no listener: socket is \"\" and no policy_socket is set");
 }
 
 void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics& diag) {

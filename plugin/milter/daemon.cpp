@@ -17,12 +17,17 @@
 // file, exit 0. The state store and the DNS resolver (their threads) start
 // after step 5 (state_owner.hpp, dns_owner.hpp); a resolver that cannot be
 // set up (an unreadable resolv.conf) is a configuration error, exit 78.
+// The Postfix policy service (policy_socket, plugin/policy_service/) opens
+// its socket in step 3 and starts its threads after the state store and the
+// resolver; with socket = "" there is no milter listener, libmilter is not
+// started, and the main thread waits for SIGTERM/SIGINT/SIGHUP itself.
 //
 // Exit codes: 0 clean stop, 64 usage, 78 configuration, 69 socket/libmilter
 // failure, 71 privileges or another system failure.
 #include "milter/daemon.hpp"
 
 #include <libmilter/mfapi.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -50,6 +55,7 @@
 #include "observability/metrics.hpp"
 #include "observability/metrics_server.hpp"
 #include "observability/recorder.hpp"
+#include "policy_service/service.hpp"
 
 namespace mv::milter {
 
@@ -84,6 +90,19 @@ std::unique_ptr<Logger> make_logger(const std::string& target, const std::string
     return std::make_unique<SyslogLogger>(*f, format);
 }
 
+// Without a milter listener nobody else takes the stop signals (they are
+// blocked in every thread): wait for one here.
+void wait_stop_signal() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    int sig = 0;
+    while (sigwait(&set, &sig) != 0) {
+    }
+}
+
 }  // namespace
 
 int daemon_main(const std::vector<std::string>& args) {
@@ -111,14 +130,29 @@ int daemon_main(const std::vector<std::string>& args) {
     }
     const policy::Settings settings = initial->settings;  // a copy: reload may free `initial`
 
-    const SocketParse sock = parse_socket(opt.socket.empty() ? settings.socket : opt.socket);
+    // socket = "" (and no -p): the policy service is the only listener.
+    const bool milter_on = !opt.socket.empty() || !settings.socket.empty();
+    const SocketParse sock = milter_on
+                                 ? parse_socket(opt.socket.empty() ? settings.socket : opt.socket)
+                                 : SocketParse{SocketSpec{}, {}};
     if (!sock.spec) {
         std::cerr << "milter-verdict: " << sock.error << "\n";
         return opt.socket.empty() ? config::kExitConfig : cli::kExitUsage;
     }
+    std::optional<SocketSpec> policy_spec;
+    if (!settings.policy_service.socket.empty()) {
+        const SocketParse p = parse_socket(settings.policy_service.socket);
+        if (!p.spec) {
+            std::cerr << "milter-verdict: policy_socket: " << p.error << "\n";
+            return config::kExitConfig;
+        }
+        policy_spec = p.spec;
+    }
     if (opt.test_only) {
         std::cout << "milter-verdict: " << opt.config << ": configuration OK, socket "
-                  << sock.spec->connection() << "\n";
+                  << (milter_on ? sock.spec->connection() : std::string("none"))
+                  << (policy_spec ? ", policy socket " + policy_spec->connection() : std::string())
+                  << "\n";
         return 0;
     }
     const SocketSpec& spec = *sock.spec;
@@ -151,8 +185,11 @@ int daemon_main(const std::vector<std::string>& args) {
             std::cerr << "milter-verdict: metrics: " << error << "\n";
             return kExitUnavailable;
         }
+        std::vector<observability::FrontEnd> front_ends;
+        if (milter_on) front_ends.push_back(observability::FrontEnd::Milter);
+        if (policy_spec) front_ends.push_back(observability::FrontEnd::PolicyService);
         metrics = std::make_unique<observability::Metrics>(
-            observability::Metrics::Options{{observability::FrontEnd::Milter}, MV_VERSION});
+            observability::Metrics::Options{front_ends, MV_VERSION});
         metrics->adopt(initial);
         metrics->loaded(*initial, list_entries, false);
     }
@@ -163,28 +200,42 @@ int daemon_main(const std::vector<std::string>& args) {
     PolicyStore store(initial);
     Milter milter(store, *log);
     milter.set_recorder(recorder);
-    const std::string conn = spec.connection();
-    if (!register_milter(milter) || smfi_setconn(const_cast<char*>(conn.c_str())) != MI_SUCCESS ||
-        smfi_settimeout(settings.milter_timeout) != MI_SUCCESS) {
-        std::cerr << "milter-verdict: libmilter refused the configuration (socket " << conn
-                  << ")\n";
-        return kExitUnavailable;
+    const std::string conn = milter_on ? spec.connection() : std::string("none");
+    if (milter_on) {
+        if (!register_milter(milter) ||
+            smfi_setconn(const_cast<char*>(conn.c_str())) != MI_SUCCESS ||
+            smfi_settimeout(settings.milter_timeout) != MI_SUCCESS) {
+            std::cerr << "milter-verdict: libmilter refused the configuration (socket " << conn
+                      << ")\n";
+            return kExitUnavailable;
+        }
+        if (smfi_opensocket(true) != MI_SUCCESS) {
+            std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
+            return kExitUnavailable;
+        }
+        if (spec.listens_everywhere())
+            log->log(LogLevel::Warning, "socket " + conn + " listens on every interface");
+        error = set_unix_socket_access(spec, settings.socket_mode, settings.socket_group);
+        if (!error.empty()) {
+            std::cerr << "milter-verdict: " << error << "\n";
+            return kExitOsErr;
+        }
+        error = set_nodelay_on_listener(spec);
+        if (!error.empty()) {
+            // Our own header edits and the end-of-message reply may then wait ~40 ms.
+            log->log(LogLevel::Warning, "TCP_NODELAY not set (" + error + ")");
+        }
     }
-    if (smfi_opensocket(true) != MI_SUCCESS) {
-        std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
-        return kExitUnavailable;
-    }
-    if (spec.listens_everywhere())
-        log->log(LogLevel::Warning, "socket " + conn + " listens on every interface");
-    error = set_unix_socket_access(spec, settings.socket_mode, settings.socket_group);
-    if (!error.empty()) {
-        std::cerr << "milter-verdict: " << error << "\n";
-        return kExitOsErr;
-    }
-    error = set_nodelay_on_listener(spec);
-    if (!error.empty()) {
-        // Our own header edits and the end-of-message reply may then wait ~40 ms.
-        log->log(LogLevel::Warning, "TCP_NODELAY not set (" + error + ")");
+    policy_service::Service policy_service(store, *log, settings.policy_service, &recorder);
+    if (policy_spec) {
+        error = policy_service.open(*policy_spec, settings.socket_mode, settings.socket_group);
+        if (!error.empty()) {
+            std::cerr << "milter-verdict: " << error << "\n";
+            return kExitUnavailable;
+        }
+        if (policy_spec->listens_everywhere())
+            log->log(LogLevel::Warning,
+                     "policy_socket " + policy_spec->connection() + " listens on every interface");
     }
 
     if (!opt.foreground && daemon(0, target == "stderr" ? 1 : 0) != 0) {
@@ -236,6 +287,13 @@ int daemon_main(const std::vector<std::string>& args) {
         }
         log->log(LogLevel::Info, "metrics on " + metrics_at->url());
     }
+    if (policy_spec) {
+        error = policy_service.start();
+        if (!error.empty()) {
+            log->log(LogLevel::Error, "policy service: " + error);
+            return kExitUnavailable;
+        }
+    }
 
     const Notifier notifier;
     auto reload = [&] {
@@ -267,16 +325,22 @@ int daemon_main(const std::vector<std::string>& args) {
     int rc = 0;
     {
         SignalThread signals(reload, tick, notifier.watchdog_interval());
-        log->log(LogLevel::Info, "milter-verdict " MV_VERSION " listening on " + conn + " (" +
-                                     std::to_string(initial->rules.size()) + " rules)");
+        log->log(LogLevel::Info,
+                 "milter-verdict " MV_VERSION " listening on " + conn +
+                     (policy_spec ? ", policy service on " + policy_spec->connection() : "") +
+                     " (" + std::to_string(initial->rules.size()) + " rules)");
         initial.reset();  // the store holds it; a reload may free it
         notifier.notify("READY=1");
-        rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
+        if (milter_on)
+            rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
+        else
+            wait_stop_signal();
         notifier.notify("STOPPING=1");
     }
+    policy_service.stop();
     state.stop();  // SIGTERM: save the embedded store
     dns.stop();    // its counters, to the log
-    unregister_milter();
+    if (milter_on) unregister_milter();
     error = pid_file.remove();
     if (!error.empty()) log->log(LogLevel::Warning, error);
     log->log(LogLevel::Info, "stopped");

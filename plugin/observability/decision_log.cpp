@@ -129,7 +129,7 @@ std::string would_be_text(const policy::WouldBe& w) {
 }
 
 std::string format_decision(const policy::Transaction& tx, const policy::Verdict& verdict,
-                            Stage stage) {
+                            Stage stage, FrontEnd fe) {
     std::string s = text_envelope(tx, stage);
     s += " rule=" + field(verdict.rule, kRuleMax);
     s += " action=" +
@@ -138,16 +138,18 @@ std::string format_decision(const policy::Transaction& tx, const policy::Verdict
     s += " reply=" +
          (reply.empty() ? std::string("-") : "\"" + codes::sanitize_value(reply, kReplyMax) + "\"");
     if (tx.non_smtp) s += " non_smtp=yes";
+    if (fe != FrontEnd::Milter) s += " front_end=" + std::string(front_end_name(fe));
     return s;
 }
 
 std::string format_would_be(const policy::Transaction& tx, const policy::WouldBe& would,
-                            Stage stage) {
+                            Stage stage, FrontEnd fe) {
     std::string s = text_envelope(tx, stage);
     s += " rule=" + field(would.rule, kRuleMax);
     s += " action=continue reply=- monitor=yes would=\"" +
          codes::sanitize_value(would_be_text(would), kReplyMax) + "\"";
     if (tx.non_smtp) s += " non_smtp=yes";
+    if (fe != FrontEnd::Milter) s += " front_end=" + std::string(front_end_name(fe));
     return s;
 }
 

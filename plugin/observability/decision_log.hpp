@@ -54,11 +54,13 @@
 namespace mv::observability {
 
 // The decision delivered at `stage`.
+// A front end other than the milter names itself last in the text form
+// (" front_end=policy_service"); the milter's lines carry no label.
 std::string format_decision(const policy::Transaction& tx, const policy::Verdict& verdict,
-                            codes::Stage stage);
+                            codes::Stage stage, FrontEnd fe = FrontEnd::Milter);
 // The line of one monitor-mode rule's would-be decision in a verdict at `stage`.
 std::string format_would_be(const policy::Transaction& tx, const policy::WouldBe& would,
-                            codes::Stage stage);
+                            codes::Stage stage, FrontEnd fe = FrontEnd::Milter);
 
 std::string json_decision(FrontEnd front_end, const policy::Transaction& tx,
                           const policy::Verdict& verdict, codes::Stage stage);

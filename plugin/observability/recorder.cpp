@@ -91,7 +91,7 @@ void SessionRecorder::log_decision(const policy::Transaction& tx, const policy::
     if (log_->format() == LogFormat::Json)
         log_->log_object(LogLevel::Info, json_decision(fe_, tx, v, stage));
     else
-        log_->log(LogLevel::Info, format_decision(tx, v, stage));
+        log_->log(LogLevel::Info, format_decision(tx, v, stage, fe_));
 }
 
 void SessionRecorder::count_decision(const policy::Verdict& v, Action action, Stage stage) {
@@ -110,7 +110,7 @@ void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdi
         if (json)
             log_->log_object(LogLevel::Info, json_would_be(fe_, tx, v, w, stage));
         else
-            log_->log(LogLevel::Info, format_would_be(tx, w, stage));
+            log_->log(LogLevel::Info, format_would_be(tx, w, stage, fe_));
     }
     const bool decides = v.final() || stage == Stage::EndOfData;
     // Settled without a final action: the message (or connection) passes here.

@@ -32,7 +32,10 @@ class Condition {
     virtual void needed_macros(std::set<std::string>& out) const { (void)out; }
     // Message content the condition reads (kNeedsHeaders | kNeedsBody), so the
     // glue asks the MTA for headers and body only when some rule reads them.
-    static constexpr unsigned kNeedsHeaders = 1, kNeedsBody = 2;
+    // kNeedsSize: the message's size, which the milter counts from headers and
+    // body (Policy::needs_headers/needs_body include it) and which the
+    // Postfix policy service is told.
+    static constexpr unsigned kNeedsHeaders = 1, kNeedsBody = 2, kNeedsSize = 4;
     virtual unsigned content_needed() const { return 0; }
 };
 

@@ -143,10 +143,9 @@ class SizeCondition final : public Condition {
         return std::string(which_ == SizeOf::Declared ? "declared size " : "size ") +
                bounds_text(bounds_);
     }
-    // The real size counts headers and body, so the MTA must send both.
-    unsigned content_needed() const override {
-        return which_ == SizeOf::Message ? kNeedsHeaders | kNeedsBody : 0;
-    }
+    // The real size counts headers and body, so the milter needs both
+    // (Policy::derived() adds them for kNeedsSize).
+    unsigned content_needed() const override { return which_ == SizeOf::Message ? kNeedsSize : 0; }
 
   private:
     SizeOf which_;
@@ -157,7 +156,7 @@ class RcptCountCondition final : public Condition {
   public:
     explicit RcptCountCondition(Bounds b) : bounds_(b) { check_bounds(b, "rcpt_count"); }
     Match match(const Transaction& t) const override {
-        return within(bounds_, t.recipients.size()) ? Match::Yes : Match::No;
+        return within(bounds_, t.recipient_count()) ? Match::Yes : Match::No;
     }
     Stage stage() const override { return Stage::Rcpt; }
     std::string describe() const override { return "recipient count " + bounds_text(bounds_); }

@@ -75,7 +75,13 @@ const Policy::Derived& Policy::derived() const {
         for (int i = 0; i < codes::kStageCount; ++i)
             derived_->macros[i] = compute_macros(rules, static_cast<Stage>(i));
         for (const auto& rule : rules)
-            if (rule.when) derived_->content |= rule.when->content_needed();
+            if (rule.when) {
+                unsigned c = rule.when->content_needed();
+                // The milter counts the size from the headers and the body.
+                if (c & Condition::kNeedsSize)
+                    c |= Condition::kNeedsHeaders | Condition::kNeedsBody;
+                derived_->content |= c;
+            }
         derived_->first_from.fill(rules.size());
         for (std::size_t i = rules.size(); i-- > 0;) {
             const int st = static_cast<int>(rules[i].stage);

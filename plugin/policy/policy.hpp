@@ -20,6 +20,7 @@
 #include "policy/condition.hpp"
 #include "policy/dns_evidence.hpp"
 #include "policy/verdict.hpp"
+#include "policy_service/service_settings.hpp"
 #include "state/state_settings.hpp"
 #include "state/store_slot.hpp"
 
@@ -47,6 +48,9 @@ struct Settings {
     std::size_t body_limit = 64 * 1024;  // body bytes kept for body conditions (line ends
                                          // normalised); the rest is counted, not matched
     state::StateSettings state;          // the `state` group: store for rate limits and greylisting
+    // The Postfix policy service (daemon keys policy_*); socket "" = none.
+    // `socket` above may be "" too when the policy service is the only listener.
+    policy_service::ServiceSettings policy_service;
 };
 
 struct HeaderTemplate {

@@ -90,7 +90,7 @@ class RateLimitCondition final : public Condition {
     // are: current_rcpt is set only at RCPT; recipients exist only after it.
     std::uint64_t cost(const Transaction& t) const {
         const bool at_rcpt = !t.current_rcpt.empty();
-        const bool after_rcpt = !at_rcpt && !t.recipients.empty();
+        const bool after_rcpt = !at_rcpt && t.recipient_count() > 0;
         switch (spec_.count) {
             case RateCount::Connection:
                 return 1;
@@ -99,7 +99,7 @@ class RateLimitCondition final : public Condition {
                 // see the message's own answer (it is within the limit).
                 return at_rcpt && t.recipients.size() > 1 ? 0 : 1;
             case RateCount::Recipient:
-                return after_rcpt ? t.recipients.size() : 1;
+                return after_rcpt ? t.recipient_count() : 1;
         }
         return 1;
     }

@@ -29,8 +29,13 @@ struct Session::State {
     MessageState msg;
     std::unique_ptr<DnsEvidence> dns;      // Transaction::dns points here
     std::size_t last_suspended = kNoRule;  // its "evaluated later" line is logged once
+    // Front-end overrides (session.hpp): delay_reject and the delivery stage.
+    std::optional<bool> hold;
+    std::optional<Stage> deliver_at;
 
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
+    bool holds(const Settings& s) const { return hold.value_or(s.delay_reject); }
+    Stage at(Stage call) const { return deliver_at.value_or(call); }
     bool connection_over() const { return conn.accepted || conn.closed; }
     bool message_over() const { return connection_over() || msg.accepted || msg.closed; }
     bool deferred() const { return !conn.deferred.empty() || !msg.deferred.empty(); }
@@ -72,6 +77,7 @@ void reset_message_fields(Transaction& tx) {
     tx.queue_id = tx.macro("i");
     tx.sender.clear();
     tx.recipients.clear();
+    tx.known_rcpt_count = 0;
     tx.current_rcpt.clear();
     tx.headers.clear();
     tx.body.clear();
@@ -117,7 +123,7 @@ bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage
     const bool message = at == Stage::Mail;
     if (d.action == Action::Accept) {
         (message ? st.msg.accepted : st.conn.accepted) = true;
-        v = deliver(ev, d, now, std::move(v));
+        v = deliver(ev, d, st.at(now), std::move(v));
         return true;
     }
     // At HELO only rules before any held decision ran, so a new decision comes
@@ -134,7 +140,7 @@ bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage
         note(v, " (at end of data of each message)");
         return false;
     }
-    if (policy_->settings.delay_reject) {
+    if (st.holds(policy_->settings)) {
         if (message) {
             st.msg.refusal = d;
         } else {
@@ -147,7 +153,7 @@ bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage
     // At once. A HELO refusal is not sticky: another HELO is evaluated afresh.
     if (at == Stage::Connect) st.conn.closed = true;
     if (message) st.msg.closed = true;
-    v = deliver(ev, d, now, std::move(v));
+    v = deliver(ev, d, st.at(now), std::move(v));
     return true;
 }
 
@@ -283,12 +289,12 @@ Verdict Session::rcpt(std::string_view recipient) {
     const auto refuse = [&](const Decision& d, Verdict out) {
         if (tx_.non_smtp) {
             if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
-            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, Stage::EndOfData) +
+            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, st.at(Stage::EndOfData)) +
                               " (non-SMTP: delivered at end of data)");
             return out;
         }
         tx_.recipients.pop_back();  // a refused recipient is not part of the message
-        return deliver(ev, d, Stage::Rcpt, std::move(out));
+        return deliver(ev, d, st.at(Stage::Rcpt), std::move(out));
     };
 
     if (tx_.recipients.size() >= Limits::kMaxRecipients) {
@@ -334,7 +340,7 @@ Verdict Session::rcpt(std::string_view recipient) {
         d.rcpt = rcpt;
         v.log.push_back(ev.label(d) + " (held from " +
                         std::string(codes::stage_name(d.decided_at)) + ") => " +
-                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : Stage::Rcpt));
+                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)));
         return refuse(d, std::move(v));
     }
     return v;
@@ -363,7 +369,7 @@ Verdict Session::data() {
         st.msg.accepted = true;
     else
         st.msg.closed = true;
-    return deliver(ev, d, Stage::Data, std::move(v));
+    return deliver(ev, d, st.at(Stage::Data), std::move(v));
 }
 
 void Session::header(std::string_view name, std::string_view value) {
@@ -432,11 +438,11 @@ Verdict Session::end_of_message() {
             if (decided)
                 v.log.push_back(ev.label(*decided) + " (from " +
                                 std::string(codes::stage_name(decided->decided_at)) + ") => " +
-                                ev.outcome(*decided, Stage::EndOfData));
+                                ev.outcome(*decided, st.at(Stage::EndOfData)));
         }
     }
     if (decided) {
-        v = deliver(ev, *decided, Stage::EndOfData, std::move(v));
+        v = deliver(ev, *decided, st.at(Stage::EndOfData), std::move(v));
         if (decided->action == Action::Accept) st.msg.accepted = true;
         if (refusal(decided->action)) st.msg.closed = true;
     }
@@ -503,7 +509,7 @@ bool Session::settled(Stage stage) const {
 }
 
 bool Session::defer() const {
-    return policy_->settings.delay_reject && tx_.dns != nullptr;
+    return state_->holds(policy_->settings) && tx_.dns != nullptr;
 }
 
 void Session::abort() {
@@ -511,6 +517,60 @@ void Session::abort() {
     tx_.declared_size = 0;
     tx_.macros.erase("i");
     reset_message_fields(tx_);
+}
+
+void Session::hold_early_refusals(std::optional<bool> hold) {
+    state_->hold = hold;
+}
+
+void Session::deliver_at(std::optional<Stage> stage) {
+    state_->deliver_at = stage;
+}
+
+Verdict Session::take_pending(Stage at, bool refusals, bool finals) {
+    State& st = *state_;
+    sync_fields(tx_);
+    Verdict v;
+    v.decided_at = v.delivered_at = at;
+    if (st.message_over()) return v;
+    // The earliest rule of what is kept for later, as end_of_message() and
+    // rcpt() would pick it.
+    std::optional<Decision> d;
+    const auto consider = [&](const std::optional<Decision>& p, bool wanted) {
+        if (wanted && p && (!d || p->index < d->index)) d = *p;
+    };
+    consider(st.msg.refusal, refusals);
+    consider(st.conn.refusal, refusals);
+    consider(st.msg.eom_refusal, refusals);
+    consider(st.msg.final, finals);
+    consider(st.conn.final, finals);
+    if (!d) return v;
+    // A kept decision of an earlier rule than the one asked for wins over it
+    // (flat first-match reading): do not deliver a later one out of order.
+    for (const auto* p :
+         {&st.msg.refusal, &st.conn.refusal, &st.msg.eom_refusal, &st.msg.final, &st.conn.final})
+        if (*p && (*p)->index < d->index) return v;
+    RuleEvaluator ev(*policy_, tx_);
+    d->rcpt = tx_.current_rcpt;
+    v.log.push_back(ev.label(*d) + " (from " + std::string(codes::stage_name(d->decided_at)) +
+                    ") => " + ev.outcome(*d, at));
+    v = deliver(ev, *d, at, std::move(v));
+    st.msg.closed = true;
+    return v;
+}
+
+std::vector<std::pair<std::string, std::string>> Session::pending_headers() const {
+    const State& st = *state_;
+    HeaderList all;
+    for (const HeaderList* l : {&st.conn.headers, &st.msg.headers})
+        for (const auto& h : l->items) all.add(h, kMaxAddedHeaders);
+    MarkList marks;
+    for (const MarkList* l : {&st.conn.monitor, &st.msg.monitor})
+        for (const auto& m : l->items) marks.add(m, kMaxMonitorHeaders);
+    const std::string& mh = policy_->settings.monitor_header;
+    if (!mh.empty())
+        for (auto& m : marks.items) all.items.emplace_back(mh, std::move(m));
+    return std::move(all.items);
 }
 
 }  // namespace mv::policy

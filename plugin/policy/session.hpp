@@ -82,11 +82,31 @@
 //   refusal is held until RCPT as usual, an Accept of the connection or the
 //   message is returned by the call that reached it.
 //
+// Front ends asked at fewer stages than the milter (the Postfix policy
+// service, plugin/policy_service/) replay the stages Postfix did not ask
+// about and deliver every decision at the stage they are asked at:
+// * hold_early_refusals(b) overrides settings.delay_reject for connect(),
+//   helo() and mail() until changed (nullopt: the setting again); a replayed
+//   stage holds its refusal so that every later RCPT gets it.
+// * deliver_at(s) builds every reply the following calls deliver for stage s
+//   (and sets Verdict::delivered_at to s) instead of the call's own stage.
+// * take_pending(at, refusals, finals) delivers at `at` the decision the
+//   session keeps for later: a held refusal (when `refusals`), a Discard or
+//   Quarantine (when `finals`), the earliest rule first. The message is then
+//   over (later calls return Continue); a refusal held from connect/HELO
+//   stays held for the next messages. Continue when nothing is pending.
+// * pending_headers() are the headers end_of_message() would add if the
+//   message went on now (added headers, then monitor marks).
+//
 // Thread contract: one Session per connection, used by one thread at a time
 // (libmilter may move a connection between threads, never run it concurrently).
 #pragma once
 
+#include <optional>
+#include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "policy/policy.hpp"
 #include "policy/transaction.hpp"
@@ -118,6 +138,11 @@ class Session {
     // Rules still to evaluate because their DNS answers were not in (see
     // above): the session has something left to decide.
     bool evaluation_pending() const;
+    // For front ends that replay stages (see above).
+    void hold_early_refusals(std::optional<bool> hold);
+    void deliver_at(std::optional<codes::Stage> stage);
+    Verdict take_pending(codes::Stage at, bool refusals, bool finals);
+    std::vector<std::pair<std::string, std::string>> pending_headers() const;
 
     // True when nothing is left to decide or to do after `stage` for the rest
     // of the connection (stage Connect or Helo) or of the message (Mail or

@@ -47,6 +47,10 @@ struct Transaction {
     std::string tls_version;              // {tls_version}, "" when no TLS
     std::vector<std::string> recipients;  // recipients given so far, including the current one
     std::string current_rcpt;             // at the RCPT stage: the one being decided
+    // How many recipients the MTA accepted when it says so without naming
+    // them all (the Postfix policy service at DATA/END-OF-MESSAGE without
+    // RCPT requests); 0 = only `recipients` counts. Reset with the message.
+    std::size_t known_rcpt_count = 0;
     std::vector<std::pair<std::string, std::string>> headers;  // name, raw value
     std::string body;        // first Settings::body_limit bytes of the body, line ends made LF
     std::uint64_t size = 0;  // message size in bytes (headers as received + body), known at
@@ -78,6 +82,11 @@ struct Transaction {
     // Set by a DNS condition that answers TempError only because an answer
     // is not in yet and waiting is off: the rule is evaluated later.
     mutable bool dns_pending = false;
+
+    // Recipients of the message: `recipients`, or known_rcpt_count if larger.
+    std::size_t recipient_count() const {
+        return recipients.size() > known_rcpt_count ? recipients.size() : known_rcpt_count;
+    }
 
     // Macro value or "" when absent. Name without braces.
     const std::string& macro(std::string_view name) const;

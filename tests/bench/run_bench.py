@@ -27,6 +27,8 @@
 # 6. metrics: CPU per message with the metrics endpoint on and off (loadgen
 #    and whole stack, alternating rounds) and the scrape of a 10,000-rule
 #    policy (part_metrics.py).
+# 7. policy: the Postfix policy service beside the milter in one daemon
+#    (tests/bench/policy_bench.py).
 # Everything runs in this one process, one after another (the figures are from
 # the same run); it writes OUT/report.txt and OUT/bench.json. Nothing here
 # asserts a timing: goals are printed beside the figures, never enforced.
@@ -477,7 +479,7 @@ def main():
     ap.add_argument("--build", default="build")
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
-    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics,idn")
+    ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics,idn,policy")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -493,11 +495,15 @@ def main():
     a.stack_messages = 3000
     a.stack_sessions = 8
     a.probe_messages = 500
+    a.policy_requests = 200000
+    a.policy_messages = 5000
     a.shape_seq = 150
     a.shape_msgs = 1000
     a.shape_rounds = 3
     a.dns_messages, a.dns_sessions, a.dns_latency_messages = 2000, 8, 300
     if a.quick:
+        a.policy_requests = 20000
+        a.policy_messages = 1000
         a.shape_seq = 20
         a.shape_msgs = 200
         a.shape_rounds = 1
@@ -520,13 +526,16 @@ def main():
     # The load average before each part: on a shared machine it explains noise.
     import types
     import part_shapes
+    import policy_bench  # tests/bench/policy_bench.py, beside this file
     helpers = types.SimpleNamespace(say=say, Proc=Proc, wait_socket=wait_socket,
-                                    free_port=free_port, proc_cpu=proc_cpu)
+                                    free_port=free_port, proc_cpu=proc_cpu,
+                                    proc_rss_mib=proc_rss_mib)
     for name, fn in (("engine", run_engine), ("milter", run_milter), ("stack", run_stack),
                      ("shapes", lambda a, r: part_shapes.run(a, r, helpers)),
                      ("dns", run_dns_part),
                      ("metrics", lambda a, r: part_metrics.run(a, r, say)),
-                     ("idn", lambda a, r: run_idn(a, r, say))):  # tests/bench/part_idn.py
+                     ("idn", lambda a, r: run_idn(a, r, say)),  # tests/bench/part_idn.py
+                     ("policy", lambda a, r: policy_bench.run(a, r, helpers))):
         if name in parts:
             results.setdefault("load_before_part", {})[name] = os.getloadavg()[0]
             ok = fn(a, results) and ok
@@ -535,6 +544,8 @@ def main():
         % (", ".join("%s %.2f" % kv for kv in results.get("load_before_part", {}).items()),
            os.getloadavg()[0]))
     summary(results)
+    if results.get("policy", {}).get("runs"):
+        policy_bench.summary(results["policy"], say)
     results["seconds"] = time.time() - started
     say("")
     say("benchmark took %.0f s; report %s, figures %s"

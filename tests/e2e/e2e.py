@@ -26,6 +26,7 @@ from cases import (configs, replies, monitor, reload, killed, unix_socket,  # no
 from cases import dns  # noqa: E402
 from cases import metrics  # noqa: E402
 from cases import idn  # noqa: E402
+from cases import policy_service  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -44,6 +45,7 @@ GROUPS = [
     ("dns", dns),
     ("metrics", metrics),
     ("idn", idn),
+    ("policy-service", policy_service),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

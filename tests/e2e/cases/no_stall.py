@@ -23,8 +23,10 @@
 # (ip netns exec), an upper bound otherwise.
 import os
 import socket as pysocket
+import subprocess
 import time
 
+from harness.postfix_instance import PostfixInstance
 from harness.smtp_client import SmtpClosed
 
 GROUP = "no-stall"
@@ -119,11 +121,7 @@ def _check(ctx, r, shape, socket):
              "%s" % (len(slow), len(times), LIMIT_MS, ", ".join("%.1f" % t for t in slow)))
 
 
-def run(ctx, results):
-    sockdir = os.path.join(ctx.workdir, "sock-no-stall")
-    os.makedirs(sockdir, exist_ok=True)
-    os.chmod(sockdir, 0o755)
-    path = os.path.join(sockdir, "mv.sock")
+def _shapes(ctx, results, path):
     for socket in ("inet", "unix"):
         if socket == "unix":
             ctx.postfix.reconfigure(smtpd_milters="unix:" + path)
@@ -142,3 +140,32 @@ def run(ctx, results):
         finally:
             if socket == "unix":
                 ctx.postfix.reconfigure(smtpd_milters=ctx.milter_inet)
+
+
+def run(ctx, results):
+    """The shapes through a Postfix of the group's own whose queue is on a
+    tmpfs: Postfix fsyncs each queue file before it answers the final ".",
+    and a disk's occasional 50-150 ms sync would be counted as a stall that
+    has nothing to do with the milter protocol this group checks."""
+    sockdir = os.path.join(ctx.workdir, "sock-no-stall")
+    os.makedirs(sockdir, exist_ok=True)
+    os.chmod(sockdir, 0o755)
+    path = os.path.join(sockdir, "mv.sock")
+    queue = os.path.join(ctx.workdir, "no-stall-postfix")
+    os.makedirs(queue, exist_ok=True)
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256m,mode=0755", "tmpfs",
+                              queue], capture_output=True, text=True, timeout=30)
+    if mounted.returncode != 0:
+        results.fail("%s: set-up: a tmpfs for the group's Postfix queue" % GROUP,
+                     mounted.stderr.strip())
+        return
+    shared = ctx.postfix
+    own = PostfixInstance(queue, milters=ctx.milter_inet)
+    try:
+        own.start()
+        ctx.postfix = own
+        _shapes(ctx, results, path)
+    finally:
+        ctx.postfix = shared
+        own.stop()
+        subprocess.run(["umount", queue], capture_output=True, timeout=60)

@@ -1,0 +1,1 @@
+$MV simulate -c configs/policy-service.conf --policy-service --requests configs/policy-requests-cut.txt

@@ -1,0 +1,1 @@
+$MV simulate -c configs/policy-service.conf --policy-service --client 203.0.113.5 --helo mx.example --from alice@example.net --rcpt a@example.org --rcpt b@example.org --size 2500000 --policy-states END-OF-MESSAGE

@@ -1,0 +1,1 @@
+$MV simulate -c configs/policy-service.conf --policy-service --client 203.0.113.5 --client-name mx.sender.example --helo mx.sender.example --from alice@sender.example --rcpt bob@example.org --rcpt gone@example.org --rcpt later@example.org --rcpt tagged@example.org --policy-states RCPT,END-OF-MESSAGE
