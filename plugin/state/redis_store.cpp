@@ -1,6 +1,7 @@
 // redis_store.cpp - Redis store: pool, scripts, results (see redis_store.hpp).
 #include "state/redis_store.hpp"
 
+#include "state/redis_replies.hpp"
 #include "state/redis_scripts.hpp"
 
 namespace mv::state {
@@ -11,14 +12,6 @@ constexpr int kGreylist = 1;
 
 std::string_view script_text(int which) {
     return which == kRate ? kRateScript : kGreylistScript;
-}
-
-bool integer_array(const redisReply* r, std::size_t min_elements) {
-    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < min_elements) return false;
-    for (std::size_t i = 0; i < r->elements; ++i) {
-        if (r->element[i]->type != REDIS_REPLY_INTEGER) return false;
-    }
-    return true;
 }
 
 }  // namespace
@@ -140,16 +133,8 @@ RateResult RedisStore::rate(const RateRequest& request) {
         result.error = where_ + ": " + error;
         return result;
     }
-    if (!integer_array(r.get(), 3 + request.windows.size())) {
-        result.error = where_ + ": unexpected reply from the rate script";
-        return result;
-    }
-    result.allowed = r->element[0]->integer == 1;
-    result.exceeded = static_cast<int>(r->element[1]->integer);
-    result.retry_after = Duration(r->element[2]->integer);
-    for (std::size_t i = 0; i < request.windows.size(); ++i) {
-        result.counts.push_back(static_cast<std::uint64_t>(r->element[3 + i]->integer));
-    }
+    if (std::string bad = read_rate_reply(r.get(), request, result); !bad.empty())
+        result.error = where_ + ": " + bad;
     return result;
 }
 
@@ -173,12 +158,8 @@ GreylistResult RedisStore::greylist(const GreylistRequest& request) {
         result.error = where_ + ": " + error;
         return result;
     }
-    if (!integer_array(r.get(), 2) || r->element[0]->integer < 0 || r->element[0]->integer > 2) {
-        result.error = where_ + ": unexpected reply from the greylist script";
-        return result;
-    }
-    result.outcome = static_cast<GreylistOutcome>(r->element[0]->integer);
-    result.remaining = Duration(r->element[1]->integer);
+    if (std::string bad = read_greylist_reply(r.get(), request, result); !bad.empty())
+        result.error = where_ + ": " + bad;
     return result;
 }
 
