@@ -108,13 +108,14 @@ run: deps
 PKG_TOOLS := dpkg-buildpackage dh lintian systemd-analyze
 check: deps-test
 	$(MAKE) -j$(JOBS) all
-	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
-	@suites="unit state golden e2e package"; \
-	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e"; done; \
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict \
+	    fuzz-replay
+	@suites="unit state golden e2e fuzz package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e fuzz"; done; \
 	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
 	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
-	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
+	MV_FUZZ_BIN=$(abspath build/asan/fuzz) MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck tests/run-all.sh $$suites
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
@@ -200,3 +201,47 @@ rpm:
 package-test:
 	@scripts/install-deps.sh build test package
 	MV_PKG_OUT=$(abspath $(PKG_OUT)/deb) tests/run-all.sh package
+
+# ---------------------------------------------------------------------------
+# Fuzzing (branch reliability): tests/fuzz, one target a line of
+# tests/fuzz/targets.list (README-fuzz.txt). `make fuzz` builds the library
+# and every target with clang, libFuzzer, ASan and UBSan into FUZZ_O and runs
+# each for its share of FUZZ_TIME seconds; the replay build (g++, any O) runs
+# the seed corpora and every regression input in `make check` (suite fuzz).
+# Kept in one block to ease merging.
+FUZZ_O       ?= build/fuzz
+FUZZ_TIME    ?= 210
+FUZZ_TARGETS := $(shell sed -e 's/\#.*//' tests/fuzz/targets.list 2>/dev/null | awk 'NF {print $$1}')
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ifeq ($(FUZZ),1)
+CXX      := clang++-14
+CXXFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+endif
+
+.PHONY: fuzz fuzz-bins fuzz-replay check-fuzz
+help::
+	@echo "  make fuzz         every libFuzzer target (tests/fuzz/targets.list) under ASan+UBSan, built"
+	@echo "                    with clang into $(FUZZ_O), each for its share of FUZZ_TIME=$(FUZZ_TIME) s in all;"
+	@echo "                    fails on a crash, leak or timeout (inputs kept in $(FUZZ_O)/crashes/)"
+	@echo "  make check-fuzz   replay the seed corpora and regression inputs under ASan+UBSan (the fuzz"
+	@echo "                    suite of make check)"
+
+$(O)/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz_%.o $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(O)/fuzz/replay-%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+fuzz-bins: $(addprefix $(O)/fuzz/fuzz-,$(FUZZ_TARGETS))
+fuzz-replay: $(addprefix $(O)/fuzz/replay-,$(FUZZ_TARGETS))
+
+fuzz:
+	@scripts/install-deps.sh build test fuzz
+	$(MAKE) -j$(JOBS) FUZZ=1 O=$(FUZZ_O) fuzz-bins
+	tests/fuzz/fuzz.sh $(FUZZ_O) $(FUZZ_TIME)
+
+check-fuzz:
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 fuzz-replay
+	MV_FUZZ_BIN=$(abspath build/asan/fuzz) tests/run-all.sh fuzz

@@ -2,6 +2,7 @@
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis
+#   fuzz    what `make fuzz` adds: clang 14 with libFuzzer and its sanitizer runtimes
 #   package what `make deb`, `make rpm` and `make package-test` use: Debian and
 #           RPM build tools, lintian, systemd-analyze (package systemd), strace
 # Non-interactive; runs `apt-get update` once, only when something is missing.
@@ -10,6 +11,7 @@ set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
+fuzz_pkgs="clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 
 want=""
@@ -17,6 +19,7 @@ for group in "$@"; do
   case "$group" in
     build) want="$want $build_pkgs" ;;
     test)  want="$want $test_pkgs" ;;
+    fuzz)  want="$want $fuzz_pkgs" ;;
     package) want="$want $package_pkgs" ;;
     *) echo "install-deps.sh: unknown group '$group'" >&2; exit 64 ;;
   esac
