@@ -20,7 +20,10 @@ std::string checked(std::string_view d) {
     if (n.size() > 255) bad("longer than 255 characters");
     for (unsigned char c : n)
         if (c <= 0x20 || c >= 0x7f || c == '@') bad("contains a space, '@' or a control character");
-    if (n.find("..") != std::string::npos || n.front() == '.') bad("empty label");
+    // "example.org.." keeps a dot after normalising: its last label is empty,
+    // and no lookup (normalised the same way) could ever match it.
+    if (n.find("..") != std::string::npos || n.front() == '.' || n.back() == '.')
+        bad("empty label");
     return n;
 }
 
