@@ -3,12 +3,13 @@
 
 #include <algorithm>
 #include <string_view>
+#include <vector>
 
 namespace mv::state {
 namespace {
 
-bool integer_array(const redisReply* r, std::size_t min_elements) {
-    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < min_elements) return false;
+bool integer_array(const redisReply* r, std::size_t elements) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != elements) return false;
     for (std::size_t i = 0; i < r->elements; ++i)
         if (r->element[i] == nullptr || r->element[i]->type != REDIS_REPLY_INTEGER) return false;
     return true;
@@ -33,27 +34,54 @@ std::string what_is(const redisReply* r) {
     }
 }
 
+std::string out_of_range(const char* what, long long v, long long lo, long long hi) {
+    return std::string(what) + " " + std::to_string(v) + " outside " + std::to_string(lo) + ".." +
+           std::to_string(hi);
+}
+
 }  // namespace
 
 std::string read_rate_reply(const redisReply* r, const RateRequest& request, RateResult& out) {
+    const std::string bad = "unexpected reply from the rate script: ";
     const std::size_t n = request.windows.size();
     if (!integer_array(r, 3 + n))
-        return "unexpected reply from the rate script: " + what_is(r) + ", expected " +
-               std::to_string(3 + n) + " integers or more";
-    out.allowed = r->element[0]->integer == 1;
-    out.exceeded = static_cast<int>(r->element[1]->integer);
-    out.retry_after = Duration(r->element[2]->integer);
-    out.counts.clear();
-    for (std::size_t i = 0; i < n; ++i)
-        out.counts.push_back(static_cast<std::uint64_t>(r->element[3 + i]->integer));
+        return bad + what_is(r) + ", expected " + std::to_string(3 + n) + " integers";
+    long long longest = 0;
+    for (const Window& w : request.windows)
+        longest = std::max<long long>(longest, w.length.count());
+    const long long allowed = r->element[0]->integer;
+    const long long exceeded = r->element[1]->integer;
+    const long long wait = r->element[2]->integer;
+    if (allowed != 0 && allowed != 1) return bad + out_of_range("allowed", allowed, 0, 1);
+    if (exceeded < -1 || exceeded >= static_cast<long long>(n))
+        return bad + out_of_range("window", exceeded, -1, static_cast<long long>(n) - 1);
+    std::vector<std::uint64_t> counts;
+    for (std::size_t i = 0; i < n; ++i) {
+        const long long c = r->element[3 + i]->integer;
+        if (c < 0) return bad + "count " + std::to_string(c) + " below 0";
+        counts.push_back(static_cast<std::uint64_t>(c));
+    }
+    out.allowed = allowed == 1;
+    out.exceeded = static_cast<int>(exceeded);
+    // The script never waits longer than its longest window. Another host's
+    // clock a little ahead makes a window start in our future: wait the
+    // window, never longer, never less than nothing.
+    out.retry_after = Duration(std::clamp(wait, 0LL, longest));
+    out.counts = std::move(counts);
     return {};
 }
 
-std::string read_greylist_reply(const redisReply* r, const GreylistRequest&, GreylistResult& out) {
-    if (!integer_array(r, 2) || r->element[0]->integer < 0 || r->element[0]->integer > 2)
-        return "unexpected reply from the greylist script: " + what_is(r);
-    out.outcome = static_cast<GreylistOutcome>(r->element[0]->integer);
-    out.remaining = Duration(r->element[1]->integer);
+std::string read_greylist_reply(const redisReply* r, const GreylistRequest& request,
+                                GreylistResult& out) {
+    const std::string bad = "unexpected reply from the greylist script: ";
+    if (!integer_array(r, 2)) return bad + what_is(r) + ", expected 2 integers";
+    const long long outcome = r->element[0]->integer;
+    const long long remaining = r->element[1]->integer;
+    if (outcome < 0 || outcome > 2) return bad + out_of_range("outcome", outcome, 0, 2);
+    out.outcome = static_cast<GreylistOutcome>(outcome);
+    // At most the delay, as for the rate script's wait (clock skew between hosts).
+    out.remaining =
+        Duration(std::clamp(remaining, 0LL, static_cast<long long>(request.delay.count())));
     return {};
 }
 

@@ -2,14 +2,20 @@
 //
 // Redis is a peer: a wrong server, a proxy, a future version or a corrupted
 // key can answer anything RESP allows (a nil, an error, an array of strings, a
-// huge integer). These functions turn one reply into a result or an error:
+// huge integer). These functions turn one reply into a result or an error and
+// never pass on a value beyond what the request itself allows, since values
+// reach arithmetic and the reply text (${retry}):
 //
-//   read_rate_reply()     the rate script: {allowed, exceeded, wait ms, count
-//                         per window...}, integers
-//   read_greylist_reply() the greylist script: {outcome 0|1|2, remaining ms}
+//   read_rate_reply()     the rate script: {allowed 0|1, exceeded -1..n-1,
+//                         wait ms, count >= 0 per window}; the wait is
+//                         clamped to 0..longest window
+//   read_greylist_reply() the greylist script: {outcome 0|1|2, remaining ms},
+//                         remaining clamped to 0..delay
+// Times are clamped rather than refused: a host whose clock runs a little
+// behind another's sees windows and triplets that started "in the future".
 //
 // Errors: "" on success, else one line naming what was wrong ("unexpected
-// reply from the rate script: an array of 2, expected 4 integers or more").
+// reply from the rate script: window 7 outside -1..1").
 // A Redis error reply (type ERROR) is reported with its text.
 //
 // Thread contract: pure functions over a reply owned by the caller.
