@@ -36,7 +36,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e check-ha unit asan-unit \
         install clean help format bench bench-tools
 
 all: $(BIN)
@@ -54,6 +54,8 @@ help::
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
+	@echo "  make check-ha     Redis Sentinel failover under load: a master, a replica, three"
+	@echo "                    sentinels, two daemons (about 1 minute; part of make check)"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
 	@echo "                    whole stack through Postfix); report in $(O)/bench/ (about 3 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
@@ -110,8 +112,8 @@ check: deps-test
 	$(MAKE) -j$(JOBS) all
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict \
 	    fuzz-replay
-	@suites="unit state golden e2e fuzz package"; \
-	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e fuzz"; done; \
+	@suites="unit state golden e2e ha fuzz package"; \
+	for t in $(PKG_TOOLS); do command -v $$t >/dev/null 2>&1 || suites="unit state golden e2e ha fuzz"; done; \
 	case "$$suites" in *package*) ;; *) echo "check: package suite not run:" \
 	    "needs $(PKG_TOOLS) (make package-test installs them)";; esac; \
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
@@ -129,6 +131,10 @@ check-golden: $(BIN)
 
 check-e2e: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh e2e
+
+# Redis Sentinel failover under load (tests/ha): master, replica, three sentinels.
+check-ha: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh ha
 
 # Benchmarks (tests/bench/README-bench.txt). Never part of `make check`: they
 # measure, they do not assert. Built with the normal flags (no sanitizers).

@@ -10,7 +10,7 @@
 set -eu
 
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev"
-test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server"
+test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server redis-sentinel"
 fuzz_pkgs="clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 package_pkgs="dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace"
 

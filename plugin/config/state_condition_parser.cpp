@@ -2,6 +2,7 @@
 #include "config/state_condition_parser.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "config/schema.hpp"
@@ -309,6 +310,97 @@ std::optional<policy::GreylistSpec> read_greylist(const Setting& s, const std::s
     return spec;
 }
 
+namespace {
+
+// "host", "host:port", "[v6]" or "[v6]:port"; the port defaults to 26379.
+std::string parse_endpoint(const std::string& text, state::RedisEndpoint& out) {
+    std::string host = text, port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) return "missing ']'";
+        host = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') return "expected ':' after ']'";
+            port = text.substr(close + 2);
+        }
+    } else if (const auto colon = text.find(':'); colon != std::string::npos) {
+        if (text.find(':', colon + 1) != std::string::npos)
+            return "write an IPv6 address in brackets, [2001:db8::1]:26379";
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    if (host.empty()) return "empty host";
+    for (unsigned char c : host)
+        if (c <= 0x20 || c >= 0x7f || c == '/') return "bad host";
+    out.host = host;
+    out.port = 26379;
+    if (!port.empty()) {
+        if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            return "bad port '" + port + "'";
+        out.port = std::stoi(port);
+    }
+    return {};
+}
+
+bool valid_master_name(const std::string& n) {
+    if (n.empty() || n.size() > 64) return false;
+    for (char c : n)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
+    return true;
+}
+
+// sentinels = ["host:port", ...]; master_name = "NAME"; both or neither, and
+// not with host/port (the sentinels say where the master is).
+void read_sentinels(const Setting& r, state::RedisOptions& o, Diagnostics& diag) {
+    const bool has_sentinels = r.exists("sentinels"), has_name = r.exists("master_name");
+    if (has_sentinels) {
+        const Setting& s = r["sentinels"];
+        if (!is_strings(s)) {
+            diag.error(s, "sentinels must be a string or an array of strings \"host:port\", not " +
+                              type_name(s));
+        } else {
+            std::vector<std::string> items;
+            if (s.getType() == Setting::TypeString)
+                items.emplace_back(static_cast<const char*>(s));
+            else
+                for (int i = 0; i < s.getLength(); ++i)
+                    items.emplace_back(static_cast<const char*>(s[i]));
+            if (items.empty() || items.size() > 16)
+                diag.error(s, "sentinels must list 1 to 16 addresses");
+            for (const std::string& item : items) {
+                state::RedisEndpoint e;
+                if (const std::string why = parse_endpoint(item, e); !why.empty())
+                    diag.error(s, "bad sentinel '" + item + "': " + why);
+                else
+                    o.sentinels.push_back(e);
+            }
+        }
+    }
+    if (has_name)
+        if (const auto v = read_string(r["master_name"], diag)) {
+            if (!valid_master_name(*v))
+                diag.error(r["master_name"],
+                           "master_name must be 1 to 64 characters of [A-Za-z0-9._-]");
+            else
+                o.master_name = *v;
+        }
+    if (has_sentinels && !has_name)
+        diag.error(r["sentinels"], "sentinels need master_name (the name the sentinels monitor)");
+    if (has_name && !has_sentinels)
+        diag.error(r["master_name"], "master_name needs sentinels = [\"host:port\", ...]");
+    if (has_sentinels)
+        for (const char* key : {"host", "port"})
+            if (r.exists(key))
+                diag.error(r[key], std::string(key) +
+                                       " names one server; with sentinels the master is found "
+                                       "through them: remove " +
+                                       key);
+}
+
+}  // namespace
+
 void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostics& diag) {
     if (!s.isGroup()) {
         diag.error(s, "state must be a group { backend; ... }, not " + type_name(s));
@@ -344,7 +436,9 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
         diag.error(r, "redis must be a group { host; port; ... }, not " + type_name(r));
         return;
     }
-    check_keys(r, {"host", "port", "password", "db", "prefix", "timeout_ms", "pool_size", "tls"},
+    check_keys(r,
+               {"host", "port", "password", "db", "prefix", "timeout_ms", "pool_size", "tls",
+                "sentinels", "master_name"},
                "redis", diag);
     state::RedisOptions& o = out.redis;
     if (r.exists("host"))
@@ -376,6 +470,7 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
             else
                 o.prefix = *v;
         }
+    read_sentinels(r, o, diag);
     if (r.exists("tls"))
         if (const auto v = read_bool(r["tls"], diag); v && *v)
             diag.error(r["tls"],

@@ -16,10 +16,16 @@ timeval to_timeval(Duration d) {
 
 }  // namespace
 
-std::unique_ptr<RedisConnection> RedisConnection::connect(const RedisOptions& options,
+std::string RedisEndpoint::text() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+std::unique_ptr<RedisConnection> RedisConnection::connect(const RedisEndpoint& where,
+                                                          const RedisOptions& options, bool login,
                                                           std::string& error) {
     redisContext* raw =
-        redisConnectWithTimeout(options.host.c_str(), options.port, to_timeval(options.timeout));
+        redisConnectWithTimeout(where.host.c_str(), where.port, to_timeval(options.timeout));
     if (raw == nullptr) {
         error = "cannot allocate a connection";
         return nullptr;
@@ -35,14 +41,14 @@ std::unique_ptr<RedisConnection> RedisConnection::connect(const RedisOptions& op
         return nullptr;
     }
     redisEnableKeepAlive(raw);
-    if (!options.password.empty()) {
+    if (login && !options.password.empty()) {
         ReplyPtr r = conn->command({"AUTH", options.password}, error);
         if (!r) {
             error = "AUTH failed: " + error;
             return nullptr;
         }
     }
-    if (options.db != 0) {
+    if (login && options.db != 0) {
         ReplyPtr r = conn->command({"SELECT", std::to_string(options.db)}, error);
         if (!r) {
             error = "SELECT " + std::to_string(options.db) + " failed: " + error;

@@ -1,7 +1,8 @@
 // redis_connection.hpp - one hiredis connection, owned (RAII), with timeouts.
 //
-// connect() opens a TCP connection with the connect timeout, sets the same
-// timeout on every command, authenticates (AUTH) and selects the database.
+// connect() opens a TCP connection to a host and port with the connect
+// timeout, sets the same timeout on every command and, for a data server (not
+// a Sentinel), authenticates (AUTH) and selects the database.
 // command() sends one command (binary-safe arguments) and returns its reply.
 // After an I/O error, a timeout or a protocol error the connection is
 // broken() and must be dropped: hiredis cannot resynchronise it.
@@ -16,6 +17,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -24,9 +26,22 @@
 
 namespace mv::state {
 
+// One server address; "host:port", "[v6]:port" in messages.
+struct RedisEndpoint {
+    std::string host;
+    int port = 0;
+    std::string text() const;
+    bool operator==(const RedisEndpoint&) const = default;
+};
+
 struct RedisOptions {
-    std::string host = "127.0.0.1";
+    std::string host = "127.0.0.1";  // the server, unless sentinels are given
     int port = 6379;
+    // Redis Sentinel: when non-empty, the master named master_name is looked
+    // up through these sentinels (in order, the last one that answered
+    // first) and host/port are not used.
+    std::vector<RedisEndpoint> sentinels;
+    std::string master_name;
     std::string password;           // "" = no AUTH
     int db = 0;                     // SELECT
     std::string prefix = "mv:";     // prepended to every key
@@ -44,8 +59,10 @@ using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
 class RedisConnection {
   public:
-    // nullptr with `error` set on failure.
-    static std::unique_ptr<RedisConnection> connect(const RedisOptions& options,
+    // nullptr with `error` set on failure. `login`: AUTH and SELECT as the
+    // options say (a data server); false for a Sentinel.
+    static std::unique_ptr<RedisConnection> connect(const RedisEndpoint& where,
+                                                    const RedisOptions& options, bool login,
                                                     std::string& error);
 
     // The reply, or nullptr with `error` set (the connection is then broken(),
@@ -57,6 +74,8 @@ class RedisConnection {
     // restart): the command most likely never ran and may be sent again.
     bool closed_by_peer() const { return closed_by_peer_; }
     bool used() const { return used_; }
+    // The pool's generation when the connection was opened (RedisStore).
+    std::uint64_t generation = 0;
 
   private:
     struct ContextFree {

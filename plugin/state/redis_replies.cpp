@@ -39,6 +39,11 @@ std::string out_of_range(const char* what, long long v, long long lo, long long 
            std::to_string(hi);
 }
 
+std::string_view text_of(const redisReply* r) {
+    if (r == nullptr || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)) return {};
+    return {r->str, r->len};
+}
+
 }  // namespace
 
 std::string read_rate_reply(const redisReply* r, const RateRequest& request, RateResult& out) {
@@ -83,6 +88,37 @@ std::string read_greylist_reply(const redisReply* r, const GreylistRequest& requ
     out.remaining =
         Duration(std::clamp(remaining, 0LL, static_cast<long long>(request.delay.count())));
     return {};
+}
+
+std::string read_master_address(const redisReply* r, std::string& host, int& port) {
+    if (r != nullptr && r->type == REDIS_REPLY_NIL) return "the sentinel does not know this master";
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0] == nullptr || r->element[0]->type != REDIS_REPLY_STRING ||
+        r->element[1] == nullptr || r->element[1]->type != REDIS_REPLY_STRING)
+        return "unexpected reply to SENTINEL get-master-addr-by-name: " + what_is(r);
+    const std::string_view h = text_of(r->element[0]);
+    const std::string_view p = text_of(r->element[1]);
+    if (h.empty() || h.size() > 255)
+        return "sentinel gave a master host of " + std::to_string(h.size()) + " bytes";
+    for (unsigned char c : h)
+        if (c <= 0x20 || c >= 0x7f) return "sentinel gave a master host with a control character";
+    long long v = 0;
+    if (p.empty() || p.size() > 5) return "sentinel gave a bad master port";
+    for (char c : p) {
+        if (c < '0' || c > '9') return "sentinel gave a bad master port";
+        v = v * 10 + (c - '0');
+    }
+    if (v < 1 || v > 65535) return "sentinel gave a bad master port";
+    host.assign(h);
+    port = static_cast<int>(v);
+    return {};
+}
+
+std::string read_role(const redisReply* r) {
+    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements == 0) return {};
+    const std::string_view role = text_of(r->element[0]);
+    if (role.size() > 16) return {};
+    return std::string(role);
 }
 
 }  // namespace mv::state

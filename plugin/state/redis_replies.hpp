@@ -11,6 +11,8 @@
 //                         clamped to 0..longest window
 //   read_greylist_reply() the greylist script: {outcome 0|1|2, remaining ms},
 //                         remaining clamped to 0..delay
+//   read_master_address() SENTINEL get-master-addr-by-name: [host, port]
+//   read_role()           ROLE: its first element ("master", "slave", "sentinel")
 // Times are clamped rather than refused: a host whose clock runs a little
 // behind another's sees windows and triplets that started "in the future".
 //
@@ -32,5 +34,12 @@ namespace mv::state {
 std::string read_rate_reply(const redisReply* reply, const RateRequest& request, RateResult& out);
 std::string read_greylist_reply(const redisReply* reply, const GreylistRequest& request,
                                 GreylistResult& out);
+
+// host is a name or address of at most 255 bytes without control characters
+// or spaces; port 1..65535. A nil reply means the sentinel does not know the
+// master name.
+std::string read_master_address(const redisReply* reply, std::string& host, int& port);
+// "" when the reply is not a ROLE reply.
+std::string read_role(const redisReply* reply);
 
 }  // namespace mv::state

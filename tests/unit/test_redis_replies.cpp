@@ -54,6 +54,9 @@ class RedisRepliesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRateWaitIsBoundedByTheLongestWindow);
     CPPUNIT_TEST(testGreylistReplyIsRead);
     CPPUNIT_TEST(testGreylistRemainingIsBoundedByTheDelay);
+    CPPUNIT_TEST(testMasterAddressIsRead);
+    CPPUNIT_TEST(testBadMasterAddressesAreErrors);
+    CPPUNIT_TEST(testRoleIsTheFirstElement);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -115,6 +118,38 @@ class RedisRepliesTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(out.remaining == 300s);
         read_greylist_reply(Parsed("*2\r\n:0\r\n:-1\r\n").get(), five_minutes(), out);
         CPPUNIT_ASSERT(out.remaining == 0s);
+    }
+    void testMasterAddressIsRead() {
+        std::string host;
+        int port = 0;
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(),
+            read_master_address(Parsed("*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n").get(), host,
+                                port));
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.1"), host);
+        CPPUNIT_ASSERT_EQUAL(6380, port);
+    }
+    void testBadMasterAddressesAreErrors() {
+        std::string host = "unchanged";
+        int port = 1;
+        CPPUNIT_ASSERT_EQUAL(std::string("the sentinel does not know this master"),
+                             read_master_address(Parsed("*-1\r\n").get(), host, port));
+        for (const char* resp :
+             {"-ERR unknown\r\n", "*1\r\n$1\r\nh\r\n", "*2\r\n$1\r\nh\r\n:6379\r\n",
+              "*2\r\n$1\r\nh\r\n$5\r\n65536\r\n", "*2\r\n$1\r\nh\r\n$2\r\n-1\r\n",
+              "*2\r\n$3\r\na b\r\n$4\r\n6379\r\n", "*2\r\n$0\r\n\r\n$4\r\n6379\r\n"})
+            CPPUNIT_ASSERT_MESSAGE(resp,
+                                   !read_master_address(Parsed(resp).get(), host, port).empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("unchanged"), host);
+        CPPUNIT_ASSERT_EQUAL(1, port);
+    }
+    void testRoleIsTheFirstElement() {
+        CPPUNIT_ASSERT_EQUAL(std::string("master"),
+                             read_role(Parsed("*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n").get()));
+        CPPUNIT_ASSERT_EQUAL(std::string("slave"),
+                             read_role(Parsed("*2\r\n$5\r\nslave\r\n$1\r\nx\r\n").get()));
+        CPPUNIT_ASSERT_EQUAL(std::string(), read_role(Parsed("+OK\r\n").get()));
+        CPPUNIT_ASSERT_EQUAL(std::string(), read_role(Parsed("*0\r\n").get()));
     }
 };
 
