@@ -57,6 +57,20 @@ struct ReplyFree {
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
+// hiredis 0.14 allocates an array reply's element table as soon as it has
+// read the header "*N", before any element: a server (or whatever answers at
+// its address) sending "*500000000" makes the reader calloc 4 GB. No reply
+// the store reads has more than kMaxReplyElements elements (ROLE of a master
+// lists its replicas), so bound_reader() makes the reader refuse a larger
+// array as an error; `refused` then says why the reply failed. The state
+// must outlive the reader's use.
+inline constexpr int kMaxReplyElements = 1024;
+struct BoundedReader {
+    const redisReplyObjectFunctions* original = nullptr;
+    bool refused = false;
+};
+void bound_reader(redisReader* reader, BoundedReader& state);
+
 class RedisConnection {
   public:
     // nullptr with `error` set on failure. `login`: AUTH and SELECT as the
@@ -85,6 +99,7 @@ class RedisConnection {
     std::unique_ptr<redisContext, ContextFree> ctx_;
     bool closed_by_peer_ = false;
     bool used_ = false;
+    BoundedReader bound_;
 };
 
 }  // namespace mv::state

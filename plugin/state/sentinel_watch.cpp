@@ -66,6 +66,8 @@ bool SentinelWatch::watch(const RedisEndpoint& sentinel, std::stop_token stop) {
     std::unique_ptr<redisContext, ContextFree> c(
         redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, tv));
     if (!c || c->err != 0 || redisSetTimeout(c.get(), tv) != REDIS_OK) return false;
+    BoundedReader bound;
+    bound_reader(c->reader, bound);
     const ReplyPtr ack(static_cast<redisReply*>(redisCommand(c.get(), "SUBSCRIBE +switch-master")));
     if (!ack) return false;
     const std::string prefix = master_name_ + " ";

@@ -9,6 +9,10 @@
 // (state/redis_replies.hpp). A missing or unreadable reply is a backend
 // error, as on a broken connection.
 //
+// The replies left after the transaction are read as a sentinel's answer to
+// get-master-addr-by-name and as a ROLE reply. The reader is bounded as the
+// store's connections bound theirs (redis_connection.hpp, bound_reader).
+//
 // Properties: every verdict's reply is the policy's or the backend-failure
 // default (4xx for tempfail), made only of printable ASCII lines (Redis
 // content such as a retry time reaches the reply text through ${retry}).
@@ -23,6 +27,7 @@
 #include "config/loader.hpp"
 #include "fuzz_input.hpp"
 #include "policy/session.hpp"
+#include "state/redis_connection.hpp"
 #include "state/redis_replies.hpp"
 
 namespace {
@@ -119,6 +124,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     static const mv::policy::PolicyPtr policy = load();
     std::unique_ptr<redisReader, ReaderFree> reader(redisReaderCreate());
     if (!reader) return 0;
+    BoundedReader bound;  // as every RedisConnection's reader is
+    bound_reader(reader.get(), bound);
     if (redisReaderFeed(reader.get(), reinterpret_cast<const char*>(data), size) != REDIS_OK)
         return 0;
     policy->state_slot->attach(std::make_shared<ReplayStore>(reader.get()));
@@ -135,5 +142,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     s.header("Subject", "hello");
     check(s.end_of_message());
     policy->state_slot->attach(nullptr);
+
+    // What is left: as a sentinel's master address and as a ROLE reply.
+    for (int i = 0; i < 8; ++i) {
+        void* raw = nullptr;
+        if (redisReaderGetReply(reader.get(), &raw) != REDIS_OK || raw == nullptr) break;
+        const ReplyPtr reply(static_cast<redisReply*>(raw));
+        std::string host = "unset";
+        int port = -1;
+        if (read_master_address(reply.get(), host, port).empty()) {
+            MV_FUZZ_CHECK(!host.empty() && host.size() <= 255);
+            for (unsigned char c : host) MV_FUZZ_CHECK(c > 0x20 && c < 0x7f);
+            MV_FUZZ_CHECK(port >= 1 && port <= 65535);
+        } else {
+            MV_FUZZ_CHECK(host == "unset" && port == -1);
+        }
+        MV_FUZZ_CHECK(read_role(reply.get()).size() <= 16);
+    }
     return 0;
 }

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "state/redis_connection.hpp"
 #include "state/redis_replies.hpp"
 
 using namespace mv::state;
@@ -57,6 +58,7 @@ class RedisRepliesTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMasterAddressIsRead);
     CPPUNIT_TEST(testBadMasterAddressesAreErrors);
     CPPUNIT_TEST(testRoleIsTheFirstElement);
+    CPPUNIT_TEST(testBoundedReaderRefusesAHugeArrayBeforeAllocating);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -150,6 +152,28 @@ class RedisRepliesTest : public CppUnit::TestFixture {
                              read_role(Parsed("*2\r\n$5\r\nslave\r\n$1\r\nx\r\n").get()));
         CPPUNIT_ASSERT_EQUAL(std::string(), read_role(Parsed("+OK\r\n").get()));
         CPPUNIT_ASSERT_EQUAL(std::string(), read_role(Parsed("*0\r\n").get()));
+    }
+    void testBoundedReaderRefusesAHugeArrayBeforeAllocating() {
+        auto read = [](const std::string& resp, bool& refused) {
+            redisReader* r = redisReaderCreate();
+            BoundedReader bound;
+            bound_reader(r, bound);
+            void* out = nullptr;
+            redisReaderFeed(r, resp.data(), resp.size());
+            const int rc = redisReaderGetReply(r, &out);
+            if (out) freeReplyObject(out);
+            refused = bound.refused;
+            redisReaderFree(r);
+            return rc;
+        };
+        bool refused = false;
+        // 500 million elements announced: refused at the header, no 4 GB calloc.
+        CPPUNIT_ASSERT_EQUAL(REDIS_ERR, read("*500000000\r\n:1\r\n", refused));
+        CPPUNIT_ASSERT(refused);
+        std::string ok = "*" + std::to_string(kMaxReplyElements) + "\r\n";
+        for (int i = 0; i < kMaxReplyElements; ++i) ok += ":1\r\n";
+        CPPUNIT_ASSERT_EQUAL(REDIS_OK, read(ok, refused));
+        CPPUNIT_ASSERT(!refused);
     }
 };
 
