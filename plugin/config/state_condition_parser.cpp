@@ -1,8 +1,11 @@
 // state_condition_parser.cpp - rate_limit, greylist and state groups (see the header).
 #include "config/state_condition_parser.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "config/schema.hpp"
@@ -399,6 +402,22 @@ void read_sentinels(const Setting& r, state::RedisOptions& o, Diagnostics& diag)
                                        key);
 }
 
+// A secret may only be in a file that other users cannot read (OpenSMTPD
+// refuses such files too): the Redis password guards the counters every MX
+// host shares, and a warning in a log is easily missed, so this is an error
+// that check-config, the daemon's start and every reload report.
+void check_secret_file(const Setting& at, Diagnostics& diag) {
+    const std::string file = diag.file_of(at);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return;  // read a moment ago: nothing to say
+    if ((st.st_mode & S_IROTH) == 0) return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    diag.error(at, "redis password in " + file + ", which every local user can read (mode " + mode +
+                       "): chmod o-r it, or move the password into an @include file of "
+                       "mode 0640");
+}
+
 }  // namespace
 
 void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostics& diag) {
@@ -462,7 +481,10 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
     bounded("timeout_ms", 10, 60000, [&](long long v) { o.timeout = state::Duration(v); });
     bounded("pool_size", 1, 256, [&](long long v) { o.pool_size = static_cast<std::size_t>(v); });
     if (r.exists("password"))
-        if (const auto v = read_string(r["password"], diag)) o.password = *v;
+        if (const auto v = read_string(r["password"], diag)) {
+            o.password = *v;
+            if (!v->empty()) check_secret_file(r["password"], diag);
+        }
     if (r.exists("prefix"))
         if (const auto v = read_string(r["prefix"], diag)) {
             if (v->size() > 64)
