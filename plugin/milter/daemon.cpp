@@ -18,6 +18,7 @@
 #include "milter/daemon.hpp"
 
 #include <libmilter/mfapi.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -129,7 +130,12 @@ int daemon_main(const std::vector<std::string>& args) {
                   << ")\n";
         return kExitUnavailable;
     }
-    if (smfi_opensocket(true) != MI_SUCCESS) {
+    // A unix socket is born 0660 whatever the umask, never writable by
+    // others even for the moment before socket_mode is applied.
+    const mode_t saved_umask = ::umask(0117);
+    const int opened = smfi_opensocket(true);
+    ::umask(saved_umask);
+    if (opened != MI_SUCCESS) {
         std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
         return kExitUnavailable;
     }
