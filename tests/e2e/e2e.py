@@ -23,6 +23,7 @@ from harness.postfix_instance import postfix_available, remove_tree  # noqa: E40
 from harness.results import Results  # noqa: E402
 from cases import (configs, replies, monitor, reload, killed, unix_socket,  # noqa: E402
                    non_smtp, protocol, state, content)
+from cases import security  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -36,6 +37,7 @@ GROUPS = [
     ("state", state),
     ("state-redis", state.RedisGroup),
     ("content", content),
+    ("security", security),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).
