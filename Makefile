@@ -48,7 +48,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e check-sendmail unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e check-sendmail check-ha unit asan-unit \
         install clean help format bench bench-tools man-defaults
 
 all: $(BIN)
@@ -71,6 +71,8 @@ help::
 	@echo "  make check-sendmail end-to-end tests through a private Sendmail on loopback (fetches"
 	@echo "                    Debian's sendmail-bin/-cf with apt-get download into build/sendmail,"
 	@echo "                    never installs them; as root)"
+	@echo "  make check-ha     Redis Sentinel failover under load: a master, a replica, three"
+	@echo "                    sentinels, two daemons (about 1 minute; part of make check)"
 	@echo "  make bench        benchmarks (engine, milter load generator against a libmilter floor,"
 	@echo "                    whole stack through Postfix, every policy shape on inet and unix"
 	@echo "                    beside Postfix alone, DNS lists against a private nsd, cost of the"
@@ -134,10 +136,11 @@ run: deps
 # hardening flags).
 check: deps-test
 	@scripts/install-deps.sh package
-	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 build/asan/unit-tests build/asan/milter-verdict \
+	    fuzz-replay
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
-	MV_PKG_OUT=$(abspath build/packages/deb) DEB_BUILD_OPTIONS=nocheck \
-	    tests/run-all.sh unit state golden sendmail e2e package
+	MV_FUZZ_BIN=$(abspath build/asan/fuzz) MV_PKG_OUT=$(abspath build/packages/deb) \
+	DEB_BUILD_OPTIONS=nocheck tests/run-all.sh unit state golden fuzz sendmail e2e ha package
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
@@ -155,6 +158,10 @@ check-e2e: $(BIN)
 # tests/sendmail/run.sh: Sendmail unpacked under build/sendmail, never installed.
 check-sendmail: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh sendmail
+
+# Redis Sentinel failover under load (tests/ha): master, replica, three sentinels.
+check-ha: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh ha
 
 # Benchmarks (tests/bench/README-bench.txt). Never part of `make check`: they
 # measure, they do not assert. Built with the normal flags (no sanitizers).
@@ -243,3 +250,47 @@ rpm:
 package-test:
 	@scripts/install-deps.sh build test package
 	MV_PKG_OUT=$(abspath $(PKG_OUT)/deb) tests/run-all.sh package
+
+# ---------------------------------------------------------------------------
+# Fuzzing (branch reliability): tests/fuzz, one target a line of
+# tests/fuzz/targets.list (README-fuzz.txt). `make fuzz` builds the library
+# and every target with clang, libFuzzer, ASan and UBSan into FUZZ_O and runs
+# each for its share of FUZZ_TIME seconds; the replay build (g++, any O) runs
+# the seed corpora and every regression input in `make check` (suite fuzz).
+# Kept in one block to ease merging.
+FUZZ_O       ?= build/fuzz
+FUZZ_TIME    ?= 210
+FUZZ_TARGETS := $(shell sed -e 's/\#.*//' tests/fuzz/targets.list 2>/dev/null | awk 'NF {print $$1}')
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+ifeq ($(FUZZ),1)
+CXX      := clang++-14
+CXXFLAGS += -fsanitize=fuzzer-no-link $(FUZZ_SAN)
+endif
+
+.PHONY: fuzz fuzz-bins fuzz-replay check-fuzz
+help::
+	@echo "  make fuzz         every libFuzzer target (tests/fuzz/targets.list) under ASan+UBSan, built"
+	@echo "                    with clang into $(FUZZ_O), each for its share of FUZZ_TIME=$(FUZZ_TIME) s in all;"
+	@echo "                    fails on a crash, leak or timeout (inputs kept in $(FUZZ_O)/crashes/)"
+	@echo "  make check-fuzz   replay the seed corpora and regression inputs under ASan+UBSan (the fuzz"
+	@echo "                    suite of make check)"
+
+$(O)/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz_%.o $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+$(O)/fuzz/replay-%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libmv.a
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+
+fuzz-bins: $(addprefix $(O)/fuzz/fuzz-,$(FUZZ_TARGETS))
+fuzz-replay: $(addprefix $(O)/fuzz/replay-,$(FUZZ_TARGETS))
+
+fuzz:
+	@scripts/install-deps.sh build test fuzz
+	$(MAKE) -j$(JOBS) FUZZ=1 O=$(FUZZ_O) fuzz-bins
+	tests/fuzz/fuzz.sh $(FUZZ_O) $(FUZZ_TIME)
+
+check-fuzz:
+	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 fuzz-replay
+	MV_FUZZ_BIN=$(abspath build/asan/fuzz) tests/run-all.sh fuzz

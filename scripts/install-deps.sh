@@ -1,10 +1,11 @@
 #!/bin/sh
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
-#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis, nsd,
+#   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis and redis-sentinel, nsd,
 #           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
 #           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix),
 #           Prometheus (promtool)
+#   fuzz    what `make fuzz` adds: clang 14 with libFuzzer and its sanitizer runtimes
 #   package what `make deb`, `make rpm` and `make package-test` (the package
 #           suite of `make check`) use: build-essential (dpkg-checkbuilddeps
 #           requires it of every build), Debian and RPM build tools, lintian,
@@ -18,11 +19,12 @@ set -eu
 build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-dev libhiredis-dev libunbound-dev libidn2-dev"
 # The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp).
 build_pkgs="$build_pkgs libcivetweb-dev"
-test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server m4 nsd"
+test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server redis-sentinel m4 nsd"
 # promtool and a Prometheus server scrape the daemon in the e2e metrics group
 # (the tests run private instances; Debian's package also enables its own
 # service on :9090, which they do not use).
 test_pkgs="$test_pkgs prometheus"
+fuzz_pkgs="clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 package_pkgs="build-essential dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace adduser"
 
 want=""
@@ -30,6 +32,7 @@ for group in "$@"; do
   case "$group" in
     build) want="$want $build_pkgs" ;;
     test)  want="$want $test_pkgs" ;;
+    fuzz)  want="$want $fuzz_pkgs" ;;
     package) want="$want $package_pkgs" ;;
     *) echo "install-deps.sh: unknown group '$group'" >&2; exit 64 ;;
   esac

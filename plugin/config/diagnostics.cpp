@@ -3,6 +3,32 @@
 
 namespace mv::config {
 
+namespace {
+
+// Values quoted in a message come from the file, and a libconfig string may
+// hold any byte: control characters are written as escapes, so that one
+// diagnostic is always one line (check-config output, the reload log).
+std::string one_line(std::string text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c == '\t' || (c >= 0x20 && c != 0x7f)) {
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c == '\r') {
+            out += "\\r";
+        } else {
+            static const char* hex = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string Diagnostic::to_string() const {
     std::string out = file;
     if (line > 0) out += ":" + std::to_string(line);
@@ -25,7 +51,7 @@ int LoadResult::warnings() const {
 
 void Diagnostics::add(Diagnostic::Severity severity, const std::string& file, int line,
                       std::string message) {
-    Diagnostic d{file, line, severity, std::move(message)};
+    Diagnostic d{one_line(file), line, severity, one_line(std::move(message))};
     // A list file shared by many rules would otherwise repeat the same line
     // once per rule.
     if (!seen_.insert(d.to_string()).second) return;

@@ -100,6 +100,10 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
             read_checked_string(s, out.socket_mode, diag, [](const std::string& v) -> std::string {
                 if (v.size() < 3 || v.size() > 4 || v.find_first_not_of("01234567") != v.npos)
                     return "expected an octal mode such as \"0660\"";
+                // The last digit is the others' permissions: write is connect.
+                if ((v.back() - '0') & 2)
+                    return "every local user could connect and send milter commands; give "
+                           "Postfix access through socket_group instead (\"0660\")";
                 return {};
             });
         } else if (k == "socket_group") {

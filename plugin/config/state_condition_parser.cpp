@@ -1,7 +1,11 @@
 // state_condition_parser.cpp - rate_limit, greylist and state groups (see the header).
 #include "config/state_condition_parser.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <set>
 
 #include "config/schema.hpp"
@@ -309,6 +313,113 @@ std::optional<policy::GreylistSpec> read_greylist(const Setting& s, const std::s
     return spec;
 }
 
+namespace {
+
+// "host", "host:port", "[v6]" or "[v6]:port"; the port defaults to 26379.
+std::string parse_endpoint(const std::string& text, state::RedisEndpoint& out) {
+    std::string host = text, port;
+    if (!text.empty() && text.front() == '[') {
+        const auto close = text.find(']');
+        if (close == std::string::npos) return "missing ']'";
+        host = text.substr(1, close - 1);
+        if (close + 1 < text.size()) {
+            if (text[close + 1] != ':') return "expected ':' after ']'";
+            port = text.substr(close + 2);
+        }
+    } else if (const auto colon = text.find(':'); colon != std::string::npos) {
+        if (text.find(':', colon + 1) != std::string::npos)
+            return "write an IPv6 address in brackets, [2001:db8::1]:26379";
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    if (host.empty()) return "empty host";
+    for (unsigned char c : host)
+        if (c <= 0x20 || c >= 0x7f || c == '/') return "bad host";
+    out.host = host;
+    out.port = 26379;
+    if (!port.empty()) {
+        if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
+            std::stoi(port) < 1 || std::stoi(port) > 65535)
+            return "bad port '" + port + "'";
+        out.port = std::stoi(port);
+    }
+    return {};
+}
+
+bool valid_master_name(const std::string& n) {
+    if (n.empty() || n.size() > 64) return false;
+    for (char c : n)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+            return false;
+    return true;
+}
+
+// sentinels = ["host:port", ...]; master_name = "NAME"; both or neither, and
+// not with host/port (the sentinels say where the master is).
+void read_sentinels(const Setting& r, state::RedisOptions& o, Diagnostics& diag) {
+    const bool has_sentinels = r.exists("sentinels"), has_name = r.exists("master_name");
+    if (has_sentinels) {
+        const Setting& s = r["sentinels"];
+        if (!is_strings(s)) {
+            diag.error(s, "sentinels must be a string or an array of strings \"host:port\", not " +
+                              type_name(s));
+        } else {
+            std::vector<std::string> items;
+            if (s.getType() == Setting::TypeString)
+                items.emplace_back(static_cast<const char*>(s));
+            else
+                for (int i = 0; i < s.getLength(); ++i)
+                    items.emplace_back(static_cast<const char*>(s[i]));
+            if (items.empty() || items.size() > 16)
+                diag.error(s, "sentinels must list 1 to 16 addresses");
+            for (const std::string& item : items) {
+                state::RedisEndpoint e;
+                if (const std::string why = parse_endpoint(item, e); !why.empty())
+                    diag.error(s, "bad sentinel '" + item + "': " + why);
+                else
+                    o.sentinels.push_back(e);
+            }
+        }
+    }
+    if (has_name)
+        if (const auto v = read_string(r["master_name"], diag)) {
+            if (!valid_master_name(*v))
+                diag.error(r["master_name"],
+                           "master_name must be 1 to 64 characters of [A-Za-z0-9._-]");
+            else
+                o.master_name = *v;
+        }
+    if (has_sentinels && !has_name)
+        diag.error(r["sentinels"], "sentinels need master_name (the name the sentinels monitor)");
+    if (has_name && !has_sentinels)
+        diag.error(r["master_name"], "master_name needs sentinels = [\"host:port\", ...]");
+    if (has_sentinels)
+        for (const char* key : {"host", "port"})
+            if (r.exists(key))
+                diag.error(r[key], std::string(key) +
+                                       " names one server; with sentinels the master is found "
+                                       "through them: remove " +
+                                       key);
+}
+
+// A secret may only be in a file that other users cannot read (OpenSMTPD
+// refuses such files too): the Redis password guards the counters every MX
+// host shares, and a warning in a log is easily missed, so this is an error
+// that check-config, the daemon's start and every reload report.
+void check_secret_file(const Setting& at, Diagnostics& diag) {
+    const std::string file = diag.file_of(at);
+    struct stat st {};
+    if (::stat(file.c_str(), &st) != 0) return;  // read a moment ago: nothing to say
+    if ((st.st_mode & S_IROTH) == 0) return;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    diag.error(at, "redis password in " + file + ", which every local user can read (mode " + mode +
+                       "): chmod o-r it, or move the password into an @include file of "
+                       "mode 0640");
+}
+
+}  // namespace
+
 void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostics& diag) {
     if (!s.isGroup()) {
         diag.error(s, "state must be a group { backend; ... }, not " + type_name(s));
@@ -344,7 +455,9 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
         diag.error(r, "redis must be a group { host; port; ... }, not " + type_name(r));
         return;
     }
-    check_keys(r, {"host", "port", "password", "db", "prefix", "timeout_ms", "pool_size", "tls"},
+    check_keys(r,
+               {"host", "port", "password", "db", "prefix", "timeout_ms", "pool_size", "tls",
+                "sentinels", "master_name"},
                "redis", diag);
     state::RedisOptions& o = out.redis;
     if (r.exists("host"))
@@ -368,7 +481,10 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
     bounded("timeout_ms", 10, 60000, [&](long long v) { o.timeout = state::Duration(v); });
     bounded("pool_size", 1, 256, [&](long long v) { o.pool_size = static_cast<std::size_t>(v); });
     if (r.exists("password"))
-        if (const auto v = read_string(r["password"], diag)) o.password = *v;
+        if (const auto v = read_string(r["password"], diag)) {
+            o.password = *v;
+            if (!v->empty()) check_secret_file(r["password"], diag);
+        }
     if (r.exists("prefix"))
         if (const auto v = read_string(r["prefix"], diag)) {
             if (v->size() > 64)
@@ -376,6 +492,7 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
             else
                 o.prefix = *v;
         }
+    read_sentinels(r, o, diag);
     if (r.exists("tls"))
         if (const auto v = read_bool(r["tls"], diag); v && *v)
             diag.error(r["tls"],

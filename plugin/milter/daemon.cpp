@@ -28,6 +28,7 @@
 
 #include <libmilter/mfapi.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -209,7 +210,12 @@ int daemon_main(const std::vector<std::string>& args) {
                       << ")\n";
             return kExitUnavailable;
         }
-        if (smfi_opensocket(true) != MI_SUCCESS) {
+        // A unix socket is born 0660 whatever the umask, never writable by
+        // others even for the moment before socket_mode is applied.
+        const mode_t saved_umask = ::umask(0117);
+        const int opened = smfi_opensocket(true);
+        ::umask(saved_umask);
+        if (opened != MI_SUCCESS) {
             std::cerr << "milter-verdict: cannot open socket " << conn << "\n";
             return kExitUnavailable;
         }

@@ -377,7 +377,8 @@ sfsistat Milter::envfrom(MilterApi& api, char** argv) {
                 "sender longer than " + std::to_string(Limits::kMaxValue) + " bytes";
         if (!c.overflow.empty() || !c.message.overflow.empty())
             return refuse_overflow(api, c, Stage::Mail);
-        tx.declared_size = argv ? declared_size(argv + 1) : 0;
+        // ESMTP arguments follow argv[0] only when there is an argv[0].
+        tx.declared_size = argv && argv[0] ? declared_size(argv + 1) : 0;
         return deliver(api, c, c.session().mail(strip_angles(from)), Stage::Mail);
     });
 }

@@ -2,6 +2,7 @@
 #include "milter/state_owner.hpp"
 
 #include "state/memory_store.hpp"
+#include "state/redis_store.hpp"
 #include "state/store_factory.hpp"
 
 namespace mv::milter {
@@ -39,6 +40,7 @@ void StateOwner::stop() {
     // Connections may still hold the old store through their policy: stop its
     // periodic save now, so that it cannot overwrite the file of a new store.
     if (auto* memory = dynamic_cast<state::MemoryStore*>(store_.get())) memory->stop_maintenance();
+    if (auto* redis = dynamic_cast<state::RedisStore*>(store_.get())) redis->stop_watch();
     store_.reset();
     attached_.reset();
 }

@@ -81,7 +81,11 @@ std::string StringMatcher::exact_entry(std::string_view e) const {
 bool StringMatcher::matches(std::string_view raw) const {
     const std::string_view v = kind_ == ValueKind::Address ? strip_address(raw) : raw;
     if (v.empty()) return null_ || regexes_.matches(v);
-    if (!exact_.empty() && exact_.count(normalize_exact(v))) return true;
+    // `v` is stripped already: strip_address() is not idempotent on an odd
+    // value ("@a:@b:x"), and an entry is stripped exactly once.
+    if (!exact_.empty() &&
+        exact_.count(kind_ == ValueKind::Address ? normalize_address(v) : normalize_exact(v)))
+        return true;
     if (!domains_.empty()) {
         std::string_view domain = v;
         if (kind_ == ValueKind::Address) {

@@ -43,7 +43,12 @@ UniqueFd listen_unix(const milter::SocketSpec& spec, std::string& error) {
         error = sys("socket");
         return {};
     }
-    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    // Born 0660 whatever the umask, as the milter socket: never writable by
+    // others, even before socket_mode is applied.
+    const mode_t saved_umask = ::umask(0117);
+    const int bound = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+    ::umask(saved_umask);
+    if (bound != 0) {
         error = sys("bind " + spec.path);
         return {};
     }

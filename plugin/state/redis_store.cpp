@@ -1,6 +1,7 @@
 // redis_store.cpp - Redis store: pool, scripts, results (see redis_store.hpp).
 #include "state/redis_store.hpp"
 
+#include "state/redis_replies.hpp"
 #include "state/redis_scripts.hpp"
 
 namespace mv::state {
@@ -13,26 +14,91 @@ std::string_view script_text(int which) {
     return which == kRate ? kRateScript : kGreylistScript;
 }
 
-bool integer_array(const redisReply* r, std::size_t min_elements) {
-    if (r == nullptr || r->type != REDIS_REPLY_ARRAY || r->elements < min_elements) return false;
-    for (std::size_t i = 0; i < r->elements; ++i) {
-        if (r->element[i]->type != REDIS_REPLY_INTEGER) return false;
-    }
-    return true;
-}
-
 }  // namespace
 
-RedisStore::RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock)
-    : options_(std::move(options)), clock_(std::move(clock)) {
+RedisStore::RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock,
+                       std::function<void(const std::string&)> log)
+    : options_(std::move(options)), clock_(std::move(clock)), log_(std::move(log)) {
     if (options_.pool_size == 0) options_.pool_size = 1;
-    where_ = "redis " + options_.host + ":" + std::to_string(options_.port);
+    if (options_.sentinels.empty()) {
+        where_ = "redis " + RedisEndpoint{options_.host, options_.port}.text();
+        return;
+    }
+    where_ = "redis master " + options_.master_name;
+    watch_ = std::make_unique<SentinelWatch>(options_.sentinels, options_.master_name,
+                                             options_.timeout, [this](const std::string& s) {
+                                                 forget_master();
+                                                 if (log_)
+                                                     log_("sentinel announced a new master: " + s);
+                                             });
 }
 
 std::string RedisStore::describe() const {
-    return where_ + " db " + std::to_string(options_.db) + ", prefix \"" + options_.prefix +
+    std::string via;
+    for (const RedisEndpoint& s : options_.sentinels)
+        via += (via.empty() ? " via sentinels " : ", ") + s.text();
+    return where_ + via + " db " + std::to_string(options_.db) + ", prefix \"" + options_.prefix +
            "\", timeout " + std::to_string(options_.timeout.count()) + " ms, " +
            std::to_string(options_.pool_size) + " connections at most";
+}
+
+bool RedisStore::find_master(RedisEndpoint& master, std::string& error) {
+    const std::size_t n = options_.sentinels.size();
+    std::size_t first = 0;
+    {
+        std::lock_guard lock(mu_);
+        first = sentinel_first_;
+    }
+    std::string why;
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t at = (first + i) % n;
+        const RedisEndpoint& sentinel = options_.sentinels[at];
+        std::string err;
+        auto conn = RedisConnection::connect(sentinel, options_, false, err);
+        ReplyPtr r;
+        if (conn)
+            r = conn->command({"SENTINEL", "get-master-addr-by-name", options_.master_name}, err);
+        if (r) err = read_master_address(r.get(), master.host, master.port);
+        if (r && err.empty()) {
+            std::lock_guard lock(mu_);
+            sentinel_first_ = at;  // ask this one first next time
+            return true;
+        }
+        if (why.empty()) why = "sentinel " + sentinel.text() + ": " + err;
+    }
+    error = "no sentinel gave the master's address (" + why + ")";
+    return false;
+}
+
+std::unique_ptr<RedisConnection> RedisStore::open_connection(std::string& error) {
+    if (options_.sentinels.empty())
+        return RedisConnection::connect({options_.host, options_.port}, options_, true, error);
+    RedisEndpoint master;
+    if (!find_master(master, error)) return nullptr;
+    auto conn = RedisConnection::connect(master, options_, true, error);
+    if (!conn) {
+        error = master.text() + ": " + error;
+        return nullptr;
+    }
+    // During a failover a sentinel may still name the old master, which may
+    // be back as a replica: count only on a server that says it is master.
+    ReplyPtr role = conn->command({"ROLE"}, error);
+    const std::string what = role ? read_role(role.get()) : std::string();
+    if (what != "master") {
+        error = master.text() + " is " + (role ? "a " + (what.empty() ? "?" : what) : error) +
+                ", not the master (failover in progress?)";
+        return nullptr;
+    }
+    return conn;
+}
+
+void RedisStore::forget_master() {
+    std::lock_guard lock(mu_);
+    ++generation_;
+    open_ -= idle_.size();
+    idle_.clear();
+    down_until_ = {};  // the new master may answer at once
+    idle_cv_.notify_all();
 }
 
 std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
@@ -56,10 +122,12 @@ std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
         }
     }
     ++open_;
+    const std::uint64_t generation = generation_;
     lock.unlock();
     // Connect outside the lock: it may take up to the timeout.
-    auto conn = RedisConnection::connect(options_, error);
+    auto conn = open_connection(error);
     lock.lock();
+    if (conn) conn->generation = generation;
     if (conn && dropped_ > 0) {
         --dropped_;
         ++reconnects_;
@@ -76,7 +144,7 @@ std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
 
 void RedisStore::release(std::unique_ptr<RedisConnection> conn) {
     std::lock_guard lock(mu_);
-    if (conn && !conn->broken()) {
+    if (conn && !conn->broken() && conn->generation == generation_) {
         idle_.push_back(std::move(conn));
     } else {
         --open_;  // dropped: the next caller opens a new one
@@ -91,6 +159,17 @@ ReplyPtr RedisStore::run(const std::vector<std::string>& command, std::string& e
         if (!conn) return nullptr;
         const bool reused = conn->used();
         ReplyPtr reply = conn->command(command, error);
+        // A master demoted by a failover (it came back as a replica) refuses
+        // writes before a script changes anything: every pooled connection
+        // points there, so drop them all and ask the sentinels again.
+        const bool demoted = !reply && error.rfind("READONLY", 0) == 0;
+        if (demoted) {
+            conn.reset();
+            release(nullptr);
+            forget_master();
+            if (attempt == 0) continue;
+            return nullptr;
+        }
         const bool retry = !reply && conn->broken() && reused && conn->closed_by_peer();
         release(std::move(conn));
         if (reply || !retry) return reply;
@@ -146,16 +225,8 @@ RateResult RedisStore::rate(const RateRequest& request) {
         result.error = where_ + ": " + error;
         return result;
     }
-    if (!integer_array(r.get(), 3 + request.windows.size())) {
-        result.error = where_ + ": unexpected reply from the rate script";
-        return result;
-    }
-    result.allowed = r->element[0]->integer == 1;
-    result.exceeded = static_cast<int>(r->element[1]->integer);
-    result.retry_after = Duration(r->element[2]->integer);
-    for (std::size_t i = 0; i < request.windows.size(); ++i) {
-        result.counts.push_back(static_cast<std::uint64_t>(r->element[3 + i]->integer));
-    }
+    if (std::string bad = read_rate_reply(r.get(), request, result); !bad.empty())
+        result.error = where_ + ": " + bad;
     return result;
 }
 
@@ -179,12 +250,8 @@ GreylistResult RedisStore::greylist(const GreylistRequest& request) {
         result.error = where_ + ": " + error;
         return result;
     }
-    if (!integer_array(r.get(), 2) || r->element[0]->integer < 0 || r->element[0]->integer > 2) {
-        result.error = where_ + ": unexpected reply from the greylist script";
-        return result;
-    }
-    result.outcome = static_cast<GreylistOutcome>(r->element[0]->integer);
-    result.remaining = Duration(r->element[1]->integer);
+    if (std::string bad = read_greylist_reply(r.get(), request, result); !bad.empty())
+        result.error = where_ + ": " + bad;
     return result;
 }
 

@@ -19,9 +19,24 @@
 // Counts for the metrics: stats() gives the connections opened to replace
 // one that was dropped (a reconnect after an outage or a Redis restart) and
 // the connection attempts that failed.
+// Redis Sentinel (options.sentinels, options.master_name): every new
+// connection asks the sentinels, in order starting with the one that answered
+// last, for the master's address (SENTINEL get-master-addr-by-name) and
+// checks with ROLE that the server there is a master. A failover is followed
+// without a restart: connections to the old master fail (closed: retried
+// once on a fresh connection; READONLY from a demoted master: every pooled
+// connection is dropped and the command retried once), new ones go where the
+// sentinels now point; a thread subscribed to the sentinels' "+switch-master"
+// (sentinel_watch.hpp) drops the pool as soon as they announce a new master,
+// which matters in a planned failover where the old master stays up a moment
+// before it is demoted. Until they point at a live master every call fails
+// fast (retry_interval) and the rules follow on_backend_error. Replication is
+// asynchronous: counts the old master took in its last moments may never
+// reach the new one (milter-verdict.conf(5), "Redis Sentinel").
 //
 // Errors: every failure (refused, timeout, AUTH, a script error) is a result
-// with `error` set, "redis 127.0.0.1:6379: Connection refused"; nothing throws.
+// with `error` set, "redis 127.0.0.1:6379: Connection refused" or "redis
+// master mymaster: no sentinel gave the master's address (...)"; nothing throws.
 //
 // Thread contract: every public member is safe from any thread.
 #pragma once
@@ -30,6 +45,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -37,13 +53,16 @@
 
 #include "state/clock.hpp"
 #include "state/redis_connection.hpp"
+#include "state/sentinel_watch.hpp"
 #include "state/store.hpp"
 
 namespace mv::state {
 
 class RedisStore final : public Store {
   public:
-    RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock);
+    // `log` receives the sentinels' announcements of a new master (may be empty).
+    RedisStore(RedisOptions options, std::shared_ptr<const Clock> clock,
+               std::function<void(const std::string&)> log = {});
 
     RateResult rate(const RateRequest& request) override;
     GreylistResult greylist(const GreylistRequest& request) override;
@@ -53,6 +72,9 @@ class RedisStore final : public Store {
     std::string ping();
 
     const RedisOptions& options() const { return options_; }
+    // Stop following the sentinels' announcements (and calling `log`): the
+    // owner calls it when it lets the store go while connections may keep it.
+    void stop_watch() { watch_.reset(); }
 
     struct Stats {
         std::uint64_t reconnects = 0;
@@ -67,6 +89,12 @@ class RedisStore final : public Store {
     ReplyPtr run(const std::vector<std::string>& command, std::string& error);
     std::unique_ptr<RedisConnection> acquire(std::string& error);
     void release(std::unique_ptr<RedisConnection> conn);
+    // A new connection: to host:port, or to the master the sentinels name.
+    std::unique_ptr<RedisConnection> open_connection(std::string& error);
+    bool find_master(RedisEndpoint& master, std::string& error);
+    // The master changed (announced, or a READONLY reply): no pooled
+    // connection may be used again; those in use are dropped at release.
+    void forget_master();
 
     RedisOptions options_;
     std::shared_ptr<const Clock> clock_;
@@ -82,6 +110,10 @@ class RedisStore final : public Store {
     std::size_t dropped_ = 0;  // connections dropped and not replaced yet (under mu_)
     std::atomic<std::uint64_t> reconnects_{0};
     std::atomic<std::uint64_t> connect_failures_{0};
+    std::size_t sentinel_first_ = 0;  // the sentinel asked first
+    std::uint64_t generation_ = 0;    // bumped by forget_master()
+    std::function<void(const std::string&)> log_;
+    std::unique_ptr<SentinelWatch> watch_;  // last: stopped before the rest goes
 };
 
 }  // namespace mv::state

@@ -11,7 +11,7 @@ std::shared_ptr<Store> open_store(const StateSettings& settings, std::shared_ptr
                                   bool maintenance) {
     message.clear();
     if (settings.backend == "redis") {
-        auto store = std::make_shared<RedisStore>(settings.redis, std::move(clock));
+        auto store = std::make_shared<RedisStore>(settings.redis, std::move(clock), log);
         if (std::string err = store->ping(); !err.empty())
             message = err + " (rules follow on_backend_error until Redis answers)";
         return store;

@@ -27,6 +27,7 @@ from cases import dns  # noqa: E402
 from cases import metrics  # noqa: E402
 from cases import idn  # noqa: E402
 from cases import policy_service  # noqa: E402
+from cases import security  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -46,6 +47,7 @@ GROUPS = [
     ("metrics", metrics),
     ("idn", idn),
     ("policy-service", policy_service),
+    ("security", security),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

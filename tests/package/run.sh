@@ -225,6 +225,10 @@ while ! grep -q 'READY=1' "$tmp/notify.log" && [ $i -lt 50 ]; do sleep 0.1; i=$(
 check "daemon tells systemd READY=1 (Type=notify)" grep -q 'READY=1' "$tmp/notify.log"
 check "socket is group milter-verdict, not reachable by others" \
     sh -c "stat -c %G:%A $sock | grep -Eq '^milter-verdict:srw.rw.---'"
+# The unit grants no capability (CapabilityBoundingSet= empty); the running
+# process must hold none, effective, permitted, inheritable or ambient.
+check "daemon runs with no capabilities (CapEff, CapPrm, CapInh, CapAmb all 0)" \
+    sh -c "for c in CapEff CapPrm CapInh CapAmb; do grep -qx \"\$c:[[:space:]]*0000000000000000\" /proc/$daemon_pid/status || exit 1; done"
 
 # --- Postfix on the wire --------------------------------------------------------
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -141,6 +141,8 @@ class DomainSetTest : public CppUnit::TestFixture {
         DomainSet s;
         CPPUNIT_ASSERT_THROW(s.add_domain(""), std::invalid_argument);
         CPPUNIT_ASSERT_THROW(s.add_domain("a..b"), std::invalid_argument);
+        CPPUNIT_ASSERT_THROW(s.add_domain("example.org.."), std::invalid_argument);
+        CPPUNIT_ASSERT_THROW(s.add_with_subdomains("e.."), std::invalid_argument);
         CPPUNIT_ASSERT_THROW(s.add_domain("a b.com"), std::invalid_argument);
         CPPUNIT_ASSERT_THROW(s.add_with_subdomains("user@example.com"), std::invalid_argument);
         CPPUNIT_ASSERT(s.empty());

@@ -27,6 +27,7 @@ using mv::test::TempDir;
 class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(LoaderTest);
     CPPUNIT_TEST(testValidConfigCompilesSettingsAndRules);
+    CPPUNIT_TEST(testControlCharactersInQuotedValuesStayOnOneLine);
     CPPUNIT_TEST(testDefaultReplyFollowsDeliveryStage);
     CPPUNIT_TEST(testDelayRejectFalseDeliversAtDecisionStage);
     CPPUNIT_TEST(testRejectWithMismatchedEnhancedClassIsRejectedAtReplyLine);
@@ -327,6 +328,18 @@ rules = ( { name = "r"; action = "reject"; reply = { code = "550"; }; } );)");
         const LoadResult r = load_policy(f);
         CPPUNIT_ASSERT(has(r, f, 1, "bad rule name 'a b'"));
         CPPUNIT_ASSERT(has(r, f, 2, "bad rule name"));
+    }
+
+    void testControlCharactersInQuotedValuesStayOnOneLine() {
+        TempDir d;
+        // libconfig turns the escapes into bytes; the message quotes the name.
+        const auto f = d.write("a.conf",
+                               "rules = ( { name = \"a\\nforged: line\\r\\x01\"; "
+                               "action = \"accept\"; } );");
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 1, "bad rule name 'a\\nforged: line\\r\\x01'"));
+        for (const auto& diag : r.diagnostics)
+            CPPUNIT_ASSERT(diag.to_string().find_first_of("\r\n\x01") == std::string::npos);
     }
 
     void testUnknownListReferenceIsReported() {

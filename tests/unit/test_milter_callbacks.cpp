@@ -77,6 +77,7 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testDisconnectSends421WithTempfail);
     CPPUNIT_TEST(testAbortResetsOnlyTheMessage);
     CPPUNIT_TEST(testCloseWithoutConnectAcceptsNullContext);
+    CPPUNIT_TEST(testMailWithoutAnyArgumentIsReadAsTheNullSender);
     CPPUNIT_TEST(testCloseReleasesTheContext);
     CPPUNIT_TEST(testExceptionAtConnectAnswers421);
     CPPUNIT_TEST(testExceptionAtRcptAnswersOnErrorTempfail451);
@@ -406,6 +407,18 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
         CPPUNIT_ASSERT(api_.context() == nullptr);
         CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->abort(api_));  // abort alone too
+    }
+
+    void testMailWithoutAnyArgumentIsReadAsTheNullSender() {
+        keep_open();
+        install();
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
+        // On the heap and exactly one slot long: ASan sees a read past it.
+        std::vector<char*> argv{nullptr};
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->envfrom(api_, argv.data()));
+        CPPUNIT_ASSERT_EQUAL(std::string(), api_.context()->tx().sender);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), api_.context()->tx().declared_size);
     }
 
     void testCloseReleasesTheContext() {

@@ -20,6 +20,7 @@ class StringMatcherTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testAddressExactFoldsDomainCaseOnly);
     CPPUNIT_TEST(testAddressDomainIsAfterLastAt);
     CPPUNIT_TEST(testAddressInBracketsMatches);
+    CPPUNIT_TEST(testExactEntryIsStrippedLikeTheValue);
     CPPUNIT_TEST(testAddressWithoutAtHasNoDomain);
     CPPUNIT_TEST(testNullSenderMatchesOnlyNullFlag);
     CPPUNIT_TEST(testNullFlagDoesNotMatchRealAddress);
@@ -61,6 +62,16 @@ class StringMatcherTest : public CppUnit::TestFixture {
         s.domains = {"example.com"};
         StringMatcher m(s, ValueKind::Address);
         CPPUNIT_ASSERT(m.matches("<a@example.com>"));
+    }
+    void testExactEntryIsStrippedLikeTheValue() {
+        // Entry and value go through strip_address() once each, so an odd
+        // entry (two source routes) still matches the same value.
+        StringMatch s;
+        s.exact = {"@a:@b:x@example.com"};
+        StringMatcher m(s, ValueKind::Address);
+        CPPUNIT_ASSERT(m.matches("@a:@b:x@example.com"));
+        CPPUNIT_ASSERT(m.matches("<@a:@b:x@EXAMPLE.com>"));
+        CPPUNIT_ASSERT(!m.matches("x@example.com"));
     }
     void testAddressWithoutAtHasNoDomain() {
         StringMatch s;

@@ -18,8 +18,11 @@ from harness.net import free_port, wait_listening, wait_unix_listening, HarnessE
 
 
 class MilterDaemon:
-    def __init__(self, binary, config, workdir, unix_path=None, name="mv"):
+    def __init__(self, binary, config, workdir, unix_path=None, name="mv", extra_args=(),
+                 umask=-1):
         self.binary = binary
+        self.extra_args = list(extra_args)  # e.g. ["-u", "nobody"]
+        self.umask = umask                  # the daemon's umask (-1: ours)
         self.config = config
         self.unix_path = unix_path
         self.port = None if unix_path else free_port()
@@ -43,9 +46,11 @@ class MilterDaemon:
 
     def start(self, timeout=15.0):
         self._log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config, "-p", self.socket_spec],
+        self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config, "-p", self.socket_spec]
+                                     + self.extra_args,
                                      stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     umask=self.umask)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
