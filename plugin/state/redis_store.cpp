@@ -92,6 +92,14 @@ std::unique_ptr<RedisConnection> RedisStore::open_connection(std::string& error)
     return conn;
 }
 
+void RedisStore::drop_idle() {
+    std::lock_guard lock(mu_);
+    open_ -= idle_.size();
+    dropped_ += idle_.size();
+    idle_.clear();
+    idle_cv_.notify_all();
+}
+
 void RedisStore::forget_master() {
     std::lock_guard lock(mu_);
     ++generation_;
@@ -173,6 +181,10 @@ ReplyPtr RedisStore::run(const std::vector<std::string>& command, std::string& e
         const bool retry = !reply && conn->broken() && reused && conn->closed_by_peer();
         release(std::move(conn));
         if (reply || !retry) return reply;
+        // The server closed a pooled connection (a restart, a timeout on its
+        // side): the other idle ones date from the same server and are most
+        // likely closed too, so the retry opens a fresh connection.
+        drop_idle();
     }
     return nullptr;
 }

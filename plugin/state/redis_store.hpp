@@ -95,6 +95,8 @@ class RedisStore final : public Store {
     // The master changed (announced, or a READONLY reply): no pooled
     // connection may be used again; those in use are dropped at release.
     void forget_master();
+    // Drops the idle pooled connections (the next acquire opens a fresh one).
+    void drop_idle();
 
     RedisOptions options_;
     std::shared_ptr<const Clock> clock_;
