@@ -335,6 +335,16 @@ def main_cases(ctx, results, nsd):
                           "closed answers 451 4.4.3" % GROUP) as r:
             t = session(ctx, "192.0.2.14")
             r.expect_equal(t.replies.get("rcpt bob@example.test"), DNS_FAILURE, "RCPT")
+            r.expect_equal(d.log().count("dns: zone bl.dns.test answered "), 1,
+                           "bl.dns.test's error answers are logged once for the zone")
+
+        with results.case("%s: each zone logs its own error answer once: 127.255.255.255 from "
+                          "the secret zone, by its public name, never refuses mail" % GROUP) as r:
+            for i in range(2):
+                t = session(ctx, "192.0.2.19")
+                r.expect_equal(t.replies.get("rcpt bob@example.test"), OK_RCPT, "RCPT %d" % i)
+            r.expect_equal(d.log().count("dns: zone dq.dns.test answered 127.255.255.255"), 1,
+                           "dq.dns.test's error answer log lines")
 
         with results.case("%s: a secret zone name is shown by its public name, in the reply "
                           "and in the log" % GROUP) as r:

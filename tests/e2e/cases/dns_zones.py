@@ -8,6 +8,7 @@
 #   192.0.2.13  bl: 127.255.255.254 (Spamhaus "public resolver")      -> lookup error
 #   192.0.2.14  bl: 10.0.0.1 (outside 127/8)                           -> lookup error
 #   192.0.2.15  the secret zone k3y.dq.dns.test: 127.0.0.2, shown as dq.dns.test
+#   192.0.2.19  k3y.dq.dns.test: 127.255.255.255 (Spamhaus "excessive queries") -> lookup error
 #   192.0.2.16  wild.dns.test only, a zone that lists everything       -> unhealthy, skipped
 #   192.0.2.17  bl: 127.0.0.3 twice (two A records)                    -> counted once
 #   192.0.2.18  bl: 127.0.0.2 with a hostile TXT (CR LF, UTF-8, %, 216 bytes) for ${dns_txt}
@@ -57,6 +58,7 @@ ns IN A 127.0.0.1
     "k3y.dq.dns.test": SOA + """
 2.0.0.127 IN A 127.0.0.2
 15.2.0.192 IN A 127.0.0.2
+19.2.0.192 IN A 127.255.255.255
 """,
     "wild.dns.test": SOA + """
 * IN A 127.0.0.2
