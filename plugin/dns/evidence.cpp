@@ -68,7 +68,7 @@ ServiceOptions service_options(const Config& config) {
 }
 
 void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service,
-                ZoneMeters* meters) {
+                ZoneMeters* meters, bool trace) {
     if (!policy.dns_slot->needed() || !policy.dns) return;
     const Config& cfg = *policy.dns;
     std::shared_ptr<ListMeters> lm;
@@ -80,7 +80,7 @@ void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& se
                 (*lm)[i].push_back(meters->zone(e.show_as));
         }
     }
-    policy.dns_slot->attach(std::make_shared<PolicyDns>(policy.dns, service, std::move(lm)));
+    policy.dns_slot->attach(std::make_shared<PolicyDns>(policy.dns, service, std::move(lm), trace));
     for (std::size_t i = 0; i < cfg.lists.size(); ++i) {
         const ListSpec& l = cfg.lists[i];
         if (i >= cfg.list_used.size() || !cfg.list_used[i]) continue;
@@ -95,15 +95,16 @@ void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& se
 }
 
 std::unique_ptr<policy::DnsEvidence> PolicyDns::open() const {
-    return std::make_unique<TransactionDns>(config_, service_, meters_);
+    return std::make_unique<TransactionDns>(config_, service_, meters_, trace_);
 }
 
 TransactionDns::TransactionDns(std::shared_ptr<const Config> config,
                                std::shared_ptr<Service> service,
-                               std::shared_ptr<const ListMeters> meters)
+                               std::shared_ptr<const ListMeters> meters, bool trace)
     : config_(std::move(config)),
       service_(std::move(service)),
       meters_(std::move(meters)),
+      trace_on_(trace),
       timeout_(config_->timeout_ms),
       budget_(config_->budget_ms),
       budget_left_(budget_) {}
@@ -175,6 +176,7 @@ std::string TransactionDns::shown_key(const Lookup& l) const {
 void TransactionDns::account(const LookupPtr& l, Clock::duration waited) {
     if (!accounted_.insert(l.get()).second) return;
     service_->note_wait(l->latency(), waited);
+    if (!trace_on_) return;
     // A cached answer's TTL is what is left of it: not shown, it changes.
     std::string line = shown_key(*l) + ": " + l->answer().summary(!l->from_cache());
     if (l->from_cache())
@@ -187,6 +189,7 @@ void TransactionDns::account(const LookupPtr& l, Clock::duration waited) {
 }
 
 void TransactionDns::note(std::string line) {
+    if (!trace_on_) return;
     // Several rules reading the same facts say them once.
     if (std::find(trace_.begin(), trace_.end(), line) == trace_.end())
         trace_.push_back(std::move(line));

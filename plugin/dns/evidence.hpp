@@ -18,7 +18,8 @@
 //   soon as the answers in decide them (the rest is not waited for).
 // * keeps per-zone counters and the wait figures (Service::note_wait) once
 //   per lookup per session, and a trace of every lookup a rule read, for
-//   simulate (take_trace); with ZoneMeters (zone_meter.hpp), counts each
+//   simulate (take_trace: only with `trace` on, which simulate sets; the
+//   daemon never reads it, so it builds none); with ZoneMeters (zone_meter.hpp), counts each
 //   list zone's lookups, cache hits, timeouts and errors into them; waited()
 //   is the time the session's rules have waited for DNS so far.
 //
@@ -54,8 +55,11 @@ using ListMeters = std::vector<std::vector<std::shared_ptr<ZoneMeter>>>;
 class PolicyDns final : public policy::DnsSource {
   public:
     PolicyDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service,
-              std::shared_ptr<const ListMeters> meters = nullptr)
-        : config_(std::move(config)), service_(std::move(service)), meters_(std::move(meters)) {}
+              std::shared_ptr<const ListMeters> meters = nullptr, bool trace = false)
+        : config_(std::move(config)),
+          service_(std::move(service)),
+          meters_(std::move(meters)),
+          trace_(trace) {}
     std::unique_ptr<policy::DnsEvidence> open() const override;
     const Config& config() const { return *config_; }
     Service& service() const { return *service_; }
@@ -64,15 +68,17 @@ class PolicyDns final : public policy::DnsSource {
     std::shared_ptr<const Config> config_;
     std::shared_ptr<Service> service_;
     std::shared_ptr<const ListMeters> meters_;
+    bool trace_;
 };
 
 // Gives a loaded Policy's DNS conditions their evidence from `service` (a
 // PolicyDns on its DnsSlot) and starts the health checks of its list zones
 // (RFC 5782 test entries: IPv4 and names now, IPv6 at the first IPv6 client).
 // With `meters`, takes the meter of each list zone a rule uses (kept with the
-// policy). Does nothing for a policy without DNS conditions.
+// policy); with `trace`, sessions keep the trace simulate prints. Does
+// nothing for a policy without DNS conditions.
 void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service,
-                ZoneMeters* meters = nullptr);
+                ZoneMeters* meters = nullptr, bool trace = false);
 
 // The Service options a Config asks for.
 ServiceOptions service_options(const Config& config);
@@ -80,7 +86,7 @@ ServiceOptions service_options(const Config& config);
 class TransactionDns final : public policy::DnsEvidence {
   public:
     TransactionDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service,
-                   std::shared_ptr<const ListMeters> meters = nullptr);
+                   std::shared_ptr<const ListMeters> meters = nullptr, bool trace = true);
     ~TransactionDns() override;
 
     void start(codes::Stage stage, const policy::Transaction& tx) override;
@@ -125,6 +131,7 @@ class TransactionDns final : public policy::DnsEvidence {
     std::shared_ptr<Service> service_;
     std::shared_ptr<const ListMeters> meters_;
     std::chrono::nanoseconds waited_{0};
+    bool trace_on_;
     bool waiting_ = true;
     Millis timeout_;
     Millis budget_;

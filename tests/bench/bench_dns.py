@@ -240,9 +240,11 @@ def callgrind_dns(a, say, work, dns_port, messages=1000):
                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
 
             run()  # fills the cache (and warms the daemon)
-            subprocess.run([control, "-z", str(p.pid)], stdout=subprocess.DEVNULL, timeout=60)
+            subprocess.run([control, "-z", str(p.pid)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
             run()
-            subprocess.run([control, "-d", str(p.pid)], stdout=subprocess.DEVNULL, timeout=60)
+            subprocess.run([control, "-d", str(p.pid)], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=60)
             dumps = sorted((f for f in os.listdir(work) if f.startswith("cg-%s.out." % name)),
                            key=lambda f: int(f.rsplit(".", 1)[1]))
             total = None

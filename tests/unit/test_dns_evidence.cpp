@@ -528,6 +528,8 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
                           ".2.0.192.slow.example",
                       failure(Outcome::Timeout));
             ev->list(0, false, t);  // asked again: the same lookups, not counted again
+            // The daemon's sessions (attach_dns without trace) build no trace.
+            CPPUNIT_ASSERT(ev->take_trace().empty());
         };
         session("192.0.2.10");
         CPPUNIT_ASSERT_EQUAL(1, meters.zones["bl.example"].lookups);
