@@ -500,11 +500,13 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     // error answers (127.255.255.0/24 and outside 127/8, RFC 5782 2.3) and
     // failures; by the shown name of a secret zone.
     void testZoneMetersCountLookupsCacheHitsTimeoutsAndErrors() {
+        // Before the Fixture: the Service's end completes any lookup still
+        // out, whose continuation counts into the meters.
+        CountingMeters meters;
         auto* r = new ManualResolver;
         Fixture f(r);
         f.config->timeout_ms = 50;
         f.list({zone("bl.example"), zone("k3y.dq.example", "dq.example"), zone("slow.example")}, 3);
-        CountingMeters meters;
         mv::policy::Policy policy;
         policy.dns = f.config;
         policy.dns_slot->set_needed();
@@ -524,9 +526,9 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
                 failure(Outcome::TempFail));
             ev->list(0, false, t);  // waits 50 ms for slow.example
             // The resolver ends it by its deadline with Timeout (resolver.hpp).
-            r->answer("A " + std::string(addr == "192.0.2.10" ? "10" : "11") +
-                          ".2.0.192.slow.example",
-                      failure(Outcome::Timeout));
+            r->answer(
+                "A " + std::string(addr == "192.0.2.10" ? "10" : "11") + ".2.0.192.slow.example",
+                failure(Outcome::Timeout));
             ev->list(0, false, t);  // asked again: the same lookups, not counted again
             // The daemon's sessions (attach_dns without trace) build no trace.
             CPPUNIT_ASSERT(ev->take_trace().empty());
