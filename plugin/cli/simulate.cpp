@@ -233,7 +233,7 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         out << "dns     " << service->describe()
             << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")
             << "\n\n";
-        dns::attach_dns(*r.policy, service);
+        dns::attach_dns(*r.policy, service, nullptr, /*trace=*/true);
     }
     if (policy_service) {
         out << "service Postfix policy delegation: check_policy_service answering ";

@@ -67,10 +67,20 @@ ServiceOptions service_options(const Config& config) {
     return o;
 }
 
-void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service) {
+void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service,
+                ZoneMeters* meters, bool trace) {
     if (!policy.dns_slot->needed() || !policy.dns) return;
-    policy.dns_slot->attach(std::make_shared<PolicyDns>(policy.dns, service));
     const Config& cfg = *policy.dns;
+    std::shared_ptr<ListMeters> lm;
+    if (meters) {
+        lm = std::make_shared<ListMeters>(cfg.lists.size());
+        for (std::size_t i = 0; i < cfg.lists.size(); ++i) {
+            if (i >= cfg.list_used.size() || !cfg.list_used[i]) continue;
+            for (const ZoneEntry& e : cfg.lists[i].zones)
+                (*lm)[i].push_back(meters->zone(e.show_as));
+        }
+    }
+    policy.dns_slot->attach(std::make_shared<PolicyDns>(policy.dns, service, std::move(lm), trace));
     for (std::size_t i = 0; i < cfg.lists.size(); ++i) {
         const ListSpec& l = cfg.lists[i];
         if (i >= cfg.list_used.size() || !cfg.list_used[i]) continue;
@@ -85,13 +95,16 @@ void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& se
 }
 
 std::unique_ptr<policy::DnsEvidence> PolicyDns::open() const {
-    return std::make_unique<TransactionDns>(config_, service_);
+    return std::make_unique<TransactionDns>(config_, service_, meters_, trace_);
 }
 
 TransactionDns::TransactionDns(std::shared_ptr<const Config> config,
-                               std::shared_ptr<Service> service)
+                               std::shared_ptr<Service> service,
+                               std::shared_ptr<const ListMeters> meters, bool trace)
     : config_(std::move(config)),
       service_(std::move(service)),
+      meters_(std::move(meters)),
+      trace_on_(trace),
       timeout_(config_->timeout_ms),
       budget_(config_->budget_ms),
       budget_left_(budget_) {}
@@ -125,6 +138,35 @@ LookupPtr TransactionDns::get(const Question& q, const std::string& shown) {
     return l;
 }
 
+LookupPtr TransactionDns::get_in(const Question& q, const std::string& shown, std::size_t list,
+                                 std::size_t zone) {
+    const bool fresh = !lookups_.count(q.key());
+    LookupPtr l = get(q, shown);
+    if (!fresh || !meters_ || list >= meters_->size() || zone >= (*meters_)[list].size()) return l;
+    std::shared_ptr<ZoneMeter> m = (*meters_)[list][zone];
+    if (!m) return l;
+    m->lookup(l->from_cache());
+    // How it ends, counted when it ends (on the resolver's thread, or now);
+    // `cfg` keeps the entry alive past this session and its policy.
+    const ZoneEntry* e = &config_->lists[list].zones[zone];
+    const bool address = q.type == RrType::A;
+    l->then([m, cfg = config_, e, address](const Answer& a) {
+        if (a.outcome == Outcome::Timeout) {
+            m->timeout();
+        } else if (a.outcome == Outcome::Records) {
+            if (!address) return;
+            for (const auto& r : a.records)
+                if (classify(*e, r) == RecordMeaning::Error) {
+                    m->error();
+                    return;
+                }
+        } else if (!a.definite()) {
+            m->error();
+        }
+    });
+    return l;
+}
+
 std::string TransactionDns::shown_key(const Lookup& l) const {
     const std::string key = l.question().key();
     const auto it = shown_.find(key);
@@ -134,6 +176,7 @@ std::string TransactionDns::shown_key(const Lookup& l) const {
 void TransactionDns::account(const LookupPtr& l, Clock::duration waited) {
     if (!accounted_.insert(l.get()).second) return;
     service_->note_wait(l->latency(), waited);
+    if (!trace_on_) return;
     // A cached answer's TTL is what is left of it: not shown, it changes.
     std::string line = shown_key(*l) + ": " + l->answer().summary(!l->from_cache());
     if (l->from_cache())
@@ -146,6 +189,7 @@ void TransactionDns::account(const LookupPtr& l, Clock::duration waited) {
 }
 
 void TransactionDns::note(std::string line) {
+    if (!trace_on_) return;
     // Several rules reading the same facts say them once.
     if (std::find(trace_.begin(), trace_.end(), line) == trace_.end())
         trace_.push_back(std::move(line));
@@ -166,6 +210,7 @@ bool TransactionDns::await(const LookupPtr& l, bool& pending, std::string& why) 
     const TimePoint until = std::min(by_lookup, by_budget);
     const bool in = until > now && l->wait_until(until);
     const auto waited = Clock::now() - now;
+    waited_ += std::chrono::duration_cast<std::chrono::nanoseconds>(waited);
     budget_left_ -= std::min(budget_left_, waited);
     if (in) {
         account(l, waited);
@@ -219,13 +264,16 @@ std::vector<TransactionDns::Key> TransactionDns::keys_of(const ListSpec& spec,
     return keys;
 }
 
-void TransactionDns::start_list(const ListSpec& spec, const policy::Transaction& tx,
+void TransactionDns::start_list(std::size_t list, const policy::Transaction& tx,
                                 unsigned only_keys) {
+    const ListSpec& spec = config_->lists[list];
     for (const Key& k : keys_of(spec, tx)) {
         if (!(static_cast<unsigned>(k.from) & only_keys)) continue;
-        for (const ZoneEntry& e : spec.zones) {
+        for (std::size_t z = 0; z < spec.zones.size(); ++z) {
+            const ZoneEntry& e = spec.zones[z];
             if (!service_->usable(e, k.kind)) continue;
-            if (const auto q = query_name(k.value, e.zone)) get({*q, RrType::A}, shown_name(*q, e));
+            if (const auto q = query_name(k.value, e.zone))
+                get_in({*q, RrType::A}, shown_name(*q, e), list, z);
         }
     }
 }
@@ -303,7 +351,7 @@ void TransactionDns::start(Stage stage, const policy::Transaction& tx) {
     }
     if (keys == 0) return;
     for (std::size_t i = 0; i < cfg.lists.size(); ++i)
-        if (i < cfg.list_used.size() && cfg.list_used[i]) start_list(cfg.lists[i], tx, keys);
+        if (i < cfg.list_used.size() && cfg.list_used[i]) start_list(i, tx, keys);
 }
 
 policy::DnsListFacts TransactionDns::list(std::size_t index, bool allowed,
@@ -336,7 +384,7 @@ policy::DnsListFacts TransactionDns::list(std::size_t index, bool allowed,
             skipped = false;
             const auto qname = query_name(k.value, e.zone);
             if (!qname) continue;  // too long to be listed
-            const LookupPtr l = get({*qname, RrType::A}, shown_name(*qname, e));
+            const LookupPtr l = get_in({*qname, RrType::A}, shown_name(*qname, e), index, i);
             const std::string counter = e.zone + "|" + *qname;
             if (!l->done() && !wait) {
                 unknown = true;
@@ -445,7 +493,8 @@ policy::DnsListFacts TransactionDns::list(std::size_t index, bool allowed,
             for (const Key& k : keys) {
                 const auto qname = query_name(k.value, spec.zones[i].zone);
                 if (!qname) continue;
-                const LookupPtr l = get({*qname, RrType::TXT}, shown_name(*qname, spec.zones[i]));
+                const LookupPtr l =
+                    get_in({*qname, RrType::TXT}, shown_name(*qname, spec.zones[i]), index, i);
                 bool p = false;
                 std::string w;
                 if (await(l, p, w) && l->answer().outcome == Outcome::Records) {

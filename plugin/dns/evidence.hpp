@@ -18,7 +18,10 @@
 //   soon as the answers in decide them (the rest is not waited for).
 // * keeps per-zone counters and the wait figures (Service::note_wait) once
 //   per lookup per session, and a trace of every lookup a rule read, for
-//   simulate (take_trace).
+//   simulate (take_trace: only with `trace` on, which simulate sets; the
+//   daemon never reads it, so it builds none); with ZoneMeters (zone_meter.hpp), counts each
+//   list zone's lookups, cache hits, timeouts and errors into them; waited()
+//   is the time the session's rules have waited for DNS so far.
 //
 // Reverse DNS: the MTA's {client_resolve} (OK -> confirmed, FORGED ->
 // unconfirmed with {client_ptr}, FAIL -> no PTR, TEMP -> failure) unless
@@ -39,15 +42,24 @@
 
 #include "dns/config.hpp"
 #include "dns/service.hpp"
+#include "dns/zone_meter.hpp"
 #include "policy/dns_evidence.hpp"
 #include "policy/policy.hpp"
 
 namespace mv::dns {
 
+// The meters of a policy's list zones: [list][zone entry], parallel to
+// Config::lists and their zones; null entries (no metrics) count nothing.
+using ListMeters = std::vector<std::vector<std::shared_ptr<ZoneMeter>>>;
+
 class PolicyDns final : public policy::DnsSource {
   public:
-    PolicyDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service)
-        : config_(std::move(config)), service_(std::move(service)) {}
+    PolicyDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service,
+              std::shared_ptr<const ListMeters> meters = nullptr, bool trace = false)
+        : config_(std::move(config)),
+          service_(std::move(service)),
+          meters_(std::move(meters)),
+          trace_(trace) {}
     std::unique_ptr<policy::DnsEvidence> open() const override;
     const Config& config() const { return *config_; }
     Service& service() const { return *service_; }
@@ -55,20 +67,26 @@ class PolicyDns final : public policy::DnsSource {
   private:
     std::shared_ptr<const Config> config_;
     std::shared_ptr<Service> service_;
+    std::shared_ptr<const ListMeters> meters_;
+    bool trace_;
 };
 
 // Gives a loaded Policy's DNS conditions their evidence from `service` (a
 // PolicyDns on its DnsSlot) and starts the health checks of its list zones
 // (RFC 5782 test entries: IPv4 and names now, IPv6 at the first IPv6 client).
-// Does nothing for a policy without DNS conditions.
-void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service);
+// With `meters`, takes the meter of each list zone a rule uses (kept with the
+// policy); with `trace`, sessions keep the trace simulate prints. Does
+// nothing for a policy without DNS conditions.
+void attach_dns(const policy::Policy& policy, const std::shared_ptr<Service>& service,
+                ZoneMeters* meters = nullptr, bool trace = false);
 
 // The Service options a Config asks for.
 ServiceOptions service_options(const Config& config);
 
 class TransactionDns final : public policy::DnsEvidence {
   public:
-    TransactionDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service);
+    TransactionDns(std::shared_ptr<const Config> config, std::shared_ptr<Service> service,
+                   std::shared_ptr<const ListMeters> meters = nullptr, bool trace = true);
     ~TransactionDns() override;
 
     void start(codes::Stage stage, const policy::Transaction& tx) override;
@@ -79,6 +97,7 @@ class TransactionDns final : public policy::DnsEvidence {
     policy::ReverseFacts reverse(const policy::Transaction& tx) override;
     policy::DomainFacts domain(std::string_view domain, policy::DomainTest test) override;
     std::vector<std::string> take_trace() override;
+    std::chrono::nanoseconds waited() const override { return waited_; }
 
     // A lookup started, then more lookups started from its answer.
     struct Chain;
@@ -91,9 +110,13 @@ class TransactionDns final : public policy::DnsEvidence {
         ListKey from;
     };
     std::vector<Key> keys_of(const ListSpec& spec, const policy::Transaction& tx) const;
-    void start_list(const ListSpec& spec, const policy::Transaction& tx, unsigned only_keys);
+    void start_list(std::size_t list, const policy::Transaction& tx, unsigned only_keys);
     // `shown`: the question as traces show it (a secret zone by its public name).
     LookupPtr get(const Question& q, const std::string& shown = {});
+    // get() for a lookup in zone entry `zone` of list `list`: a lookup new to
+    // this session counts into the zone's meter (zone_meter.hpp).
+    LookupPtr get_in(const Question& q, const std::string& shown, std::size_t list,
+                     std::size_t zone);
     std::string shown_key(const Lookup& l) const;
     // Waits for `l` as described above; true when it is in. `why` says what
     // happened when it is not: pending (waiting off), or a failure.
@@ -106,6 +129,9 @@ class TransactionDns final : public policy::DnsEvidence {
 
     std::shared_ptr<const Config> config_;
     std::shared_ptr<Service> service_;
+    std::shared_ptr<const ListMeters> meters_;
+    std::chrono::nanoseconds waited_{0};
+    bool trace_on_;
     bool waiting_ = true;
     Millis timeout_;
     Millis budget_;

@@ -52,6 +52,7 @@
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
+#include "observability/dns_metrics.hpp"
 #include "observability/log_format.hpp"
 #include "observability/metrics.hpp"
 #include "observability/metrics_server.hpp"
@@ -276,6 +277,7 @@ int daemon_main(const std::vector<std::string>& args) {
     state.adopt(*initial);
     // The resolver's thread, like the store's, starts after daemon(3).
     DnsOwner dns(*log);
+    if (metrics) dns.set_meters(std::make_shared<observability::DnsZoneMeters>(*metrics));
     if (!dns.adopt(*initial)) {
         log->log(LogLevel::Error, "refusing to run: the DNS resolver cannot be set up");
         return config::kExitConfig;

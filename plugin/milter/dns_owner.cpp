@@ -34,7 +34,7 @@ bool DnsOwner::adopt(const policy::Policy& policy) {
                                      std::to_string(cfg.timeout_ms) + " ms, rules wait at most " +
                                      std::to_string(cfg.budget_ms) + " ms per transaction");
     }
-    dns::attach_dns(policy, service_);
+    dns::attach_dns(policy, service_, meters_.get());
     return true;
 }
 

@@ -7,6 +7,8 @@
 // starts the health checks of the policy's list zones (dns/evidence.hpp
 // attach_dns); a reload that keeps the service logs its counters. A policy
 // without DNS conditions gets nothing and no resolver is built for it.
+// With set_meters() (the daemon, when metrics are on) each policy's list
+// zones count their lookups into those meters (dns/zone_meter.hpp).
 // stop() logs the DNS counters and lets the service go (connections still
 // holding it keep it alive until they close).
 //
@@ -22,6 +24,7 @@
 
 #include "dns/config.hpp"
 #include "dns/service.hpp"
+#include "dns/zone_meter.hpp"
 #include "milter/logger.hpp"
 #include "policy/policy.hpp"
 
@@ -34,6 +37,8 @@ class DnsOwner {
     DnsOwner(const DnsOwner&) = delete;
     DnsOwner& operator=(const DnsOwner&) = delete;
 
+    // Before the first adopt(): count the list zones' lookups into `meters`.
+    void set_meters(std::shared_ptr<dns::ZoneMeters> meters) { meters_ = std::move(meters); }
     bool adopt(const policy::Policy& policy);
     void stop();
     std::shared_ptr<dns::Service> service() const { return service_; }
@@ -42,6 +47,7 @@ class DnsOwner {
     Logger& log_;
     std::shared_ptr<dns::Service> service_;
     dns::ResolverSettings settings_;
+    std::shared_ptr<dns::ZoneMeters> meters_;
 };
 
 }  // namespace mv::milter

@@ -79,9 +79,10 @@ Metrics::Metrics(Options options) : options_(std::move(options)) {
     dns_timeouts_ =
         family<Counter>("milter_verdict_dns_timeouts_total", "DNS lookups that timed out, by zone.",
                         MetricKind::Counter, {"zone"}, true);
-    dns_errors_ = family<Counter>("milter_verdict_dns_errors_total",
-                                  "DNS lookups that failed (SERVFAIL, network), by zone.",
-                                  MetricKind::Counter, {"zone"}, true);
+    dns_errors_ = family<Counter>(
+        "milter_verdict_dns_errors_total",
+        "DNS lookups that failed (SERVFAIL, network) or answered an error code, by zone.",
+        MetricKind::Counter, {"zone"}, true);
     reloads_ =
         family<Counter>("milter_verdict_policy_reloads_total",
                         "Policy reloads (SIGUSR1), by result.", MetricKind::Counter, {"result"});

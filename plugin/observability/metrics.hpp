@@ -27,7 +27,8 @@
 //
 // Every family is declared in every scrape (# HELP, # TYPE), with samples
 // where there are any: the Redis ones only with a Redis store, the DNS ones
-// once DNS checks name their zones (dns_zone()). Adding a family: a member
+// for the list zones of the policies in use (dns_zone(), through
+// dns_metrics.hpp when a policy is attached to the resolver). Adding a family: a member
 // here, its construction in metrics.cpp and one write() line in render().
 //
 // Call order: construct; adopt(policy) before the policy is installed (and

@@ -128,6 +128,7 @@ void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdi
     if (v.timing.evaluated) {
         series_->decision_duration[s]->observe(v.timing.engine);
         if (v.timing.state_wait.count() > 0) series_->state_wait[s]->observe(v.timing.state_wait);
+        if (v.timing.dns_wait.count() > 0) series_->dns_wait[s]->observe(v.timing.dns_wait);
     }
     if (stage == Stage::Mail) start_message();
     if (policy_) {

@@ -26,6 +26,7 @@
 // A DnsSource and the DnsSlot are safe from any thread.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <memory>
@@ -88,6 +89,9 @@ class DnsEvidence {
     virtual DomainFacts domain(std::string_view domain, DomainTest test) = 0;
     // Lookups and answers since the last call, one line each, for simulate.
     virtual std::vector<std::string> take_trace() = 0;
+    // How long the session's rules have waited for answers so far, in all
+    // (evidence_wait_seconds{evidence="dns"}: the engine takes differences).
+    virtual std::chrono::nanoseconds waited() const { return std::chrono::nanoseconds{0}; }
 };
 
 class DnsSource {

@@ -109,10 +109,12 @@ std::string RuleEvaluator::outcome(const Decision& d, Stage delivered) const {
 StageResult RuleEvaluator::run(Stage stage, std::size_t limit, std::size_t from, bool defer) const {
     const auto started = std::chrono::steady_clock::now();
     const auto waited = tx_.state_wait;
+    const auto dns_waited = tx_.dns ? tx_.dns->waited() : std::chrono::nanoseconds{0};
     StageResult res = run_rules(stage, limit, from, defer);
     res.timing.evaluated = true;
     res.timing.engine = std::chrono::steady_clock::now() - started;
     res.timing.state_wait = tx_.state_wait - waited;
+    if (tx_.dns) res.timing.dns_wait = tx_.dns->waited() - dns_waited;
     return res;
 }
 

@@ -92,7 +92,12 @@ void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) 
     for (auto& l : r.log) v.log.push_back(std::move(l));
     for (auto& w : r.would) v.would.push_back(std::move(w));
     v.monitor = v.monitor || r.monitor;
-    v.timing = r.timing;
+    // One call may run several stages' rules (a deferred rule caught up at
+    // RCPT, then the RCPT rules): their times add up.
+    v.timing.evaluated = v.timing.evaluated || r.timing.evaluated;
+    v.timing.engine += r.timing.engine;
+    v.timing.state_wait += r.timing.state_wait;
+    v.timing.dns_wait += r.timing.dns_wait;
 }
 
 // Say on the decision's log line that it is not delivered now.

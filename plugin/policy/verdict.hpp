@@ -36,6 +36,7 @@ struct Timing {
     bool evaluated = false;                  // some rules ran for this call
     std::chrono::nanoseconds engine{0};      // evaluating the rules, waits included
     std::chrono::nanoseconds state_wait{0};  // of which: waiting for the state store
+    std::chrono::nanoseconds dns_wait{0};    // of which: waiting for DNS answers
 };
 
 struct Verdict {

@@ -265,6 +265,7 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
         timing.evaluated = timing.evaluated || x.timing.evaluated;
         timing.engine += x.timing.engine;
         timing.state_wait += x.timing.state_wait;
+        timing.dns_wait += x.timing.dns_wait;
         if (decides) v = std::move(x);
         return decides;
     };

@@ -500,14 +500,14 @@ def main():
     a.shape_seq = 150
     a.shape_msgs = 1000
     a.shape_rounds = 3
-    a.dns_messages, a.dns_sessions, a.dns_latency_messages = 2000, 8, 300
+    a.dns_messages, a.dns_sessions, a.dns_latency_messages, a.dns_rounds = 2000, 8, 300, 3
     if a.quick:
         a.policy_requests = 20000
         a.policy_messages = 1000
         a.shape_seq = 20
         a.shape_msgs = 200
         a.shape_rounds = 1
-        a.dns_messages, a.dns_latency_messages = 200, 50
+        a.dns_messages, a.dns_latency_messages, a.dns_rounds = 200, 50, 1
         a.large = 100000
         a.sizes = "1000,100000"
         a.engine_seconds = 1

@@ -9,6 +9,7 @@
 // but an address, or nothing.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <map>
 #include <thread>
 
 #include "dns/evidence.hpp"
@@ -73,6 +74,27 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
     return false;
 }
 
+// What the zone meters (dns/zone_meter.hpp) were told, by shown zone name.
+struct CountingMeters final : ZoneMeters {
+    struct Counts {
+        int lookups = 0, cache_hits = 0, timeouts = 0, errors = 0;
+    };
+    struct Meter final : ZoneMeter {
+        Counts& c;
+        explicit Meter(Counts& counts) : c(counts) {}
+        void lookup(bool from_cache) override {
+            ++c.lookups;
+            c.cache_hits += from_cache;
+        }
+        void timeout() override { ++c.timeouts; }
+        void error() override { ++c.errors; }
+    };
+    std::map<std::string, Counts> zones;
+    std::shared_ptr<ZoneMeter> zone(std::string_view shown) override {
+        return std::make_shared<Meter>(zones[std::string(shown)]);
+    }
+};
+
 double ms_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -99,6 +121,8 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testReverseFromTheMtaMacro);
     CPPUNIT_TEST(testDomains);
     CPPUNIT_TEST(testWaitFiguresShowTheHiddenLatency);
+    CPPUNIT_TEST(testZoneMetersCountLookupsCacheHitsTimeoutsAndErrors);
+    CPPUNIT_TEST(testWaitedIsTheTimeRulesWaited);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -469,6 +493,77 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(s.needed_us >= 30000);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), s.waited_us);
         CPPUNIT_ASSERT(s.summary().find("100.0% hidden") != std::string::npos);
+    }
+
+    // milter_verdict_dns_*_total{zone}: each lookup a session asks of a list
+    // zone (once per session and name), the cache's answers, the timeouts, the
+    // error answers (127.255.255.0/24 and outside 127/8, RFC 5782 2.3) and
+    // failures; by the shown name of a secret zone.
+    void testZoneMetersCountLookupsCacheHitsTimeoutsAndErrors() {
+        // Before the Fixture: the Service's end completes any lookup still
+        // out, whose continuation counts into the meters.
+        CountingMeters meters;
+        auto* r = new ManualResolver;
+        Fixture f(r);
+        f.config->timeout_ms = 50;
+        f.list({zone("bl.example"), zone("k3y.dq.example", "dq.example"), zone("slow.example")}, 3);
+        mv::policy::Policy policy;
+        policy.dns = f.config;
+        policy.dns_slot->set_needed();
+        attach_dns(policy, f.service, &meters);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(3), meters.zones.size());
+        CPPUNIT_ASSERT(meters.zones.count("dq.example") && !meters.zones.count("k3y.dq.example"));
+
+        const auto session = [&](const std::string& addr) {
+            const Transaction t = client(addr);
+            auto ev = policy.dns_slot->get()->open();
+            ev->start(Stage::Connect, t);
+            r->answer(
+                "A " + std::string(addr == "192.0.2.10" ? "10" : "11") + ".2.0.192.bl.example",
+                records({addr == "192.0.2.10" ? "127.0.0.2" : "127.255.255.254"}));
+            r->answer(
+                "A " + std::string(addr == "192.0.2.10" ? "10" : "11") + ".2.0.192.k3y.dq.example",
+                failure(Outcome::TempFail));
+            ev->list(0, false, t);  // waits 50 ms for slow.example
+            // The resolver ends it by its deadline with Timeout (resolver.hpp).
+            r->answer(
+                "A " + std::string(addr == "192.0.2.10" ? "10" : "11") + ".2.0.192.slow.example",
+                failure(Outcome::Timeout));
+            ev->list(0, false, t);  // asked again: the same lookups, not counted again
+            // The daemon's sessions (attach_dns without trace) build no trace.
+            CPPUNIT_ASSERT(ev->take_trace().empty());
+        };
+        session("192.0.2.10");
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["bl.example"].lookups);
+        CPPUNIT_ASSERT_EQUAL(0, meters.zones["bl.example"].cache_hits);
+        CPPUNIT_ASSERT_EQUAL(0, meters.zones["bl.example"].errors);
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["dq.example"].errors);
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["slow.example"].lookups);
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["slow.example"].timeouts);
+        CPPUNIT_ASSERT_EQUAL(0, meters.zones["slow.example"].errors);
+        // The same client again: bl.example's answer is in the cache.
+        session("192.0.2.10");
+        CPPUNIT_ASSERT_EQUAL(2, meters.zones["bl.example"].lookups);
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["bl.example"].cache_hits);
+        CPPUNIT_ASSERT_EQUAL(2, meters.zones["slow.example"].timeouts);
+        // An error answer is an error, never a listing.
+        session("192.0.2.11");
+        CPPUNIT_ASSERT_EQUAL(3, meters.zones["bl.example"].lookups);
+        CPPUNIT_ASSERT_EQUAL(1, meters.zones["bl.example"].errors);
+    }
+
+    void testWaitedIsTheTimeRulesWaited() {
+        auto* r = new ManualResolver;
+        Fixture f(r);
+        f.config->timeout_ms = 60;
+        f.list({zone("zen.example")});
+        auto ev = f.open();
+        const Transaction t = client("192.0.2.10");
+        ev->start(Stage::Connect, t);
+        CPPUNIT_ASSERT_EQUAL(std::int64_t(0), static_cast<std::int64_t>(ev->waited().count()));
+        ev->list(0, false, t);  // waits for the 60 ms timeout
+        const double ms = std::chrono::duration<double, std::milli>(ev->waited()).count();
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(ms), ms >= 50 && ms < 1000);
     }
 };
 

@@ -22,15 +22,24 @@
 #             the configured 4xx (closed) or lets the mail through (open);
 #   no-delay  delay_reject = false: the same lookup makes the client wait at
 #             connect (the comparison);
-#   dead      the whole resolver dead: 451 4.4.3 within the budget.
+#   dead      the whole resolver dead: 451 4.4.3 within the budget, also for
+#             several sessions at once;
+#   metrics   the DNS series of the metrics endpoint (milter-verdict(8)
+#             METRICS): lookups, cache hits, timeouts and error answers per
+#             zone, by the shown name of a secret zone; the DNS wait.
 # Time bounds in the slow/dead cases are behaviour (the wait is bounded by
 # the budget; the lookup ran during HELO and MAIL), with wide margins.
 import os
+import subprocess
+import threading
 import time
 
 from cases import defaults
 from cases.dns_zones import ZONES
+from cases import metrics as metrics_case
 from harness.dns_server import DnsProxy, Nsd
+from harness.milter_client import MilterClient
+from harness.net import free_port
 from harness.scenario import OK_MAIL, OK_RCPT
 from harness.smtp_client import message
 
@@ -70,7 +79,8 @@ dns = {
                           { zone = "k3y.dq.dns.test=127.0.0.[2..11]*3"; show_as = "dq.dns.test"; },
                           "wild.dns.test*3" );
                 threshold = 3; allow_threshold = -2; txt = true; };
-    domains = { zones = ( "dbl.dns.test=127.0.1.[2..99]" ); query = ["helo", "sender_domain"]; };
+    domains = { zones = ( "dbl.dns.test=127.0.1.[2..99]" );
+                query = ["helo", "sender_domain", "client_name"]; };
   };
 };
 rules = (
@@ -78,6 +88,8 @@ rules = (
     action = "accept"; },
   { name = "dnsbl-scored"; when = { client_addr = "192.0.2.17"; dns_list = "clients"; };
     action = "reject"; reply = { text = "Listed by ${dns_zones} with score ${dns_score}"; }; },
+  { name = "dnsbl-txt"; when = { client_addr = "192.0.2.18"; dns_list = "clients"; };
+    action = "reject"; reply = { text = "${dns_txt}"; }; },
   { name = "dnsbl-closed"; when = { client_addr = "192.0.2.14"; dns_list = "clients"; };
     action = "reject"; on_backend_error = "closed"; },
   { name = "dnsbl"; when = { dns_list = "clients"; }; action = "reject";
@@ -145,6 +157,24 @@ dns = {
 rules = (
   { name = "dnsbl"; when = { dns_list = "clients"; }; action = "reject";
     on_backend_error = "closed"; }
+);
+"""
+
+METRICS_CONF = """
+daemon = { log = "stderr"; metrics = "127.0.0.1:%(metrics)d"; };
+dns = {
+  resolver = ["127.0.0.1@%(nsd)d"];
+  stub_zones = ( { zone = "dead.dns.test"; servers = ["127.0.0.1@%(proxy)d"]; } );
+  timeout_ms = 500;
+  budget_ms = 1500;
+  lists = { clients = { zones = ( "bl.dns.test=127.0.0.[2..11]*3",
+                                  { zone = "k3y.dq.dns.test*3"; show_as = "dq.dns.test"; },
+                                  "dead.dns.test" );
+                        threshold = 3; }; };
+};
+rules = (
+  { name = "dnsbl"; when = { dns_list = "clients"; }; action = "reject";
+    on_backend_error = "open"; }
 );
 """
 
@@ -260,6 +290,35 @@ def main_cases(ctx, results, nsd):
             r.expect_equal(t.replies.get("rcpt bob@example.test"),
                            ["550 5.7.1 Listed by bl.dns.test with score 3"], "RCPT")
 
+        with results.case("%s: ${dns_txt} shows the TXT of the hit sanitised: bytes outside "
+                          "0x20-0x7e as '?', cut at 200 with '...', '%%' kept" % GROUP) as r:
+            t = session(ctx, "192.0.2.18")
+            # milter-verdict.conf(5) REPLIES: ${dns_txt} at most 200, a value
+            # cut at its maximum shows its first max - 3 characters and "...".
+            txt = "Listed??X-Injected: yes caf?? 100% " + "a" * 180
+            r.expect_equal(t.replies.get("rcpt bob@example.test"),
+                           ["550 5.7.1 " + txt[:197] + "..."], "RCPT")
+
+        with results.case("%s: an IPv6 client is looked up by its nibble name (RFC 5782 2.4) "
+                          "and refused 550 5.7.1 (raw milter client: the e2e Postfix is "
+                          "IPv4-only and refuses XCLIENT ADDR=IPV6:)" % GROUP) as r:
+            c = MilterClient(d.port)
+            try:
+                c.negotiate()
+                c.macro("C", [("j", "mx.example.test"), ("{client_resolve}", "OK"),
+                              ("{client_name}", "mx.v6.dns.test")])
+                c.connect_info(hostname="mx.v6.dns.test", addr="2001:db8::25", family="6")
+                c.helo("mx.v6.dns.test")
+                c.mail("alice@good.mail.dns.test")
+                got = c.rcpt("bob@example.test")
+                r.expect_equal(got and (got[0], got[1].rstrip(b"\0").decode("latin-1")),
+                               ("y", blocked("2001:db8::25", "bl.dns.test")[0]), "RCPT reply")
+                c.abort()
+            finally:
+                c.quit()
+            r.expect("zone bl.dns.test (IPv6) is unhealthy" not in d.log(),
+                     "bl.dns.test passes its IPv6 test entries")
+
         with results.case("%s: an error answer (127.255.255.254) never refuses mail: the rule "
                           "fails open, the mail is delivered, the zone is logged once" % GROUP) as r:
             start_at = len(d.log())
@@ -276,6 +335,16 @@ def main_cases(ctx, results, nsd):
                           "closed answers 451 4.4.3" % GROUP) as r:
             t = session(ctx, "192.0.2.14")
             r.expect_equal(t.replies.get("rcpt bob@example.test"), DNS_FAILURE, "RCPT")
+            r.expect_equal(d.log().count("dns: zone bl.dns.test answered "), 1,
+                           "bl.dns.test's error answers are logged once for the zone")
+
+        with results.case("%s: each zone logs its own error answer once: 127.255.255.255 from "
+                          "the secret zone, by its public name, never refuses mail" % GROUP) as r:
+            for i in range(2):
+                t = session(ctx, "192.0.2.19")
+                r.expect_equal(t.replies.get("rcpt bob@example.test"), OK_RCPT, "RCPT %d" % i)
+            r.expect_equal(d.log().count("dns: zone dq.dns.test answered 127.255.255.255"), 1,
+                           "dq.dns.test's error answer log lines")
 
         with results.case("%s: a secret zone name is shown by its public name, in the reply "
                           "and in the log" % GROUP) as r:
@@ -284,7 +353,7 @@ def main_cases(ctx, results, nsd):
                            blocked("192.0.2.15", "dq.dns.test"), "RCPT")
             r.expect("k3y" not in d.log(), "the key never appears in the daemon's log")
 
-        with results.case("%s: RHSBL by sender domain and HELO name (dbl.dns.test)" % GROUP) as r:
+        with results.case("%s: RHSBL by sender domain, HELO name and client name (dbl.dns.test)" % GROUP) as r:
             t = session(ctx, "192.0.2.31", sender="alice@spammy.mail.dns.test")
             r.expect_equal(t.replies.get("rcpt bob@example.test"),
                            ["550 5.7.1 <alice@spammy.mail.dns.test>: domain listed by "
@@ -293,6 +362,10 @@ def main_cases(ctx, results, nsd):
             r.expect_equal(t.replies.get("rcpt bob@example.test"),
                            ["550 5.7.1 <alice@good.mail.dns.test>: domain listed by "
                             "dbl.dns.test"], "by HELO name")
+            t = session(ctx, "192.0.2.39", name="spammy.mail.dns.test")
+            r.expect_equal(t.replies.get("rcpt bob@example.test"),
+                           ["550 5.7.1 <alice@good.mail.dns.test>: domain listed by "
+                            "dbl.dns.test"], "by client name")
 
         with results.case("%s: no PTR by Postfix's {client_resolve} (XCLIENT NAME=[UNAVAILABLE]) "
                           "is refused 550 5.7.25" % GROUP) as r:
@@ -458,6 +531,116 @@ def dead_cases(ctx, results, dead):
         ctx.stop_daemon(results, GROUP, d)
 
 
+def dead_concurrent_cases(ctx, results, dead):
+    """Several sessions at once against the dead resolver: each is answered
+    within the budget (a wait never holds a libmilter worker past it)."""
+    conf = write_conf(ctx, "dns-dead-many.conf", DEAD_CONF % {"dead": dead.port})
+    d = start(ctx, results, "dead resolver, 6 sessions at once", conf)
+    try:
+        with results.case("%s: 6 sessions at once against a dead DNS server: each RCPT gets "
+                          "451 4.4.3 within the budget (800 ms)" % GROUP) as r:
+            out = {}
+
+            def one(i):
+                try:
+                    out[i] = session(ctx, "192.0.2.%d" % (50 + i))
+                except Exception as e:  # reported below as a missing transcript
+                    out[i] = e
+
+            threads = [threading.Thread(target=one, args=(i,), daemon=True) for i in range(6)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            for i in range(6):
+                t = out.get(i)
+                if not isinstance(t, Transcript):
+                    r.expect(False, "session %d: %r" % (i, t))
+                    continue
+                r.expect_equal(t.replies.get("rcpt bob@example.test"), DNS_FAILURE,
+                               "RCPT of session %d" % i)
+                r.expect(t.ms["rcpt bob@example.test"] < 800 + 1200,
+                         "session %d: RCPT answered in %.0f ms (budget 800 ms)"
+                         % (i, t.ms["rcpt bob@example.test"]))
+    finally:
+        ctx.stop_daemon(results, GROUP, d)
+
+
+def metrics_cases(ctx, results, nsd, proxy):
+    mport = free_port()
+    conf = write_conf(ctx, "dns-metrics.conf",
+                      METRICS_CONF % {"nsd": nsd.port, "proxy": proxy.port, "metrics": mport})
+    d = start(ctx, results, "metrics", conf)
+    lk, hits = "milter_verdict_dns_lookups_total", "milter_verdict_dns_cache_hits_total"
+    tmo, err = "milter_verdict_dns_timeouts_total", "milter_verdict_dns_errors_total"
+    try:
+        with results.case("%s: metrics: each list zone's lookups, cache hits, timeouts and "
+                          "error answers are counted, by the shown zone name" % GROUP) as r:
+            r.expect(d.wait_log("metrics on", timeout=10), "metrics endpoint:\n"
+                     + d.log()[-2000:])
+            # Through the raw milter client: one milter connection per session
+            # (Postfix's XCLIENT would add one for 127.0.0.1, whose lookups
+            # would count too).
+            def raw(addr):
+                c = MilterClient(d.port)
+                try:
+                    c.negotiate()
+                    c.macro("C", [("j", "mx.example.test"), ("{client_resolve}", "OK"),
+                                  ("{client_name}", "mx.client.dns.test")])
+                    c.connect_info(hostname="mx.client.dns.test", addr=addr)
+                    c.helo("mx.client.dns.test")
+                    c.mail("alice@good.mail.dns.test")
+                    got = c.rcpt("bob@example.test")
+                    c.abort()
+                    return got and (got[0], got[1].rstrip(b"\0").decode("latin-1"))
+                finally:
+                    c.quit()
+
+            listed = ("y", blocked("192.0.2.10", "bl.dns.test")[0])
+            # Listed by bl.dns.test (decided without waiting for the dead zone).
+            r.expect_equal(raw("192.0.2.10"), listed, "RCPT, first session")
+            # The same client: bl and dq answered from the cache, dead asked again.
+            r.expect_equal(raw("192.0.2.10"), listed, "RCPT, second session")
+            # 127.255.255.254: an error answer; the dead zone times out; the
+            # rule fails open (continue).
+            r.expect_equal(raw("192.0.2.13"), ("c", ""), "RCPT, error answer")
+            # Three sessions: every zone asked 3 times (once per session and
+            # name; the RFC 5782 health checks are not counted), the second
+            # session's bl and dq answers from the cache, the dead zone's 3
+            # lookups time out (500 ms), bl's 127.255.255.254 is 1 error.
+            want = {(lk, "bl.dns.test"): 3, (hits, "bl.dns.test"): 1,
+                    (tmo, "bl.dns.test"): 0, (err, "bl.dns.test"): 1,
+                    (lk, "dq.dns.test"): 3, (hits, "dq.dns.test"): 1,
+                    (tmo, "dq.dns.test"): 0, (err, "dq.dns.test"): 0,
+                    (lk, "dead.dns.test"): 3, (hits, "dead.dns.test"): 0,
+                    (tmo, "dead.dns.test"): 3, (err, "dead.dns.test"): 0}
+            metrics_case.wait_value(mport, tmo, 3, timeout=5, zone="dead.dns.test")
+            time.sleep(0.7)  # every lookup is over (timeout_ms 500): nothing more may come
+            text = metrics_case.scrape(mport)[1]
+            for (name, zone), n in sorted(want.items()):
+                r.expect_equal(metrics_case.value(text, name, zone=zone), float(n),
+                               "%s{zone=%s}" % (name, zone))
+            zones = {l.get("zone") for n, l, _ in metrics_case.samples(text)
+                     if n.startswith("milter_verdict_dns_")}
+            r.expect_equal(zones, {"bl.dns.test", "dq.dns.test", "dead.dns.test"},
+                           "zone labels (the secret k3y.dq.dns.test never one)")
+            r.expect("k3y" not in text, "the secret key is nowhere in the exposition")
+            # The third session's rule waited for the dead zone (~500 ms).
+            waits = [(l, v) for n, l, v in metrics_case.samples(text)
+                     if n == "milter_verdict_evidence_wait_seconds_count"
+                     and l.get("evidence") == "dns" and v > 0]
+            r.expect(len(waits) >= 1, "evidence_wait_seconds{evidence=dns} observed")
+            wsum = sum(v for n, l, v in metrics_case.samples(text)
+                       if n == "milter_verdict_evidence_wait_seconds_sum"
+                       and l.get("evidence") == "dns")
+            r.expect(0.1 <= wsum <= 1.5 * 3, "DNS wait %.3f s: the dead zone's timeout" % wsum)
+            p = subprocess.run(["promtool", "check", "metrics"], input=text, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+            r.expect_equal((p.returncode, p.stdout.strip()), (0, ""), "promtool check metrics")
+    finally:
+        ctx.stop_daemon(results, GROUP, d)
+
+
 def run(ctx, results):
     nsd = Nsd(ctx.workdir, ZONES)
     proxy = DnsProxy(ctx.workdir, nsd.port, rules=["slow.dns.test=300", "dead.dns.test=drop"])
@@ -481,6 +664,8 @@ def run(ctx, results):
         own_rdns_cases(ctx, results, nsd)
         slow_cases(ctx, results, nsd, proxy)
         dead_cases(ctx, results, dead)
+        dead_concurrent_cases(ctx, results, dead)
+        metrics_cases(ctx, results, nsd, proxy)
     finally:
         try:
             pf.reconfigure(**saved)

@@ -8,8 +8,11 @@
 #   192.0.2.13  bl: 127.255.255.254 (Spamhaus "public resolver")      -> lookup error
 #   192.0.2.14  bl: 10.0.0.1 (outside 127/8)                           -> lookup error
 #   192.0.2.15  the secret zone k3y.dq.dns.test: 127.0.0.2, shown as dq.dns.test
+#   192.0.2.19  k3y.dq.dns.test: 127.255.255.255 (Spamhaus "excessive queries") -> lookup error
 #   192.0.2.16  wild.dns.test only, a zone that lists everything       -> unhealthy, skipped
 #   192.0.2.17  bl: 127.0.0.3 twice (two A records)                    -> counted once
+#   192.0.2.18  bl: 127.0.0.2 with a hostile TXT (CR LF, UTF-8, %, 216 bytes) for ${dns_txt}
+#   2001:db8::25 bl: 127.0.0.2 by its RFC 5782 2.4 nibble name           -> 550 5.7.1
 #   192.0.2.20  PTR mx.good.dns.test, whose A is 192.0.2.20             -> confirmed
 #   192.0.2.21  PTR forged.dns.test, whose A is 198.51.100.21           -> not confirmed
 #   192.0.2.22  no PTR                                                  -> missing
@@ -20,7 +23,8 @@
 # Sender and recipient domains live in mail.dns.test: good (MX), nullmx
 # (MX 0 .), aonly (no MX, an A), nomail (only a TXT), gone (NXDOMAIN).
 # Every list zone has the RFC 5782 test entries (2.0.0.127 listed, 1.0.0.127
-# not; TEST listed, INVALID not for names) except wild.dns.test.
+# not; TEST listed, INVALID not for names) except wild.dns.test; bl.dns.test
+# also the IPv6 one (::FFFF:7F00:2 listed, ::FFFF:7F00:1 not).
 
 SOA = """$TTL 300
 @ IN SOA ns.dns.test. hostmaster.dns.test. 1 3600 600 86400 60
@@ -42,7 +46,11 @@ ns IN A 127.0.0.1
 14.2.0.192 IN A 10.0.0.1
 17.2.0.192 IN A 127.0.0.3
 17.2.0.192 IN A 127.0.0.5
-""",
+18.2.0.192 IN A 127.0.0.2
+18.2.0.192 IN TXT "Listed\\013\\010X-Injected: yes caf\\195\\169 100%% %(a180)s"
+2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0 IN A 127.0.0.2
+5.2.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2 IN A 127.0.0.2
+""" % {"a180": "a" * 180},
     "wl.dns.test": SOA + """
 2.0.0.127 IN A 127.0.10.2
 11.2.0.192 IN A 127.0.10.2
@@ -50,6 +58,7 @@ ns IN A 127.0.0.1
     "k3y.dq.dns.test": SOA + """
 2.0.0.127 IN A 127.0.0.2
 15.2.0.192 IN A 127.0.0.2
+19.2.0.192 IN A 127.255.255.255
 """,
     "wild.dns.test": SOA + """
 * IN A 127.0.0.2

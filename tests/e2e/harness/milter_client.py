@@ -88,8 +88,10 @@ class MilterClient:
             data += _b(name) + b"\0" + _b(value) + b"\0"
         self._send("D", data)
 
-    def connect_info(self, hostname="client.example.test", addr="127.0.0.1", port=40000):
-        return self._command("C", _b(hostname) + b"\0" + b"4" + struct.pack("!H", port)
+    def connect_info(self, hostname="client.example.test", addr="127.0.0.1", port=40000,
+                     family="4"):
+        """family "4" or "6" (SMFIA_INET, SMFIA_INET6); addr in text form."""
+        return self._command("C", _b(hostname) + b"\0" + _b(family) + struct.pack("!H", port)
                              + _b(addr) + b"\0")
 
     def helo(self, name):
