@@ -14,11 +14,19 @@
 # Call order: SlowProxy(port) -> start() -> set_delay(seconds) ... -> stop().
 # stop() closes the listener and every connection; the pump threads end with
 # their sockets (daemon threads, bounded by the sockets' lifetime).
+# ProxyProcess runs the same in a process of its own (main() below): in the
+# soak's own process, 200 client threads holding the GIL delayed answers past
+# the daemon's timeout_ms with no delay asked for.
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
-from harness.net import free_port
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "e2e"))
+from harness.net import free_port, wait_listening, HarnessError  # noqa: E402
 
 
 class SlowProxy:
@@ -101,3 +109,55 @@ class SlowProxy:
                 except OSError:
                     pass
             self._socks = []
+
+
+class ProxyProcess:
+    """SlowProxy in its own process; set_delay(d) with d > 0 means `delay`."""
+
+    def __init__(self, target_port, delay=2.0):
+        self.target_port = target_port
+        self.port = free_port()
+        self.delay = delay
+        self.proc = None
+
+    def start(self, timeout=10.0):
+        self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                                      str(self.target_port), str(self.port), str(self.delay)],
+                                     stdin=subprocess.DEVNULL, start_new_session=True)
+        if not wait_listening(self.port, timeout):
+            self.stop()
+            raise HarnessError("slow_proxy did not listen on %d" % self.port)
+
+    def set_delay(self, seconds):
+        self.proc.send_signal(signal.SIGUSR1 if seconds > 0 else signal.SIGUSR2)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def main():
+    """python3 slow_proxy.py TARGET_PORT LISTEN_PORT DELAY: a process of its own
+    (the soak's client threads would hold the GIL against it). SIGUSR1 holds
+    every answer DELAY seconds, SIGUSR2 lets them through at once, SIGTERM ends."""
+    target, listen, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
+    proxy = SlowProxy(target)
+    proxy.port = listen
+    proxy.start()
+    done = threading.Event()
+    signal.signal(signal.SIGUSR1, lambda *_: proxy.set_delay(delay))
+    signal.signal(signal.SIGUSR2, lambda *_: proxy.set_delay(0.0))
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    while not done.wait(1.0):
+        pass
+    proxy.stop()
+
+
+if __name__ == "__main__":
+    main()

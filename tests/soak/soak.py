@@ -66,11 +66,11 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
 sys.path.insert(0, HERE)
 
 from harness.daemon import MilterDaemon  # noqa: E402
-from harness.net import HarnessError, free_port, wait_listening  # noqa: E402
+from harness.net import HarnessError, free_port  # noqa: E402
 from harness.postfix_instance import PostfixInstance, postfix_available  # noqa: E402
 from harness.redis_server import RedisServer  # noqa: E402
 from harness.smtp_client import SmtpSession  # noqa: E402
-from slow_proxy import SlowProxy  # noqa: E402
+from slow_proxy import ProxyProcess  # noqa: E402
 
 
 def env_int(name, default):
@@ -88,6 +88,10 @@ SOURCE = env_int("SOAK_SOURCE_SESSIONS", SESSIONS // 3)
 MILTER_TIMEOUT = env_int("SOAK_MILTER_TIMEOUT", 10)
 STALLS = env_int("SOAK_STALLS", 500)
 GRACE = 20.0
+RUNNERS = 4  # smtp-source processes
+# The Redis timeout: below the slow proxy's 2 s, above what a loaded 2-core
+# machine adds to a loopback round trip.
+REDIS_TIMEOUT_MS = env_int("SOAK_REDIS_TIMEOUT_MS", 1000)
 DRAIN_TIMEOUT = 240.0
 
 # Replies as DESIGN.md section 2 and the policy below say (texts are the
@@ -126,7 +130,8 @@ rules = (
   { name = "mark"; stage = "end-of-data"; action = "continue";
     add_header = { name = "X-Soak-Filtered"; value = "by ${rule}"; }; },
   { name = "rcpt-reject"; when = { rcpt = "/^reject-/"; }; action = "reject";
-    reply = { code = 550; enhanced = "5.7.1"; text = "Recipient ${rcpt} refused by the %(name)s policy"; }; },
+    reply = { code = 550; enhanced = "5.7.1";
+              text = "Recipient ${rcpt} refused by the %(name)s policy"; }; },
   { name = "rcpt-defer"; when = { rcpt = "/^defer-/"; }; action = "tempfail";
     reply = { text = "Recipient ${rcpt} deferred by the %(name)s policy"; }; },
   { name = "content-reject"; when = { sender = "/^eodreject-/"; }; stage = "end-of-data";
@@ -413,11 +418,12 @@ class Client(threading.Thread):
 class SourceRunner(threading.Thread):
     """Rounds of smtp-source until the phase ends; each message to the accepted share."""
 
-    def __init__(self, phase, sessions, strict):
+    def __init__(self, phase, sessions, strict, first=1.0):
         super().__init__(daemon=True)
         self.phase = phase
         self.sessions = sessions
         self.strict = strict  # no -A: any refusal aborts smtp-source (steady soak)
+        self.first = first    # the first round's share of a full round (staggers the runners)
         self.proc = None
         self.rounds = 0
         self.output = []
@@ -432,6 +438,8 @@ class SourceRunner(threading.Thread):
             # Under a fault, sessions are kept shorter (10 messages at most): a
             # session that met the fault keeps Postfix's tempfail to its end.
             cap = 60 if self.strict else 10
+            if self.rounds == 0:
+                cap = max(1, int(cap * self.first))
             per_session = int(max(1, min(cap, (ph.load_left() - 2) / per_message)))
             n = self.sessions * per_session
             args = ["/usr/sbin/smtp-source", "-4", "-s", str(self.sessions), "-m", str(n),
@@ -549,7 +557,11 @@ class Phase:
         self.start_daemon(config)
         idle = proc_stats(self.daemon.proc.pid)
         clients = [Client(self, i) for i in range(SESSIONS - SOURCE)]
-        source = SourceRunner(self, SOURCE, strict=(fault is None)) if SOURCE > 0 else None
+        # smtp-source in RUNNERS processes whose rounds end at different times:
+        # a round's end costs a few seconds of that process's sessions only.
+        parts = [SOURCE // RUNNERS + (1 if i < SOURCE % RUNNERS else 0) for i in range(RUNNERS)]
+        sources = [SourceRunner(self, n, strict=(fault is None), first=(i + 1) / RUNNERS)
+                   for i, n in enumerate(parts) if n > 0]
         sampler = Sampler(self)
         self.t0 = time.monotonic()
         print("%s: %d sessions (%d project client, %d smtp-source) for %d s, think %d ms"
@@ -557,8 +569,8 @@ class Phase:
         sampler.start()
         for c in clients:
             c.start()
-        if source:
-            source.start()
+        for src in sources:
+            src.start()
         try:
             if fault:
                 fault(self)
@@ -568,9 +580,9 @@ class Phase:
             self.load_stop.set()
             for c in clients:
                 c.join(90)
-            if source:
-                source.join(max(5.0, 150.0))
-                source.stop()
+            for src in sources:
+                src.join(150.0)
+                src.stop()
             sampler.stop_event.set()
             sampler.join(5)
         self.expect(not any(c.is_alive() for c in clients), "client threads stopped")
@@ -598,7 +610,8 @@ class Phase:
                   % (self.name, min(steady), int(statistics.median(steady)), max(steady), at,
                      len(steady), SESSIONS, max(s[3] for s in samples)))
         if idle:
-            print("%s: daemon idle at start: RSS %d KiB, threads %d, fds %d" % ((self.name,) + idle))
+            print("%s: daemon idle at start: RSS %d KiB, threads %d, fds %d"
+                  % ((self.name,) + idle))
         during = [s for s in live if s[0] - self.t0 <= self.seconds] or live
         if during:
             picks = [("start", during[min(len(during) - 1, 10)]),
@@ -902,10 +915,11 @@ class Suite:
         elif name == "redis":
             self.redis = RedisServer(self.workdir)
             self.redis.start()
-            self.proxy = SlowProxy(self.redis.port)
+            self.proxy = ProxyProcess(self.redis.port, delay=2.0)
             self.proxy.start()
             state = ('state = { backend = "redis"; redis = { host = "127.0.0.1"; port = %d; '
-                     'prefix = "soak:"; timeout_ms = 300; }; };' % self.proxy.port)
+                     'prefix = "soak:"; timeout_ms = %d; }; };'
+                     % (self.proxy.port, REDIS_TIMEOUT_MS))
             write(conf, policy_text(state=state, rules=STATE_RULES))
             ph = Phase(self, name, FAULT_SECONDS, STATE_SHARES)
             try:
