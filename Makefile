@@ -294,3 +294,34 @@ fuzz:
 check-fuzz:
 	$(MAKE) -j$(JOBS) O=build/asan SANITIZE=1 fuzz-replay
 	MV_FUZZ_BIN=$(abspath build/asan/fuzz) tests/run-all.sh fuzz
+
+# ---------------------------------------------------------------------------
+# Soak and faults under load (tests/soak, README-soak.txt). Never part of
+# `make check`: each takes ten minutes or more and the whole machine. The
+# normal build (-O2, no sanitizers: ASan's quarantine would hide whether the
+# daemon's memory stays flat). Kept in one block to ease merging.
+SOAK_SECONDS        ?= 600
+SOAK_SESSIONS       ?= 300
+SOAK_FAULT_SECONDS  ?= 120
+SOAK_FAULTS         ?= kill,reload,redis,disk,stall
+
+.PHONY: soak soak-faults
+help::
+	@echo "  make soak         a private Postfix with milter-verdict under SOAK_SESSIONS=$(SOAK_SESSIONS) concurrent"
+	@echo "                    SMTP sessions (the project's client and smtp-source) for SOAK_SECONDS=$(SOAK_SECONDS) s;"
+	@echo "                    fails on any reply the policy does not give, any message lost or accepted"
+	@echo "                    unfiltered; prints the daemon's RSS, threads and fds (as root)"
+	@echo "  make soak-faults  the same load, SOAK_FAULT_SECONDS=$(SOAK_FAULT_SECONDS) s for each fault of"
+	@echo "                    SOAK_FAULTS=$(SOAK_FAULTS): daemon SIGKILL+restart, SIGUSR1 every second"
+	@echo "                    with good and broken files, Redis stopped and slow, state disk full,"
+	@echo "                    500 stalled milter connections"
+
+soak: deps-test
+	$(MAKE) -j$(JOBS) all
+	MV_BIN=$(abspath $(BIN)) SOAK_PHASES=soak SOAK_SECONDS=$(SOAK_SECONDS) \
+	    SOAK_SESSIONS=$(SOAK_SESSIONS) tests/soak/run.sh
+
+soak-faults: deps-test
+	$(MAKE) -j$(JOBS) all
+	MV_BIN=$(abspath $(BIN)) SOAK_PHASES=$(SOAK_FAULTS) SOAK_SECONDS=0 \
+	    SOAK_FAULT_SECONDS=$(SOAK_FAULT_SECONDS) SOAK_SESSIONS=$(SOAK_SESSIONS) tests/soak/run.sh
