@@ -45,7 +45,7 @@ class Corpus:
 
     def add(self, label, data):
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("utf-8", "surrogateescape")
         if data in self.seen:
             return
         self.seen.add(data)
@@ -150,7 +150,8 @@ def address():
     entries = []
     for lst in sorted(glob.glob(os.path.join(ROOT, "config/examples/lists/*.txt")) +
                       glob.glob(os.path.join(ROOT, "tests/golden/configs/lists/*.txt"))):
-        for line in read(lst).decode().splitlines():
+        # surrogateescape: a list may hold bytes that are not UTF-8 (idn-bad.txt)
+        for line in read(lst).decode("utf-8", "surrogateescape").splitlines():
             line = line.split("#")[0].strip()
             if line:
                 entries.append(line)
@@ -164,7 +165,8 @@ def address():
     entries += ["example.org", "@example.org", ".example.org", "Example.ORG.", "a..b",
                 "192.0.2.0/24", "2001:db8::/32", "::ffff:192.0.2.0/120", "10.0.0.1/33"]
     for i, e in enumerate(entries):
-        c.add("entry-%s" % e, (e + "\0" + values[i % len(values)]).encode())
+        c.add("entry-%s" % e,
+              (e + "\0" + values[i % len(values)]).encode("utf-8", "surrogateescape"))
     for v in values:
         c.add("value-%s" % v, ("example.org\0" + v).encode())
 
