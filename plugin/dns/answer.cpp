@@ -188,6 +188,37 @@ Answer answer_from_rdata(RrType type, const std::vector<std::string_view>& rdata
     return a;
 }
 
+Answer answer_from_result(RrType type, int rcode, bool havedata, int ttl,
+                          const std::vector<std::string_view>& rdata) {
+    const std::uint32_t t = ttl > 0 ? static_cast<std::uint32_t>(ttl) : 0;
+    Answer a;
+    switch (rcode) {
+        case 0:
+            if (!havedata) {
+                a.outcome = Outcome::NoData;
+                a.ttl = t;
+                return a;
+            }
+            return answer_from_rdata(type, rdata, t);
+        case 3:
+            a.outcome = Outcome::NxDomain;
+            a.ttl = t;
+            return a;
+        case 2:
+            a.outcome = Outcome::TempFail;
+            a.error = "SERVFAIL";
+            return a;
+        case 5:
+            a.outcome = Outcome::TempFail;
+            a.error = "REFUSED";
+            return a;
+        default:
+            a.outcome = Outcome::TempFail;
+            a.error = "rcode " + std::to_string(rcode);
+            return a;
+    }
+}
+
 std::optional<MxRecord> parse_mx(std::string_view text) {
     const auto sp = text.find(' ');
     if (sp == std::string_view::npos || sp == 0) return std::nullopt;

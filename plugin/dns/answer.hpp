@@ -75,6 +75,14 @@ std::optional<std::string> parse_rdata(RrType type, std::string_view rdata);
 Answer answer_from_rdata(RrType type, const std::vector<std::string_view>& rdata,
                          std::uint32_t ttl);
 
+// What a resolver library reports for a lookup it completed (libunbound's
+// ub_result: rcode, havedata, ttl and the RDATA of each record) -> an Answer:
+// rcode 0 (NOERROR) with data -> answer_from_rdata(), without -> NoData;
+// 3 -> NxDomain; 2 (SERVFAIL), 5 (REFUSED) and any other rcode -> TempFail.
+// A negative ttl is 0.
+Answer answer_from_result(RrType type, int rcode, bool havedata, int ttl,
+                          const std::vector<std::string_view>& rdata);
+
 // An MX record's text "PREF NAME" -> its parts.
 struct MxRecord {
     std::uint16_t preference = 0;

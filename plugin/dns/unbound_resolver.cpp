@@ -50,37 +50,11 @@ Answer to_answer(RrType type, int err, ub_result* raw) {
         a.error = "DNSSEC validation failed";
         return a;
     }
-    const std::uint32_t ttl = r->ttl > 0 ? static_cast<std::uint32_t>(r->ttl) : 0;
-    switch (r->rcode) {
-        case 0: {
-            if (!r->havedata) {
-                a = Answer{};
-                a.outcome = Outcome::NoData;
-                a.ttl = ttl;
-                return a;
-            }
-            std::vector<std::string_view> rdata;
-            for (int i = 0; r->data && r->data[i] && i < 4096; ++i)
-                rdata.emplace_back(r->data[i], static_cast<std::size_t>(std::max(r->len[i], 0)));
-            return answer_from_rdata(type, rdata, ttl);
-        }
-        case 3:
-            a.outcome = Outcome::NxDomain;
-            a.ttl = ttl;
-            return a;
-        case 2:
-            a.outcome = Outcome::TempFail;
-            a.error = "SERVFAIL";
-            return a;
-        case 5:
-            a.outcome = Outcome::TempFail;
-            a.error = "REFUSED";
-            return a;
-        default:
-            a.outcome = Outcome::TempFail;
-            a.error = "rcode " + std::to_string(r->rcode);
-            return a;
-    }
+    std::vector<std::string_view> rdata;
+    if (r->rcode == 0 && r->havedata)
+        for (int i = 0; r->data && r->data[i] && i < 4096; ++i)
+            rdata.emplace_back(r->data[i], static_cast<std::size_t>(std::max(r->len[i], 0)));
+    return answer_from_result(type, r->rcode, r->havedata != 0, r->ttl, rdata);
 }
 
 }  // namespace

@@ -50,15 +50,27 @@ class ByteReader {
     std::size_t left() const { return static_cast<std::size_t>(end_ - p_); }
 
     std::uint8_t byte() { return empty() ? 0 : *p_++; }
-    std::uint16_t u16() { return static_cast<std::uint16_t>(byte() << 8 | byte()); }
-    std::uint32_t u32() { return static_cast<std::uint32_t>(u16()) << 16 | u16(); }
+    // Big-endian. Each read is its own statement: the operands of `|` are
+    // unsequenced, and g++ and clang would read the bytes in different orders.
+    std::uint16_t u16() {
+        const unsigned hi = byte();
+        return static_cast<std::uint16_t>(hi << 8 | byte());
+    }
+    std::uint32_t u32() {
+        const std::uint32_t hi = u16();
+        return hi << 16 | u16();
+    }
 
     std::size_t length() {
         const std::uint8_t b = byte();
         return b < 250 ? b : u16();
     }
     std::string string() {
-        const std::size_t n = std::min(length(), left());
+        // length() first: it consumes the length bytes that left() must not count
+        // (in std::min(length(), left()) the order would be unspecified; g++
+        // evaluated left() first and read up to 3 bytes past the input).
+        const std::size_t want = length();
+        const std::size_t n = std::min(want, left());
         std::string s(reinterpret_cast<const char*>(p_), n);
         p_ += n;
         return s;

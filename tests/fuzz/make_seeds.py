@@ -8,10 +8,12 @@
 # and e2e suites and config/ (with their list files), the reply templates in
 # them, the addresses and names of the golden transactions, the RFC 2047
 # values of the unit tests, state files as the store writes them, the
-# replies the Redis scripts give, and the golden transactions replayed as
-# milter callbacks. Seeds are named after where they come from; the output
-# is deterministic, so a rerun changes nothing unless the tests changed.
-# The result is checked in; libFuzzer's own discoveries stay in build/.
+# replies the Redis scripts give, the golden transactions replayed as milter
+# callbacks, the policy-service requests of the unit and golden tests, and the
+# golden DNS cases (their --dns-answer values as RDATA). Seeds are named after
+# where they come from; the output is deterministic, so a rerun changes
+# nothing unless the tests changed. The result is checked in; libFuzzer's own
+# discoveries stay in build/.
 import glob
 import os
 import re
@@ -45,7 +47,7 @@ class Corpus:
 
     def add(self, label, data):
         if isinstance(data, str):
-            data = data.encode()
+            data = data.encode("utf-8", "surrogateescape")
         if data in self.seen:
             return
         self.seen.add(data)
@@ -150,7 +152,8 @@ def address():
     entries = []
     for lst in sorted(glob.glob(os.path.join(ROOT, "config/examples/lists/*.txt")) +
                       glob.glob(os.path.join(ROOT, "tests/golden/configs/lists/*.txt"))):
-        for line in read(lst).decode().splitlines():
+        # surrogateescape: a list may hold bytes that are not UTF-8 (idn-bad.txt)
+        for line in read(lst).decode("utf-8", "surrogateescape").splitlines():
             line = line.split("#")[0].strip()
             if line:
                 entries.append(line)
@@ -164,7 +167,8 @@ def address():
     entries += ["example.org", "@example.org", ".example.org", "Example.ORG.", "a..b",
                 "192.0.2.0/24", "2001:db8::/32", "::ffff:192.0.2.0/120", "10.0.0.1/33"]
     for i, e in enumerate(entries):
-        c.add("entry-%s" % e, (e + "\0" + values[i % len(values)]).encode())
+        c.add("entry-%s" % e,
+              (e + "\0" + values[i % len(values)]).encode("utf-8", "surrogateescape"))
     for v in values:
         c.add("value-%s" % v, ("example.org\0" + v).encode())
 
@@ -320,10 +324,172 @@ def milter_callbacks():
     c.add("long-helo", NEGOTIATE + connect("x", "192.0.2.9") + bytes([2]) + s("h" * 5000))
 
 
+# ---- policy_request: CHUNK FLAGS STREAM ----------------------------------------------
+def request_text(attrs):
+    return "".join("%s=%s\n" % kv for kv in attrs) + "\n"
+
+
+def postfix_request(state, sender, rcpt, instance, port="40001", extra=()):
+    """As tests/unit/policy_request.hpp's postfix_request() builds one."""
+    a = [("request", "smtpd_access_policy"), ("protocol_state", state),
+         ("protocol_name", "ESMTP"), ("client_address", "203.0.113.7"),
+         ("client_name", "mx.sender.example"), ("reverse_client_name", "mx.sender.example"),
+         ("client_port", port), ("server_address", "192.0.2.25"), ("server_port", "25"),
+         ("helo_name", "mx.sender.example"), ("sender", sender), ("recipient", rcpt),
+         ("recipient_count", "0"), ("queue_id", ""), ("instance", instance), ("size", "0"),
+         ("sasl_method", ""), ("sasl_username", ""), ("encryption_protocol", "")]
+    for k, v in extra:
+        a = [(kk, v if kk == k else vv) for kk, vv in a]
+        if k not in [kk for kk, _ in a]:
+            a.append((k, v))
+    return request_text(a)
+
+
+def policy_request():
+    c = Corpus("policy_request")
+    # The golden simulate --requests inputs, whole and arriving in small pieces.
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/golden/configs/policy-requests*.txt"))):
+        data = read(path)
+        c.add(rel(path), b"\x00\x00" + data)
+        c.add(rel(path) + "-in-7-byte-pieces", b"\x07\x00" + data)
+        c.add(rel(path) + "-policy-b-ok", b"\x00\x18" + data)
+    # One SMTP session as Postfix asks about it (the unit tests' requests).
+    session = "".join([
+        postfix_request("CONNECT", "", "", ""),
+        postfix_request("EHLO", "", "", ""),
+        postfix_request("MAIL", "alice@sender.example", "", "", extra=[("size", "2000")]),
+        postfix_request("RCPT", "alice@sender.example", "bob@example.org", "1a.1"),
+        postfix_request("RCPT", "alice@sender.example", "tag@example.org", "1a.1"),
+        postfix_request("RCPT", "alice@sender.example", "grey-1@example.org", "1a.1"),
+        postfix_request("DATA", "alice@sender.example", "", "1a.1",
+                        extra=[("recipient_count", "3")]),
+        postfix_request("END-OF-MESSAGE", "alice@sender.example", "", "1a.1",
+                        extra=[("recipient_count", "3"), ("size", "4242")]),
+    ])
+    c.add("unit-session", b"\x00\x00" + session.encode())
+    c.add("unit-session-crlf-in-3-byte-pieces",
+          b"\x03\x00" + session.replace("\n", "\r\n").encode())
+    c.add("unit-session-reload-twice",
+          b"\x00\x01" + session.replace("ESMTP", "ESMTP\npolicy_context=reload", 1).encode())
+    for rcpt in ["gone@example.org", "later-1@example.org", "trash@example.org",
+                 "review@example.org", "postmaster@example.org", "x@partner.example"]:
+        c.add("unit-rcpt-" + rcpt, b"\x00\x00" + postfix_request(
+            "RCPT", "alice@sender.example", rcpt, "2b.1").encode())
+    for sender in ["x@spam.example", "bounce-1@x.example", "bad@x.example"]:
+        c.add("unit-sender-" + sender, b"\x00\x08" + postfix_request(
+            "MAIL", sender, "", "", extra=[("helo_name", "evil.example")]).encode())
+    c.add("unit-ccert-xtext", b"\x00\x00" + postfix_request(
+        "RCPT", "a@b.example", "c@d.example", "3c.1",
+        extra=[("ccert_subject", "CN+3Dmx+2Cexample"), ("encryption_protocol", "TLSv1.3"),
+               ("encryption_keysize", "256"), ("server_port", "2525"),
+               ("sasl_username", "admin"), ("sasl_method", "PLAIN")]).encode())
+    # Malformed requests and the reader's bounds (test_policy_request.cpp).
+    c.add("malformed", b"\x00\x00" + b"request=smtpd_access_policy\nprotocol_state=RCPT\n"
+          b"size=12x\n\nrequest=other\n\n=novalue\n\nnoequals\nrequest=smtpd_access_policy\n\n"
+          b"request=smtpd_access_policy\nprotocol_state=RCPT\nclient_port=70000\n\n"
+          b"request=smtpd_access_policy\nprotocol_state=NOPE\n\n\n\n")
+    c.add("value-over-4096", b"\x00\x00" + b"request=smtpd_access_policy\nsender=" +
+          b"a" * 4097 + b"\n\n")
+    c.add("name-over-64", b"\x00\x00" + b"n" * 65 + b"=1\n\n")
+    c.add("129-lines", b"\x00\x00" + b"x=1\n" * 129 + b"\n")
+    c.add("request-over-64k-by-repeats", b"\x00\x07" + b"client_name=" + b"h" * 4000 + b"\n")
+    c.add("nul", b"\x00\x00" + b"request=smtpd_access_policy\nsender=a\x00b\n\n")
+
+
+# ---- dns_answer: FLAGS CLIENT HELO SENDER RCPT NAME ZONES RECORDS ANSWERS ---------------
+DNS_CONF_ZONE = re.compile(rb'"([A-Za-z0-9.-]+(?:=[0-9.\[\];]+)?(?:\*-?[0-9]+)?)"')
+UNIT_ZONE = re.compile(r'(?:zone|entry)\("([^"]+)"')
+
+
+def labels(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\x00"
+
+
+def rdata(rtype, values):
+    """The RDATA of a --dns-answer's records (RFC 1035 3.3, 3.4; RFC 3596)."""
+    import ipaddress
+    if rtype == "A":
+        return [ipaddress.IPv4Address(v).packed for v in values]
+    if rtype == "AAAA":
+        return [ipaddress.IPv6Address(v).packed for v in values]
+    if rtype == "PTR":
+        return [labels(v) for v in values]
+    if rtype == "MX":
+        return [struct.pack("!H", int(values[0])) + labels(values[1])]
+    if rtype == "TXT":
+        text = " ".join(values).encode()
+        return [b"".join(bytes([len(text[i:i + 255])]) + text[i:i + 255]
+                         for i in range(0, len(text), 255))]
+    return []
+
+
+def dns_answer_bytes(spec):
+    """One --dns-answer 'NAME TYPE VALUE...' as the target's ANSWER."""
+    parts = spec.split()
+    rtype, values = parts[1].upper(), parts[2:]
+    mode = {"NXDOMAIN": 3, "NODATA": 8, "SERVFAIL": 4, "TIMEOUT": 6}.get(values[0], 0)
+    recs = [] if mode else rdata(rtype, values)
+    return bytes([mode]) + struct.pack("!H", 300) + bytes([len(recs)]) + b"".join(
+        s(r) for r in recs)
+
+
+def golden_dns_cases():
+    """(name, client, name, helo, sender, rcpt, [--dns-answer]) of the golden DNS cases."""
+    out = []
+    for path in sorted(glob.glob(os.path.join(ROOT, "tests/golden/cases/simulate-dns*.cmd"))):
+        import shlex
+        args = shlex.split(read(path).decode())
+        get = lambda k: args[args.index(k) + 1] if k in args else ""
+        answers = [args[i + 1] for i, a in enumerate(args) if a == "--dns-answer"]
+        out.append((os.path.basename(path)[:-4], get("--client"), get("--client-name"),
+                    get("--helo"), get("--from"), get("--rcpt"), answers))
+    for path, t in transactions():
+        if "dns" not in path:
+            continue
+        out.append((path + "-" + t.get("from", ["-"])[0], t.get("client", [""])[0],
+                    t.get("client-name", [""])[0], t.get("helo", [""])[0],
+                    t.get("from", [""])[0], t.get("rcpt", [""])[0], t.get("dns-answer", [])))
+    return out
+
+
+def dns_answer():
+    c = Corpus("dns_answer")
+    zones = [z.decode() for z in DNS_CONF_ZONE.findall(
+        read(os.path.join(ROOT, "tests/golden/configs/dns.conf"))) if b"example" in z]
+    for f in sorted(glob.glob(os.path.join(ROOT, "tests/unit/test_dns_*.cpp"))):
+        zones += UNIT_ZONE.findall(read(f).decode())
+    zones = sorted(set(zones))
+    records = ["127.0.0.2", "127.0.0.4", "127.0.1.3", "127.255.255.254", "10.0.0.1", "127.0.10.3"]
+    for i, (name, client, cname, helo, sender, rcpt, answers) in enumerate(golden_dns_cases()):
+        flags = (0x10 if cname else 0) | ((i % 3) << 1) | (0x08 if i % 4 == 0 else 0) | (2 << 5)
+        mine = zones[i % len(zones):][:4] or zones[:4]
+        data = bytes([flags]) + s(client) + s(helo) + s(sender) + s(rcpt) + s(cname)
+        data += bytes([len(mine)]) + b"".join(s(z) for z in mine)
+        data += bytes([len(records)]) + b"".join(s(r) for r in records)
+        data += b"".join(dns_answer_bytes(a) for a in answers)
+        c.add("golden-" + name, data)
+    # Edge answers (test_dns_answer.cpp): too many records, a pointer in a name,
+    # TXT of several strings, an unknown rcode, a null MX; an IPv6 client.
+    base = bytes([0x10 | (2 << 5)]) + s("2001:db8::7") + s("mx.example") + s("a@b.example") + \
+        s("c@d.example") + s("mx.example") + bytes([1]) + s("zen.example=127.0.0.[2..11]*3") + \
+        bytes([0])
+    many = bytes([0x10]) + struct.pack("!H", 60) + bytes([70]) + s(b"\x7f\x00\x00\x02") * 70
+    c.add("ipv6-many-records", base + many)
+    c.add("ipv6-pointer-and-txt", base + bytes([0]) + struct.pack("!H", 60) + bytes([1]) +
+          s(b"\xc0\x0c") + bytes([0]) + struct.pack("!H", 60) + bytes([1]) +
+          s(b"\x03abc\x04d\r\nf") + bytes([7, 0, 1, 0, 77]))
+    c.add("null-mx-and-timeout", base + bytes([0]) + struct.pack("!H", 300) + bytes([1]) +
+          s(b"\x00\x00\x00") + bytes([6, 0, 0, 0]))
+
+
 def main():
     os.makedirs(CORPUS, exist_ok=True)
     for build in (config_loader, reply_template, address, encoded_words, state_file,
-                  redis_reply, milter_callbacks):
+                  redis_reply, milter_callbacks, policy_request, dns_answer):
         build()
     for name in sorted(os.listdir(CORPUS)):
         print("%-18s %4d seeds" % (name, len(os.listdir(os.path.join(CORPUS, name)))))

@@ -39,6 +39,7 @@ class DnsAnswerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMalformedRecords);
     CPPUNIT_TEST(testOddOctetsInNamesAreEscaped);
     CPPUNIT_TEST(testRecordsAreBounded);
+    CPPUNIT_TEST(testResponseCodes);
     CPPUNIT_TEST(testAnswerSpecs);
     CPPUNIT_TEST_SUITE_END();
 
@@ -128,6 +129,31 @@ class DnsAnswerTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(a.truncated);
         CPPUNIT_ASSERT(!a.error.empty());
         CPPUNIT_ASSERT(answer_from_rdata(RrType::A, {}, 60).outcome == Outcome::NoData);
+    }
+
+    // RFC 1035 4.1.1 RCODE (0 no error, 2 server failure, 3 name error, 5
+    // refused), RFC 2308 (a negative answer carries its TTL); 4 (not
+    // implemented) stands for any other code.
+    void testResponseCodes() {
+        const std::string_view rec("\x7f\0\0\x02", 4);
+        Answer a = answer_from_result(RrType::A, 0, true, 300, {rec});
+        CPPUNIT_ASSERT(a.outcome == Outcome::Records);
+        CPPUNIT_ASSERT_EQUAL(std::string("127.0.0.2"), a.records.at(0));
+        CPPUNIT_ASSERT_EQUAL(300u, a.ttl);
+        a = answer_from_result(RrType::A, 0, false, 60, {});
+        CPPUNIT_ASSERT(a.outcome == Outcome::NoData);
+        CPPUNIT_ASSERT_EQUAL(60u, a.ttl);
+        a = answer_from_result(RrType::TXT, 3, false, 900, {});
+        CPPUNIT_ASSERT(a.outcome == Outcome::NxDomain);
+        CPPUNIT_ASSERT_EQUAL(900u, a.ttl);
+        a = answer_from_result(RrType::A, 2, false, 300, {});
+        CPPUNIT_ASSERT(a.outcome == Outcome::TempFail && a.error == "SERVFAIL" && !a.definite());
+        a = answer_from_result(RrType::A, 5, false, 300, {});
+        CPPUNIT_ASSERT(a.outcome == Outcome::TempFail && a.error == "REFUSED");
+        a = answer_from_result(RrType::A, 4, true, 300, {rec});
+        CPPUNIT_ASSERT(a.outcome == Outcome::TempFail && a.records.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("rcode 4"), a.error);
+        CPPUNIT_ASSERT_EQUAL(0u, answer_from_result(RrType::A, 3, false, -1, {}).ttl);
     }
 
     void testAnswerSpecs() {
