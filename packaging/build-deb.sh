@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build-deb.sh OUTDIR - build the binary .deb of the current tree (`make deb`).
 #
 # Copies the working tree (tracked and untracked-but-not-ignored files, so

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build-rpm.sh OUTDIR - build the binary RPM of the current tree (`make rpm`).
 #
 # Makes OUTDIR/SOURCES/milter-verdict-V.tar.gz from the working tree (tracked

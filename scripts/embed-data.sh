@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # embed-data.sh OUT.cpp FILE... - compile data files into the binary.
 # Each FILE becomes `extern const char kData_<basename>[]` (non-alnum -> _),
 # holding the file's bytes as a raw string literal. Used for the code registry

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fetch-sendmail.sh DIR - a private, never-installed Sendmail for the tests.
 #
 # Debian's sendmail-bin and sendmail-cf conflict with postfix (both provide

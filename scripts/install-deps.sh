@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # install-deps.sh GROUP... - install the Debian packages a group needs, when missing.
 #   build   compiler and libraries to build milter-verdict
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis and redis-sentinel, nsd,

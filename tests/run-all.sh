@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-all.sh SUITE... - run test suites and print one summary line.
 #
 # Each suite is tests/<suite>/run.sh (unit: the CppUnit runner in $MV_UNIT).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // check_config.cpp - `milter-verdict check-config [--strict] [--mta postfix|sendmail] [-c FILE]`.
 //
 // Loads the configuration exactly as the daemon does, prints every

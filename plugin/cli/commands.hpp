@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // commands.hpp - the offline sub-commands of milter-verdict.
 //
 // Each takes the arguments after the sub-command name, writes its report to

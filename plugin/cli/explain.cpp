@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // explain.cpp - `milter-verdict explain CODE...`: what a reply code means,
 // where it is valid and where that comes from, from the compiled registry.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // explain_defaults.cpp - `milter-verdict explain --defaults [--format text|tsv|man]`:
 // the table of default replies (codes/defaults.hpp) as users, scripts and the
 // man page read it.

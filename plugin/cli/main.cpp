@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main.cpp - entry point: dispatch to a sub-command or run the daemon.
 #include <iostream>
 #include <string>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_simulator.cpp - requests through the policy service's Responder (see
 // policy_simulator.hpp).
 #include "cli/policy_simulator.hpp"

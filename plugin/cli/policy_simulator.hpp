@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_simulator.hpp - `simulate --policy-service`: what the Postfix policy
 // service would answer.
 //

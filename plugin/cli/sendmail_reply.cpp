@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sendmail_reply.cpp - see sendmail_reply.hpp.
 #include "cli/sendmail_reply.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sendmail_reply.hpp - a refusal as Sendmail puts it on the wire, for
 // `simulate --mta sendmail`.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sim_input.cpp - transaction keys shared by the command line and `--file`.
 #include "cli/sim_input.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sim_input.hpp - one simulated SMTP transaction, from options or a file.
 //
 // The same keys serve the command line (`--client 192.0.2.1`) and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // simulate.cpp - `milter-verdict simulate`: run transactions through the policy offline.
 //
 //   simulate [-c FILE] --client ADDR [--client-name NAME] [--client-resolve OK|FAIL|...]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // simulator.cpp - one simulated SMTP transaction through policy::Session.
 #include "cli/simulator.hpp"
 

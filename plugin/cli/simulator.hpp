@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // simulator.hpp - drive policy::Session through one SMTP transaction and print it.
 //
 // Follows the milter glue's call order (session.hpp): connection facts and

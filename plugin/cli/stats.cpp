@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stats.cpp - `milter-verdict stats [-c FILE | -m ADDRESS] [--all]`.
 //
 // Fetches the daemon's metrics endpoint (the `metrics` address of the

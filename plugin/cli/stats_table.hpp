@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stats_table.hpp - the report of `milter-verdict stats`, from a scrape.
 //
 // stats_report() turns the samples of one scrape (observability/scrape.hpp)

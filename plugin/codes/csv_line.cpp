@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // csv_line.cpp - split one CSV line (see csv_line.hpp).
 #include "codes/csv_line.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // csv_line.hpp - split one line of the registry's CSV data into fields.
 //
 // The format is RFC 4180 restricted to one record per line: fields separated

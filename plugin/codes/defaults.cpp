@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // defaults.cpp - the table of default replies (defaults.hpp).
 //
 // Sources: RFC 5321 section 4.3.2 lists the replies each command may get

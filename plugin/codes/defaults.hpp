@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // defaults.hpp - the one table of default replies: the code used when a rule
 // names an action but no code, and the replies the daemon sends on its own.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // registry.cpp - parse the embedded code tables (see registry.hpp).
 #include "codes/registry.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // registry.hpp - the compiled registry of SMTP basic reply codes (RFC 5321)
 // and enhanced status codes (RFC 3463, the IANA registry).
 //

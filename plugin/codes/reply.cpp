@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply.cpp - wire form of a Reply.
 #include "codes/reply.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply.hpp - a concrete SMTP reply as the daemon sends it.
 //
 // A Reply holds the basic code, the enhanced status code and the text lines,

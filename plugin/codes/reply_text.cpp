@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_text.cpp - ${var} templates for reply text and header values.
 #include "codes/reply_text.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_text.hpp - reply text templates with variables, and their safe expansion.
 //
 // Reply text may reference ${client_addr}, ${client_name}, ${helo}, ${sender},

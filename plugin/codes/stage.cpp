@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stage.cpp - names of the SMTP stages.
 #include "codes/stage.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // stage.hpp - the SMTP stages at which a reply reaches the client.
 //
 // A milter callback runs at a milter stage, but the client sees the reply at

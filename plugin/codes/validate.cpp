@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // validate.cpp - validate_reply(): the table of DESIGN.md section 2, row by row.
 //
 // Checks run in table order. A check that depends on an earlier one (the stage

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // validate.hpp - load-time validation of every reply the daemon can send,
 // and the default reply for an action, a reason and a stage.
 //

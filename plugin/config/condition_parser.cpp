@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // condition_parser.cpp - `when` groups, string matches and list references.
 #include "config/condition_parser.hpp"
 

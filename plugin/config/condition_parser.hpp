@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // condition_parser.hpp - a rule's `when` group -> one compiled Condition.
 //
 // Every key of `when` must hold (an implicit all). Keys: client_addr,

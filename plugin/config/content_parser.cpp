@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // content_parser.cpp - the content keys of `when`: header, body, size,
 // declared_size, rcpt_count (ConditionParser members; condition_parser.hpp).
 //

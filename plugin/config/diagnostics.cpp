@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // diagnostics.cpp - collecting "file:line: severity: message" diagnostics.
 #include "config/diagnostics.hpp"
 

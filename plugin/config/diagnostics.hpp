@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // diagnostics.hpp - the collector of configuration problems of one load.
 //
 // Every part of the loader reports through one Diagnostics: an error or a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_parser.cpp - `dns` settings, DNS lists and the DNS conditions (dns_parser.hpp).
 #include "config/dns_parser.hpp"
 

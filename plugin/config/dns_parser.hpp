@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_parser.hpp - the `dns` group and the DNS conditions of `when`.
 //
 //   dns = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // list_table.cpp - named lists, list files and "@name" expansion.
 #include "config/list_table.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // list_table.hpp - the named lists of the `lists` group and "@name" references.
 //
 // A list is written inline (`trusted = ["192.0.2.0/24"];`) or read from a file

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // loader.cpp - load_policy(): read the file, run every part, collect every problem.
 //
 // Order: file checks (missing, not a regular file, empty, binary), libconfig

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // loader.hpp - libconfig file -> compiled Policy, with every problem reported.
 //
 // load_policy() parses the file (following @include), checks every key, type,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_service_parser.cpp - policy_socket, policy_accept and the service's bounds.
 #include "config/policy_service_parser.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_service_parser.hpp - the policy_* keys of the `daemon` group.
 //
 // parse_daemon_settings() hands every key starting with "policy_" here (and

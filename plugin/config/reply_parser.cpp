@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_parser.cpp - reply keys, defaults for the delivery stage, validation.
 #include "config/reply_parser.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_parser.hpp - a rule's `reply` group -> a complete, validated ReplySpec.
 //
 // Keys: code (integer), enhanced ("5.7.1"), text (a string, or a list of

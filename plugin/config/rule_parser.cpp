@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rule_parser.cpp - rule keys, stages and delivery stages.
 #include "config/rule_parser.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rule_parser.hpp - one element of `rules` -> one policy::Rule.
 //
 // Keys: name, when, action, reply, monitor, add_header, log,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // schema.cpp - key and type checks with "did you mean" suggestions.
 #include "config/schema.hpp"
 

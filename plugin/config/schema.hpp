@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // schema.hpp - key and type checks shared by every part of the loader.
 //
 // check_keys() reports every key of a group that is not in the known set,

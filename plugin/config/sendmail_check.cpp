@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sendmail_check.cpp - see sendmail_check.hpp.
 #include "config/sendmail_check.hpp"
 

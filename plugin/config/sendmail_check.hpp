@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sendmail_check.hpp - `check-config --mta sendmail`: rules that cannot work
 // as written when the MTA is Sendmail.
 //

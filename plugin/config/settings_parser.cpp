@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // settings_parser.cpp - daemon and policy settings, each key checked where it is read.
 #include "config/settings_parser.hpp"
 

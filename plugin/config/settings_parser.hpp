@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // settings_parser.hpp - the `daemon` and `policy` groups -> policy::Settings.
 //
 // One table per group names each key, its type and its check; a key absent

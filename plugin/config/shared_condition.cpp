@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shared_condition.cpp - fingerprints of settings for the shared-condition cache.
 #include "config/shared_condition.hpp"
 

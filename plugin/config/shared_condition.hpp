@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // shared_condition.hpp - one compiled condition used by many rules.
 //
 // A condition over a big list is compiled once and shared: SharedCondition

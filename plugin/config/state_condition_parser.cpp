@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_condition_parser.cpp - rate_limit, greylist and state groups (see the header).
 #include "config/state_condition_parser.hpp"
 

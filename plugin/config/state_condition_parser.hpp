@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_condition_parser.hpp - `rate_limit`, `greylist` and `state` groups.
 //
 //   when = { rate_limit = { key = ["client_net", "sender"];   # or one string

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // string_match_reader.cpp - shorthand and group forms of a string match.
 #include "config/string_match_reader.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // string_match_reader.hpp - a string match as written -> policy::StringMatch.
 //
 // A string match is a shorthand (a string or an array of strings: exact

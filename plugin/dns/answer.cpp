@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // answer.cpp - RDATA parsing and answer summaries (answer.hpp).
 #include "dns/answer.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // answer.hpp - one DNS question and its answer, as the rest of milter-verdict sees them.
 //
 // A Question is a name and a record type (class IN). An Answer is what came

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache.cpp - the TTL cache (cache.hpp).
 #include "dns/cache.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cache.hpp - answers kept for their TTL, bounded in entries and bytes.
 //
 // put() keeps a definite answer (records, no data, NXDOMAIN) for its TTL,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // clock.hpp - the monotonic time of the DNS part, injected so cache tests are exact.
 //
 // Deadlines, lookup latencies and cache expiry use a monotonic clock: DNS

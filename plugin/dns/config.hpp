@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config.hpp - the `dns` group of the configuration, compiled.
 //
 //   dns = {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // evidence.cpp - one session's DNS lookups and what the rules read of them (evidence.hpp).
 #include "dns/evidence.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // evidence.hpp - the DNS evidence of one SMTP session (policy::DnsEvidence).
 //
 // PolicyDns is a Policy's DnsSource: its lists and settings (dns::Config) and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // list_spec.cpp - postscreen-style zone entries, answer classification, scores.
 #include "dns/list_spec.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // list_spec.hpp - DNS lists with scores, in Postfix postscreen's syntax.
 //
 // One zone entry is written as postscreen_dnsbl_sites writes it:

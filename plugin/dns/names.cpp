@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // names.cpp - reversed addresses, PTR names and name checks (names.hpp).
 #include "dns/names.hpp"
 

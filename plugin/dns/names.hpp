@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // names.hpp - the names milter-verdict asks DNS about.
 //
 // reversed_address() is the RFC 5782 section 2.1 / 2.4 form of a client address

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // resolver.hpp - the asynchronous resolver interface under the DNS service.
 //
 // resolve() starts one lookup and returns at once; `done` is called exactly

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service.cpp - shared lookups, cache, zone health and counters (service.hpp).
 #include "dns/service.hpp"
 

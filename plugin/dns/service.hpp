@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service.hpp - the daemon's one DNS service: cache, shared lookups, zone health, counters.
 //
 // lookup(q, timeout) answers from the cache when it can; otherwise it joins a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // table_resolver.cpp - offline and hand-driven resolvers (table_resolver.hpp).
 #include "dns/table_resolver.hpp"
 

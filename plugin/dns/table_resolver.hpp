@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // table_resolver.hpp - resolvers that answer from a table or by hand.
 //
 // TableResolver answers every question at once from its table: `simulate

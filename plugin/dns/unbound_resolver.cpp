@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unbound_resolver.cpp - libunbound on its own thread (unbound_resolver.hpp).
 #include "dns/unbound_resolver.hpp"
 

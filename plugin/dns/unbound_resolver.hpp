@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unbound_resolver.hpp - the daemon's resolver: libunbound, on a thread of its own.
 //
 // Why libunbound (libunbound-dev): an asynchronous API (ub_resolve_async with

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // zone_meter.hpp - what the DNS evidence reports per list zone (for the metrics).
 //
 // The DNS evidence (evidence.hpp) counts, for each DNS list zone a policy

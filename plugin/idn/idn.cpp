@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // idn.cpp - see idn.hpp. The only file that includes libidn2.
 #include "idn/idn.hpp"
 

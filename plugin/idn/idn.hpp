@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // idn.hpp - internationalised domain names: one form to compare, and the check
 // of a domain written in the configuration.
 //

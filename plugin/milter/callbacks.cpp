@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // callbacks.cpp - extern "C" entry points: one per stage, one table.
 //
 // Each entry point wraps libmilter's context in a LibmilterApi and calls the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // callbacks.hpp - the libmilter callback table, wired to one Milter.
 //
 // register_milter() points the extern "C" callbacks at `milter` and calls

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_facts.cpp - see client_facts.hpp.
 #include "milter/client_facts.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_facts.hpp - the client's name and reverse-DNS status from what the MTA sent.
 //
 // The MTAs say it differently. Postfix passes the verified name or "unknown"

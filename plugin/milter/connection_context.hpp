@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // connection_context.hpp - the two lifetimes of a milter connection.
 //
 // A ConnectionContext is created when libmilter first calls us for a

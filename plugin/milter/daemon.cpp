@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // daemon.cpp - daemon_main(): options, policy, socket, privileges, signals, smfi_main.
 //
 // Start-up order, and why:

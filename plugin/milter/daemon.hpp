@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // daemon.hpp - the milter daemon: socket, privileges, signals, libmilter main loop.
 //
 // daemon_main() parses the daemon's options (-c FILE, -f, -p SOCKET, ...),

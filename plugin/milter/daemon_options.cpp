@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // daemon_options.cpp - getopt-like parsing without global state.
 #include "milter/daemon_options.hpp"
 

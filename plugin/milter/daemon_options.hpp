@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // daemon_options.hpp - the daemon's command line.
 //
 //   milter-verdict [-c FILE] [-f] [-p SOCKET] [-u USER] [-g GROUP] [-P PIDFILE]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // decision_log.hpp - the milter glue's name for the decision line.
 //
 // The decision log lives in observability/decision_log.hpp; front ends

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_owner.cpp - build, keep and report the daemon's DNS service (dns_owner.hpp).
 #include "milter/dns_owner.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_owner.hpp - the daemon's DNS service (resolver, cache), kept across policy reloads.
 //
 // adopt(policy) gives a policy's DNS conditions their evidence before the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libmilter_api.cpp - forwards each MilterApi call to its smfi_* function.
 //
 // libmilter's prototypes take `char*` where they only read; the const_casts

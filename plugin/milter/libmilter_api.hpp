@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // libmilter_api.hpp - MilterApi over a real libmilter SMFICTX*.
 //
 // Created on the stack by each extern "C" callback (callbacks.cpp) around the

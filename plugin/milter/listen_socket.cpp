@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listen_socket.cpp - TCP_NODELAY on libmilter's listener; unix socket mode.
 #include "milter/listen_socket.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listen_socket.hpp - adjustments to the socket libmilter opened.
 //
 // libmilter opens the listening socket (smfi_opensocket) and does not hand

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // logger.hpp - the milter glue's names for the daemon's logger.
 //
 // The logger lives in observability/logger.hpp (text or JSON, syslog or

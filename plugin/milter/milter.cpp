@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter.cpp - the stage handlers. See milter.hpp for the contract.
 #include "milter/milter.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter.hpp - one handler per milter stage: MTA events -> policy::Session -> replies.
 //
 // Milter holds what every connection shares (the PolicyStore, the Logger, the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter_api.hpp - the seam between the milter handlers and libmilter.
 //
 // Every smfi_* call the handlers make goes through MilterApi, so the handlers

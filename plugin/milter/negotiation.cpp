@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // negotiation.cpp - protocol steps, actions and macro lists per policy.
 #include "milter/negotiation.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // negotiation.hpp - what milter-verdict asks of the MTA for one connection.
 //
 // negotiate() turns a Policy and what the MTA offers (xxfi_negotiate's f0

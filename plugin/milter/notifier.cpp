@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // notifier.cpp - one AF_UNIX datagram per notification.
 #include "milter/notifier.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // notifier.hpp - systemd readiness and watchdog notifications (sd_notify protocol).
 //
 // Notifier reads NOTIFY_SOCKET and WATCHDOG_USEC once; notify("READY=1")

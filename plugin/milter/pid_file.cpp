@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pid_file.cpp - O_NOFOLLOW write, checked removal.
 #include "milter/pid_file.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // pid_file.hpp - the pid file, written at start and removed at a clean exit.
 //
 // PidFile::create() writes the current pid (call it after daemon(3) forked).

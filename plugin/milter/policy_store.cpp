@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_store.cpp - mutex-guarded shared_ptr to the current Policy.
 #include "milter/policy_store.hpp"
 

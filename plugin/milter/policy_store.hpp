@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_store.hpp - the Policy currently in force, swapped atomically on reload.
 //
 // current() hands out a shared_ptr that the caller keeps for as long as it

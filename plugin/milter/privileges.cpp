@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // privileges.cpp - initgroups, setgid, setuid, with checks.
 #include "milter/privileges.hpp"
 

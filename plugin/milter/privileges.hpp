@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // privileges.hpp - giving up root after the socket is open.
 //
 // drop_privileges() switches to `user` (with its supplementary groups,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_sender.cpp - '%' escaping and the one-line / multi-line choice.
 #include "milter/reply_sender.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // reply_sender.hpp - hand a codes::Reply to libmilter for the next refusal.
 //
 // send_reply() escapes '%' as "%%" (libmilter passes the text on as a format

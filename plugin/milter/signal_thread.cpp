@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // signal_thread.cpp - sigwait loop for SIGUSR1 (reload) and watchdog ticks.
 #include "milter/signal_thread.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // signal_thread.hpp - the daemon's own signals, handled on one thread.
 //
 // libmilter's smfi_main() runs its own signal thread for SIGHUP, SIGTERM and

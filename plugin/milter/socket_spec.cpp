@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // socket_spec.cpp - parsing of unix:/inet:/inet6: socket strings.
 #include "milter/socket_spec.hpp"
 

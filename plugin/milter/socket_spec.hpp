@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // socket_spec.hpp - the daemon's listening socket, parsed and checked.
 //
 // Accepted forms (libmilter's, minus the risky one):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_owner.cpp - open, keep and flush the daemon's store (see state_owner.hpp).
 #include "milter/state_owner.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_owner.hpp - the daemon's state store, kept across policy reloads.
 //
 // adopt(policy) gives a policy's stateful rules their store before the policy

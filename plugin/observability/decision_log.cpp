@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // decision_log.cpp - renders the decision lines (see decision_log.hpp).
 #include "observability/decision_log.hpp"
 

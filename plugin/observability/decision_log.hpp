@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // decision_log.hpp - the log line of a decision, text or JSON.
 //
 // Text (log_format "text", the historical format, read by the end-to-end

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_metrics.cpp - see dns_metrics.hpp.
 #include "observability/dns_metrics.hpp"
 

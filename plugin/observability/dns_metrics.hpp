@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_metrics.hpp - the DNS evidence's zone meters on the metrics (dns/zone_meter.hpp).
 //
 // DnsZoneMeters gives each DNS list zone (by its shown name) a meter that

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exposition.cpp - see exposition.hpp.
 #include "observability/exposition.hpp"
 

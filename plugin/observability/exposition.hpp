@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // exposition.hpp - the two text formats a scraper can ask for.
 //
 //   Prometheus text format 0.0.4   Content-Type: text/plain; version=0.0.4; charset=utf-8

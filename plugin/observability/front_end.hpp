@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // front_end.hpp - the front ends that deliver verdicts, as the metrics name them.
 //
 // Every verdict reaches the MTA through one front end: the milter glue

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_text.cpp - see json_text.hpp.
 #include "observability/json_text.hpp"
 

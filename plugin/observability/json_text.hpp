@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_text.hpp - JSON string literals from untrusted bytes.
 //
 // json_string(value, max) returns a complete JSON string literal (with the

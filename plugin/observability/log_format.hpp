@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // log_format.hpp - the daemon setting log_format: "text" or "json".
 //
 // Text is the historical one-line key=value form (decision_log.hpp); JSON

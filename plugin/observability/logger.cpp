@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // logger.cpp - stderr and syslog targets, text and JSON.
 #include "observability/logger.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // logger.hpp - where the daemon's log lines go: syslog or stderr, text or JSON.
 //
 // Logger is the interface every part writes to (one line per call, no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metric_family.cpp - buckets and histograms (see metric_family.hpp).
 #include "observability/metric_family.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metric_family.hpp - series and families: the data model of the metrics.
 //
 // A series is one set of label values of a metric; the milter path only

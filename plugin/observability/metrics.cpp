@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics.cpp - the families, their fixed series and the exposition (see metrics.hpp).
 #include "observability/metrics.hpp"
 

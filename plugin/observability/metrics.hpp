@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics.hpp - every metric the daemon exports, and the exposition.
 //
 // One Metrics object per process (the daemon creates it when `metrics` is

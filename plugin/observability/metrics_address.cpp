@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics_address.cpp - see metrics_address.hpp.
 #include "observability/metrics_address.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics_address.hpp - the `metrics` setting: where the HTTP endpoint listens.
 //
 //   metrics = "127.0.0.1:9809";      loopback (the usual choice)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics_server.cpp - civetweb set-up and the /metrics handler (see metrics_server.hpp).
 #include "observability/metrics_server.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics_server.hpp - the HTTP endpoint: GET /metrics on its own threads.
 //
 // MetricsServer runs civetweb (Debian libcivetweb, the server prometheus-cpp's

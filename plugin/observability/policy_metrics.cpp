@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_metrics.cpp - see policy_metrics.hpp.
 #include "observability/policy_metrics.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_metrics.hpp - the decision series of one Policy's rules.
 //
 // Built by Metrics::adopt() when a policy is loaded, before it is installed:

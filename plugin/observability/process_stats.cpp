@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // process_stats.cpp - see process_stats.hpp.
 #include "observability/process_stats.hpp"
 

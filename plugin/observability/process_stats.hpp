@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // process_stats.hpp - this process's CPU, memory and file descriptors, from /proc.
 //
 // read_process_stats() reads /proc/self/stat (CPU time, start time, virtual

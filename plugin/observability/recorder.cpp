@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // recorder.cpp - see recorder.hpp.
 #include "observability/recorder.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // recorder.hpp - what a front end calls for each verdict: log line and metrics in one.
 //
 // A front end (the milter glue, the Postfix policy service) opens one

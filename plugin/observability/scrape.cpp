@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // scrape.cpp - see scrape.hpp.
 #include "observability/scrape.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // scrape.hpp - read a metrics endpoint: a small HTTP client and a text-format parser.
 //
 // fetch_metrics() sends one "GET /metrics HTTP/1.0" (Accept: the text

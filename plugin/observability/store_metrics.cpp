@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_metrics.cpp - see store_metrics.hpp.
 #include "observability/store_metrics.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_metrics.hpp - the state store, counted and timed.
 //
 // InstrumentedStore wraps the daemon's store (state_owner.hpp attaches the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // address.cpp - see address.hpp.
 #include "policy/address.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // address.hpp - normalising envelope addresses and domain names for matching.
 //
 // Values come raw from the MTA. Postfix passes MAIL/RCPT arguments in <...>

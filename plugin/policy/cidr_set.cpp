@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cidr_set.cpp - see cidr_set.hpp.
 #include "policy/cidr_set.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cidr_set.hpp - a set of IPv4 and IPv6 networks with constant-time lookup.
 //
 // add() parses "192.0.2.0/24", "2001:db8::/32" or a bare address (= /32 or

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_addr_condition.cpp - make_client_addr_condition(): the client address
 // in a CidrSet (cidr_set.hpp). An unknown address ("" for a local or non-SMTP
 // submission) is in no network: the condition answers No, never TempError.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // client_network.cpp - the parts of rate-limit and greylist store keys: an
 // address's network, case folding and escaped joining (see state_conditions.hpp).
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // combinators.cpp - all / any / not over conditions.
 //
 // TempError (conditions.hpp): all() is No as soon as one part is No, even if

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // condition.hpp - one test of a rule against a Transaction.
 //
 // A Condition answers Yes, No or TempError (e.g. a backend outage); it never

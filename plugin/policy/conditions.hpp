@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // conditions.hpp - constructors for every condition the rule language has.
 //
 // The config loader turns each "when" clause into one of these. Constructors

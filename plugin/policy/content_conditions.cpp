@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // content_conditions.cpp - header, body, size and recipient-count conditions.
 //
 // Header values are unfolded and (unless raw) RFC 2047-decoded on each match;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_conditions.cpp - dns_list, reverse_dns, sender_domain and rcpt_domain.
 //
 // Each asks Transaction::dns (dns_evidence.hpp) and turns its facts into a

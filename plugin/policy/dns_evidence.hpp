@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // dns_evidence.hpp - what the policy engine may ask of DNS, and how it asks.
 //
 // The engine has no DNS code: it sees one DnsEvidence per session, through

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // domain_set.cpp - see domain_set.hpp.
 #include "policy/domain_set.hpp"
 

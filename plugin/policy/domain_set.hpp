@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // domain_set.hpp - domain lists: "this domain" and "this domain and below".
 //
 // contains() looks the domain up in a hash set, then walks up its labels

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // encoded_words.cpp - RFC 2047 section 4 decoding (B and Q) to UTF-8.
 #include "policy/encoded_words.hpp"
 

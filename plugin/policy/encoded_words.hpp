@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // encoded_words.hpp - RFC 2047 encoded words in header values, decoded to UTF-8.
 //
 // decode_encoded_words() replaces every well-formed "=?charset?B|Q?text?="

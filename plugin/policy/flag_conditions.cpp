@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // flag_conditions.cpp - yes/no facts: SASL authentication, TLS, macro presence.
 //
 // authenticated: Transaction::auth_login non-empty ({auth_authen}, MAIL stage).

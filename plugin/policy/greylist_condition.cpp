@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // greylist_condition.cpp - the greylist condition (see state_conditions.hpp).
 #include <algorithm>
 #include <chrono>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy.cpp - what the compiled Policy asks of the MTA: macros per stage,
 // headers, body.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy.hpp - the compiled, immutable policy: daemon settings and ordered rules.
 //
 // Built once by the config loader (config/loader.hpp) and shared read-only by

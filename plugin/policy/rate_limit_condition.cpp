@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rate_limit_condition.cpp - the rate_limit condition (see state_conditions.hpp).
 #include <algorithm>
 #include <chrono>

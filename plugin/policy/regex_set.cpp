@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // regex_set.cpp - see regex_set.hpp.
 #include "policy/regex_set.hpp"
 

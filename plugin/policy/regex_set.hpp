@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // regex_set.hpp - many RE2 regexes compiled once into one RE2::Set.
 //
 // RE2 matches in linear time, so no rule file can hang the daemon. Patterns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rule_evaluator.cpp - see rule_evaluator.hpp.
 #include "policy/rule_evaluator.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rule_evaluator.hpp - runs the rules of one stage against a Transaction and
 // builds replies, log lines and headers for Session (session.hpp).
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session.cpp - the per-connection state machine of the policy engine.
 //
 // Semantics are documented in session.hpp; the state and its two lifetimes

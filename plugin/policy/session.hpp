@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session.hpp - the policy engine driven one SMTP session at a time.
 //
 // Call order (the milter glue and the simulator follow it):

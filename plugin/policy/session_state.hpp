@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session_state.hpp - the two lifetimes of a Session's state (internal to
 // session.cpp): the connection, and the message that abort() and mail() reset.
 //

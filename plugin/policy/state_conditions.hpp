@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_conditions.hpp - the stateful conditions: rate_limit and greylist.
 //
 // Both keep their state in the store attached to the Policy's StoreSlot

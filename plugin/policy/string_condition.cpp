@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // string_condition.cpp - make_string_condition(): an envelope or connection
 // string tested against a StringMatch.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // string_matcher.cpp - see string_matcher.hpp.
 #include "policy/string_matcher.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // string_matcher.hpp - a compiled StringMatch (conditions.hpp) for one kind of value.
 //
 // The kind says how a value is compared:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // transaction.cpp - macro lookup on the Transaction.
 #include "policy/transaction.hpp"
 

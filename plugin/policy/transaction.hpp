@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // transaction.hpp - what the policy engine knows about one SMTP session.
 //
 // The milter glue (or the simulator) fills a Transaction as stages arrive and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verdict.cpp - names of the actions, as used in logs, simulate and config.
 #include "policy/verdict.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // verdict.hpp - what the policy engine answers at each stage.
 //
 // Action::Continue means "no final decision here": the glue returns

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // action.cpp - the action= values (see action.hpp).
 #include "policy_service/action.hpp"
 

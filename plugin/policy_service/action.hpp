@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // action.hpp - a verdict as the value of the policy protocol's `action=` attribute.
 //
 // Postfix reads the value as an access(5) action (smtpd_check.c,

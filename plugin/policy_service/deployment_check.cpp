@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deployment_check.cpp - policy-service warnings for check-config (see deployment_check.hpp).
 #include "policy_service/deployment_check.hpp"
 

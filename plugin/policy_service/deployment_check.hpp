@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // deployment_check.hpp - what check-config says about the policy service path.
 //
 // check_deployment() looks at a loaded policy with policy_socket set and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listen_socket.cpp - bind and listen for the policy service (see listen_socket.hpp).
 #include "policy_service/listen_socket.hpp"
 

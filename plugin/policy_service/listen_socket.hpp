@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listen_socket.hpp - the policy service's listening socket.
 //
 // open_listen_socket() binds and listens on a socket_spec (the milter

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listener.cpp - epoll loop of the policy service (see listener.hpp).
 #include "policy_service/listener.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // listener.hpp - the policy service's event loop: connections, framing, order, bounds.
 //
 // One thread runs an epoll loop over the listening socket and every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // request.cpp - framing and attribute parsing of policy requests (see request.hpp).
 #include "policy_service/request.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // request.hpp - one Postfix policy delegation request, read from a byte stream.
 //
 // The protocol (Postfix SMTPD_POLICY_README): a request is "name=value" lines

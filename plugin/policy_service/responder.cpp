@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // responder.cpp - requests to engine calls, verdicts to actions (see responder.hpp).
 #include "policy_service/responder.hpp"
 

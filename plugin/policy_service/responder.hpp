@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // responder.hpp - one policy request in, one action out: the mapping between
 // the Postfix policy protocol and the policy engine.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service.cpp - wiring of the policy service's parts (see service.hpp).
 #include "policy_service/service.hpp"
 

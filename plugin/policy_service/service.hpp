@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service.hpp - the Postfix policy delegation service as the daemon runs it.
 //
 // A second front end on the policy engine, beside the milter glue and

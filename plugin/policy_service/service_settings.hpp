@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // service_settings.hpp - the policy service's keys of the `daemon` group, as plain data.
 //
 // Read by the config loader (config/policy_service_parser.cpp) into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session_table.cpp - bounded LRU map of SMTP session identities (see session_table.hpp).
 #include "policy_service/session_table.hpp"
 

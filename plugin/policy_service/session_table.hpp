@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // session_table.hpp - the SMTP sessions the policy service is following.
 //
 // Postfix sends no "session started/ended" request: each request names its

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // unique_fd.hpp - a file descriptor owned by one object, closed once.
 //
 // Thread contract: a value owned by one thread at a time.

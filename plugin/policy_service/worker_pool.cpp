@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // worker_pool.cpp - evaluation threads (see worker_pool.hpp).
 #include "policy_service/worker_pool.hpp"
 

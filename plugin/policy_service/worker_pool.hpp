@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // worker_pool.hpp - threads that evaluate requests which may block.
 //
 // When the policy in force keeps its state in Redis, an evaluation waits on

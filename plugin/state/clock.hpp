@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // clock.hpp - the time source of the state store, injected so tests are exact.
 //
 // Every time the store keeps (window starts, greylist first-seen, expiry) is

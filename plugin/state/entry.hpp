@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // entry.hpp - one record of the embedded store, as kept in memory and on disk.
 //
 // The kind says which of the three states is meaningful. `expires_ms` is when

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // greylist_entry.cpp - greylisting decisions (see greylist_entry.hpp and store.hpp).
 #include "state/greylist_entry.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // greylist_entry.hpp - the greylisting rule of store.hpp as a pure function.
 //
 // MemoryStore applies it under its shard locks; the Redis Lua script

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memory_store.cpp - the embedded store (see memory_store.hpp).
 #include "state/memory_store.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // memory_store.hpp - the embedded store: in process, bounded, persisted to a file.
 //
 // Call order: construct, load() once (reads the file back; a corrupt file is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rate_window.cpp - fixed-window counting (see rate_window.hpp and store.hpp).
 #include "state/rate_window.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // rate_window.hpp - the fixed-window counting rule of store.hpp as a pure function.
 //
 // MemoryStore applies it under its shard lock; the Redis Lua script

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_connection.cpp - hiredis connection (see redis_connection.hpp).
 #include "state/redis_connection.hpp"
 

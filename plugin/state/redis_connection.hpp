@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_connection.hpp - one hiredis connection, owned (RAII), with timeouts.
 //
 // connect() opens a TCP connection to a host and port with the connect

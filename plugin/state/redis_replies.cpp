@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_replies.cpp - checked reading of Redis replies (see redis_replies.hpp).
 #include "state/redis_replies.hpp"
 

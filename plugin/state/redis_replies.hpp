@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_replies.hpp - what the store accepts from Redis: the checked reading of every reply.
 //
 // Redis is a peer: a wrong server, a proxy, a future version or a corrupted

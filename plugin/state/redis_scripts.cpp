@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_scripts.cpp - Lua text of the Redis scripts (see redis_scripts.hpp).
 //
 // Lua numbers are doubles: times in milliseconds (13 digits) and counts stay

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_scripts.hpp - the Lua scripts that make Redis updates atomic.
 //
 // Redis runs a script without interleaving any other command, so the read,

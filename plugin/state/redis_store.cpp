@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_store.cpp - Redis store: pool, scripts, results (see redis_store.hpp).
 #include "state/redis_store.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_store.hpp - the shared store: Redis through hiredis, atomic Lua scripts.
 //
 // Several daemons (on several MX hosts) pointed at one Redis database count

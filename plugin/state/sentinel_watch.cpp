@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sentinel_watch.cpp - a thread subscribed to "+switch-master" (see sentinel_watch.hpp).
 #include "state/sentinel_watch.hpp"
 

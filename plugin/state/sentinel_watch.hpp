@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // sentinel_watch.hpp - follow Redis Sentinel's "+switch-master" announcements.
 //
 // A SentinelWatch runs one thread that stays subscribed to the channel

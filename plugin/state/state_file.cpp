@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_file.cpp - write and read the embedded store's file (see state_file.hpp).
 #include "state/state_file.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_file.hpp - the embedded store's file: atomic write, checked read.
 //
 // Format (text, one record a line, keys percent-encoded so any byte is safe):

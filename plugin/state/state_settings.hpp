@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_settings.hpp - the `state` group of the configuration, as plain data.
 //
 // Read by the config loader (config/state_settings_parser.cpp) into

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store.cpp - request checks shared by every Store (see store.hpp).
 #include "state/store.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store.hpp - the state store behind rate limits and greylisting.
 //
 // Two operations, each atomic with respect to every other caller of the same

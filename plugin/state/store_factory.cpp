@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_factory.cpp - build the configured store (see store_factory.hpp).
 #include "state/store_factory.hpp"
 

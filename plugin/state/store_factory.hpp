@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_factory.hpp - build the configured store (memory or Redis).
 //
 // open_store() creates the backend named by the settings. The embedded store

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_slot.hpp - where the stateful conditions of one Policy find their store.
 //
 // The config loader builds conditions before any store exists, and the daemon

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bench_dns.py - the DNS part of `make bench` (run_bench.py --parts dns).
 #
 # The whole stack: SMTP clients -> a private Postfix on loopback -> milter-verdict

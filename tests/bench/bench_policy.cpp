@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench_policy.cpp - generated lists and the 20-rule benchmark configuration.
 #include "bench_policy.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // bench_policy.hpp - the benchmark's realistic policy and its generated lists.
 //
 // write_bench_policy() writes, under `dir`, three list files of `entries`

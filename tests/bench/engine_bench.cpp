@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // engine_bench.cpp - mv-engine-bench: transactions per second through policy::Session.
 //
 //   mv-engine-bench [--sizes 1000,100000,1000000] [--seconds S] [--dir DIR]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // floor_milter.cpp - mv-floor: the cheapest libmilter milter, the benchmark's floor.
 //
 //   mv-floor SOCKET        (libmilter form: unix:/path or inet:PORT@127.0.0.1)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // idn_bench.cpp - mv-idn-bench: what IDN support costs a domain comparison.
 //
 //   mv-idn-bench [--seconds S] [--entries N] [--json FILE]

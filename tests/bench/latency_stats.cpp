@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // latency_stats.cpp - percentiles of latency samples.
 #include "latency_stats.hpp"
 

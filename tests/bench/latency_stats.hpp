@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // latency_stats.hpp - latency samples per named stage and their percentiles.
 //
 // Each load-generator thread keeps its own LatencyStats (no locking on the hot

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // load_generator.cpp - mv-loadgen: drive a milter with concurrent full transactions.
 //
 //   mv-loadgen --socket SPEC [--connections N] [--messages M] [--per-connection K]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter_client.cpp - MTA side of the milter protocol: sessions, steps, replies.
 #include "milter_client.hpp"
 

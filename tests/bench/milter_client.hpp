@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter_client.hpp - an MTA-side milter client (protocol version 6) for benchmarks.
 //
 // MilterClient plays the part Postfix plays: it connects to a milter socket

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter_wire.cpp - milter packets: framing, command encoding, reply reading.
 #include "milter_wire.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // milter_wire.hpp - the milter protocol's packet format, seen from the MTA side.
 //
 // A packet is a 4-byte big-endian length (the command byte plus the data),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # part_idn.py - the "idn" part of `make bench` (run_bench.py --parts idn):
 # runs mv-idn-bench (tests/bench/idn_bench.cpp) and files its figures under
 # results["idn"]: what IDN support costs a domain comparison, ASCII beside the

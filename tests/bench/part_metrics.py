@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # part_metrics.py - the `metrics` part of `make bench` (run_bench.py --parts metrics).
 #
 # What the metrics endpoint costs, measured in one run:

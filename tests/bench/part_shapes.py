@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # part_shapes.py - `make bench` part "shapes": every policy shape users run,
 # through a real Postfix, beside Postfix alone and the pass-through floor.
 #

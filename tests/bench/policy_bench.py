@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # policy_bench.py - the policy-service part of `make bench` (run_bench.py --parts policy).
 #
 # milter-verdict runs the benchmark's envelope policy (bench_policy.hpp: 20

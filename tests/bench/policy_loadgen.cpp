@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_loadgen.cpp - mv-policy-loadgen: drive a Postfix policy service with
 // persistent connections of RCPT requests.
 //

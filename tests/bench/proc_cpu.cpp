@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // proc_cpu.cpp - utime+stime of a process from /proc/PID/stat.
 #include "proc_cpu.hpp"
 

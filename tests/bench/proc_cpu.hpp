@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // proc_cpu.hpp - CPU time used so far by another process, from /proc/PID/stat.
 //
 // utime + stime of the whole thread group (libmilter's worker threads

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # run_bench.py - `make bench`: every benchmark of milter-verdict in one run.
 #
 #   python3 tests/bench/run_bench.py --build build --out build/bench [--quick]

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # e2e.py - end-to-end suite: milter-verdict behind a private Postfix, and
 # milter protocol abuse through miltertest. Run by run.sh (env MV_BIN).
 #

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # fuzz.sh BUILD SECONDS [TARGET...] - run libFuzzer targets; `make fuzz` calls it.
 #
 # Every target of tests/fuzz/targets.list (or the ones named) runs for its

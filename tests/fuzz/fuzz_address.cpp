@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_address.cpp - envelope address, domain and network parsing as rules match them.
 //
 // Input: ENTRY \0 VALUE. ENTRY is added to a DomainSet (as a domain and as a

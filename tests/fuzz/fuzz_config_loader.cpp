@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_config_loader.cpp - any bytes as a policy file, with an @include file and a list file.
 //
 // Input: MAIN \x01 INCLUDED \x01 LIST (fuzz_input.hpp split()). The three

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_dns_answer.cpp - DNS answers, list specs and query names, through to the SMTP reply.
 //
 // Input (fuzz_input.hpp ByteReader values, in this order):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_encoded_words.cpp - RFC 2047 decoding of header values (policy/encoded_words.hpp).
 //
 // Input: one header value, any bytes.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_input.hpp - what every fuzz target shares: reading a fuzzer's bytes, and failing loudly.
 //
 // ByteReader takes values off the front of the input: single bytes, small

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_milter_callbacks.cpp - the milter stage handlers driven by any sequence of MTA events.
 //
 // Input: a byte stream decoded into callbacks of milter::Milter through the

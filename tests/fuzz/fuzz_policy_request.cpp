@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_policy_request.cpp - Postfix policy delegation: request framing, parsing and answers.
 //
 // Input: two header bytes, then the bytes a policy client sends on one

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_redis_reply.cpp - Redis replies, from the bytes on the wire to the SMTP reply.
 //
 // Input: RESP bytes, as a Redis server (or anything listening where Redis

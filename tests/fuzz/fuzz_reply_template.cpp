@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_reply_template.cpp - reply text templates and the substitution of client values.
 //
 // Input: TEMPLATE \0 VALUE \0 VALUE ... (eight values: client_addr,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fuzz_state_file.cpp - the embedded store's file reader, and the store that loads it.
 //
 // Input: MODE BYTES. MODE bit 0 clear: BYTES is the whole file. Set: BYTES

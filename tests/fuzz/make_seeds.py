@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # make_seeds.py - build the seed corpora of the fuzz targets from the tests' own inputs.
 #
 #   python3 tests/fuzz/make_seeds.py        (from anywhere; rewrites tests/fuzz/corpus/)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // replay_main.cpp - main() for a fuzz target built without libFuzzer: replay inputs.
 //
 // `replay-NAME FILE|DIR...` runs the target's LLVMFuzzerTestOneInput once on

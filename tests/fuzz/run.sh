@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/run.sh - the fuzz suite of `make check`: replay every seed and regression input.
 #
 # For each target of tests/fuzz/targets.list, $MV_FUZZ_BIN/replay-NAME (the

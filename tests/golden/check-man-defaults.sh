@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # check-man-defaults.sh MAN_PAGE - the table of default replies in the man page
 # (between the BEGIN DEFAULTS and END DEFAULTS comment lines) is exactly what
 # `milter-verdict explain --defaults --format man` prints ($MV). With

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Golden-file tests: for every tests/golden/cases/NAME.cmd, run its command
 # line (with $MV the milter-verdict binary) from tests/golden/, stdout and
 # stderr merged, and compare with NAME.out and the exit status with

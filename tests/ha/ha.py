@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # ha.py - Redis Sentinel failover under load, through a private Postfix (suite "ha").
 #
 # A real redis-server master, its replica and three redis-sentinel processes

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - the Redis Sentinel failover suite (tests/ha/ha.py) with $MV_BIN.
 # Called by tests/run-all.sh ha (make check, make check-ha). Bounded in time
 # (MV_HA_TIMEOUT seconds, default 300); if the suite ends without its summary

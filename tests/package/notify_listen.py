@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """notify_listen.py PATH - stand in for systemd's notify socket (sd_notify(3)).
 
 Binds a unix datagram socket at PATH and prints every message received, one

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # postfix.sh - a private Postfix instance for the package test (sourced by run.sh).
 #
 # pf_start DIR PORT MILTER writes DIR/conf/{main.cf,master.cf} for an instance

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - install test of the Debian package (`make package-test`).
 #
 # Builds the .deb (packaging/build-deb.sh; MV_DEB=FILE uses a built one),

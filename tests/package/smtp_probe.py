@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """smtp_probe.py PORT HELO FROM RCPT [--data] [--xclient ADDR] - one SMTP transaction.
 
 Talks to 127.0.0.1:PORT only. Prints one line per reply line the server sent,

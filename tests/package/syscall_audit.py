@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
 """syscall_audit.py UNIT STRACE_LOG [PROGRAM] - system calls the unit's filter would refuse.
 
 Reads the SystemCallFilter= lines of UNIT (an allow list, then "~" deny

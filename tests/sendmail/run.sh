@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - end-to-end tests: milter-verdict ($MV_BIN) behind a private, real
 # Sendmail on loopback. Called by tests/run-all.sh sendmail.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sendmail_e2e.py - end-to-end suite: milter-verdict behind a private, real
 # Sendmail (Debian's sendmail-bin, unpacked by scripts/fetch-sendmail.sh into
 # MV_SENDMAIL_ROOT). Run by run.sh (env MV_BIN, MV_SENDMAIL_ROOT).

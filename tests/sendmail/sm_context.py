@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sm_context.py - what the Sendmail case groups share: the e2e harness's
 # Context (binary, temp dir, daemons on one loopback milter port) with a
 # private Sendmail instead of Postfix, the milter lines of

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run.sh - the soak and fault runs (tests/soak/soak.py) for `make soak` and
 # `make soak-faults`: milter-verdict ($MV_BIN) behind a private Postfix on
 # loopback under SOAK_SESSIONS concurrent SMTP sessions. Never part of

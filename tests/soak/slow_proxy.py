@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # slow_proxy.py - a TCP proxy on loopback that can hold back every answer.
 #
 # SlowProxy(target_port) listens on a free 127.0.0.1 port and forwards each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # soak.py - milter-verdict under load through a private Postfix, and faults under
 # that load (make soak, make soak-faults; tests/soak/README-soak.txt).
 #

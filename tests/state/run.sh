@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/state/run.sh - the state store's Redis tests against a real redis-server.
 #
 # 1. The CppUnit fixtures registered in the "state" suite ($MV_UNIT --suite

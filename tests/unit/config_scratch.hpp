@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // config_scratch.hpp - helpers for tests of config::load_policy(): a private
 // temporary directory to write configuration and list files into (removed
 // with its contents), and lookups over a LoadResult's diagnostics.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fake_condition.hpp - a Condition with a fixed answer and stage, for tests
 // of combinators and of the Session's TempError handling. Counts its calls so
 // tests can check evaluation order and short-circuiting.

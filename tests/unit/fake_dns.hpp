@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fake_dns.hpp - a DnsEvidence (policy/dns_evidence.hpp) with answers set by the
 // test, for engine tests without any DNS code.
 //

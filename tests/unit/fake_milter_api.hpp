@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // fake_milter_api.hpp - MilterApi and Logger fakes for the milter glue tests.
 //
 // FakeMilterApi records every smfi_* call in order (calls), serves macros

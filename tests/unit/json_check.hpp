@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // json_check.hpp - a strict JSON reader for the log tests (RFC 8259).
 //
 // parse_json(text) parses one JSON value covering the whole text and returns

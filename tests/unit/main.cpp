@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // main.cpp - CppUnit runner for every registered fixture.
 // Prints each failure, then "unit: N passed, M failed"; exits 1 on any failure.
 // `unit-tests --suite NAME` runs the fixtures registered under NAME instead

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // metrics_probe.hpp - read values back from Metrics::render() in tests.
 #pragma once
 

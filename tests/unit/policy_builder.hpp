@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_builder.hpp - builds Policy objects in code for engine tests, the way
 // the config loader would (Rule::stage from the condition, replies as given).
 #pragma once

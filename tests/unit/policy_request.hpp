@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // policy_request.hpp - policy protocol requests for the policy service tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_server.cpp - a private redis-server for tests (see redis_server.hpp).
 #include "redis_server.hpp"
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // redis_server.hpp - a private redis-server for tests, on a free loopback port.
 //
 // start() runs `redis-server` from PATH bound to 127.0.0.1 on a port the kernel

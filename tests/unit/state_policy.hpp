@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // state_policy.hpp - load a configuration text with stateful rules for a test,
 // with an embedded store on a fake clock attached.
 #pragma once

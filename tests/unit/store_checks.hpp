@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // store_checks.hpp - checks every Store must pass, shared by the memory and Redis fixtures.
 //
 // Each returns a description of the first failure, or "" when the store

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_address.cpp - address and domain normalisation helpers.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_cidr.cpp - CidrSet: parsing, IPv4/IPv6/mapped lookup, errors, scale.
 #include <cppunit/extensions/HelperMacros.h>
 

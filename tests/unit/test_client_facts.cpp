@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_client_facts.cpp - the client's name and reverse-DNS status as rules see
 // them, from Postfix's and Sendmail's ways of saying it.
 #include <cppunit/extensions/HelperMacros.h>

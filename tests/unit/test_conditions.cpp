@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_conditions.cpp - the condition constructors of conditions.hpp.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_content_conditions.cpp - header, body, size and recipient-count conditions,
 // through Session as the glue drives them.
 #include <cppunit/extensions/HelperMacros.h>

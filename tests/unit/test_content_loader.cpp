@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_content_loader.cpp - config::load_policy() for the content keys of `when`
 // (header, body, size, declared_size, rcpt_count, daemon_name, daemon_port) and
 // policy.body_limit_kib: what compiles, where it runs, what is refused.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_daemon_options.cpp - the daemon's command line.
 #include <cppunit/extensions/HelperMacros.h>
 

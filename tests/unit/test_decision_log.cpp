@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_decision_log.cpp - the decision lines, text and JSON (observability/decision_log.hpp).
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_defaults.cpp - the table of default replies (codes/defaults.hpp): every
 // default validates where it is delivered, the table answers every lookup, and
 // its codes are the ones DESIGN.md section 2 and the RFCs name (the expected

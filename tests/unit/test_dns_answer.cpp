@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_answer.cpp - RDATA parsing (dns/answer.hpp): the wire forms of RFC
 // 1035 3.3 (PTR, MX, TXT), 3.4.1 (A) and RFC 3596 (AAAA), the null MX of RFC
 // 7505, and what a confused or hostile server's records become (Malformed,

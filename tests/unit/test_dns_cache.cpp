@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_cache.cpp - the TTL cache (dns/cache.hpp): answers live exactly
 // their TTL (clamped), failures and TTL 0 are never kept, the cache stays
 // within its entry and byte bounds by evicting the least recently used.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_config.cpp - the `dns` group and the DNS conditions in the loader:
 // every problem at its file:line, the reason each DNS condition gives its rule
 // (so the default reply of DESIGN.md section 2), what the rules use, and which

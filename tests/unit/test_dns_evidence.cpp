@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_evidence.cpp - one session's DNS evidence (dns/evidence.hpp) over the
 // real Service and cache, with resolvers the tests drive: lookups start when
 // their key is known, before any rule asks; one upstream query serves every

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_list_spec.cpp - postscreen's zone=filter*weight syntax, answer
 // classification and scores (dns/list_spec.hpp). Entries are the examples of
 // Postfix's postscreen_dnsbl_sites documentation; error answers are RFC 5782

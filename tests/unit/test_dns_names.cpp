@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_names.cpp - the names DNS is asked about (dns/names.hpp): RFC 5782
 // 2.1 (IPv4, octets reversed) and 2.4 (IPv6, nibbles reversed) with the RFC's
 // own examples, PTR names, and the checks that keep network input that is not

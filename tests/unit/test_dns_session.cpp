@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_dns_session.cpp - the engine with DNS evidence (a fake behind
 // policy::DnsEvidence): lookups are started at each stage before the rules,
 // with delay_reject a connect-time DNS rule whose answer is not in is

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_domain_set.cpp - DomainSet: exact domains, subdomain trees, errors, scale.
 #include <cppunit/extensions/HelperMacros.h>
 

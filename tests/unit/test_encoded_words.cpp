@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_encoded_words.cpp - RFC 2047 decoding of header values.
 #include <cppunit/extensions/HelperMacros.h>
 

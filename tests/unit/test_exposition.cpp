@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_exposition.cpp - content negotiation and the two text formats
 // (observability/exposition.hpp).
 #include <cppunit/extensions/HelperMacros.h>

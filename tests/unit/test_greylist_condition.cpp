@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_greylist_condition.cpp - greylist rules from configuration to reply.
 #include <cppunit/extensions/HelperMacros.h>
 #include <unistd.h>

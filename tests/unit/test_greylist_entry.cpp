@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_greylist_entry.cpp - the greylisting rule shared by both stores.
 #include <cppunit/extensions/HelperMacros.h>
 

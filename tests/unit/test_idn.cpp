@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_idn.cpp - idn: the lookup form of domains from mail, the check of domains
 // from the configuration, UTF-8 validation and printable messages.
 //

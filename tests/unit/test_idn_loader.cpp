@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_idn_loader.cpp - config::load_policy() with internationalised domains:
 // either form is accepted in rules and list files and compiles into conditions
 // that match either form of the value; only invalid IDNA is refused, at the

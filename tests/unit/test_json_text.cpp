@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_json_text.cpp - JSON string literals from hostile bytes (observability/json_text.hpp).
 #include <cppunit/extensions/HelperMacros.h>
 

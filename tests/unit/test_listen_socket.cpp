@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_listen_socket.cpp - TCP_NODELAY found on a listener; unix socket mode.
 #include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_loader.cpp - config::load_policy(): every kind of problem is reported with
 // its file, line and substance, in one run; valid files compile into a Policy.
 #include <cppunit/extensions/HelperMacros.h>

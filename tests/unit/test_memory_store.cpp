@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_memory_store.cpp - the embedded store: windows, expiry, eviction, persistence, threads.
 #include <cppunit/extensions/HelperMacros.h>
 

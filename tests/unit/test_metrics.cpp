@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_metrics.cpp - Metrics, PolicyMetrics and Recorder: what is counted, and how labels stay
 // bounded.
 #include <cppunit/extensions/HelperMacros.h>

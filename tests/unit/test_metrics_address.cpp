@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_metrics_address.cpp - the `metrics` setting (observability/metrics_address.hpp).
 #include <cppunit/extensions/HelperMacros.h>
 

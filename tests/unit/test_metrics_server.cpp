@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_metrics_server.cpp - the HTTP endpoint on loopback (observability/metrics_server.hpp).
 //
 // The server listens on 127.0.0.1 with a kernel-assigned port; each case is

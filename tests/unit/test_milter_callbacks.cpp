@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_milter_callbacks.cpp - the stage handlers (milter::Milter) through the fake seam.
 #include <arpa/inet.h>
 #include <cppunit/extensions/HelperMacros.h>

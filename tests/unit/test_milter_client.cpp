@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_milter_client.cpp - the benchmark's MTA-side milter client (tests/bench):
 // packet framing, negotiation replies, and that it honours what the milter
 // negotiated (steps skipped, steps without reply, macro lists) like Postfix.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_negotiation.cpp - protocol steps and macro lists chosen for a Policy.
 #include <cppunit/extensions/HelperMacros.h>
 #include <libmilter/mfapi.h>

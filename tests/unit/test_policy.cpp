@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy.cpp - Policy: macros asked per stage, content hooks.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy_listener.cpp - the policy service's event loop driven over real
 // loopback sockets with hostile and heavy input: order, bounds, timeouts,
 // hundreds of persistent connections, the worker path, clients that never

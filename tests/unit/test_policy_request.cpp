@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy_request.cpp - RequestReader: framing, bounds and malformed requests.
 #include <cppunit/extensions/HelperMacros.h>
 

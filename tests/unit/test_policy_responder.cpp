@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy_responder.cpp - Responder: Postfix policy requests through the engine.
 //
 // Policies are configuration texts loaded as the daemon loads them (replies

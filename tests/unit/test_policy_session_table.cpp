@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy_session_table.cpp - SessionTable: identity lookup, LRU bound,
 // idle expiry, and the old policy freed when its sessions are swept.
 #include <cppunit/extensions/HelperMacros.h>

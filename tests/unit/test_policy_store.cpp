@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_policy_store.cpp - atomic swap of the Policy in force.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_rate_window.cpp - the fixed-window counting rule shared by both stores.
 #include <cppunit/extensions/HelperMacros.h>
 

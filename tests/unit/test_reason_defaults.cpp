@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_reason_defaults.cpp - the loader gives a rule the default reply of the
 // reason its conditions carry (codes/defaults.hpp; milter-verdict.conf(5)
 // REPLIES, Defaults). Expected codes are DESIGN.md section 2's: message too

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_redis_replies.cpp - reading Redis replies (state/redis_replies.hpp), no server needed.
 //
 // Replies are built from RESP text by hiredis's own reader, the parser the

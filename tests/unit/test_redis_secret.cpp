@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_redis_secret.cpp - a Redis password is refused in a file other users can read.
 #include <cppunit/extensions/HelperMacros.h>
 #include <sys/stat.h>

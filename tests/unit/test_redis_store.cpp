@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_redis_store.cpp - the Redis store against a real redis-server on loopback.
 //
 // Registered in the "state" suite (tests/state/run.sh runs `unit-tests --suite

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_regex_set.cpp - RegexSet: partial match, anchoring, case, errors, many patterns.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_registry.cpp - the compiled code registry: embedded data, lookups, syntax.
 #include <cppunit/extensions/HelperMacros.h>
 

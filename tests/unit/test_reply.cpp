@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_reply.cpp - the wire form of a Reply.
 #include <cppunit/extensions/HelperMacros.h>
 

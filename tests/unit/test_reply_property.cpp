@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_reply_property.cpp - no reply can carry CR, LF, NUL or a lone '%', whatever the values.
 //
 // A property test over random values (fixed seed, so a failure repeats): a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_reply_sender.cpp - '%' escaping and the setreply / setmlreply choice.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_reply_text.cpp - ${var} templates: checking, worst-case length,
 // sanitising and bounded expansion.
 #include <cppunit/extensions/HelperMacros.h>

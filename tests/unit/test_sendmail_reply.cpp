@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_sendmail_reply.cpp - simulate --mta sendmail: a refusal as Sendmail sends it.
 #include <cppunit/extensions/HelperMacros.h>
 

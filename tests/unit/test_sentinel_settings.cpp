@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_sentinel_settings.cpp - the Redis Sentinel keys of the `state.redis` group.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_session.cpp - Session: rule order, stages, delay_reject, accept scopes,
 // discard/quarantine, non-SMTP, TempError, replies and headers.
 // (Monitor mode: test_session_monitor.cpp; bounds: test_session_bounds.cpp.)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_session_bounds.cpp - Session under hostile or huge input: recipient,
 // header and body bounds, NUL bytes, megabyte values, 100,000 rules.
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_session_monitor.cpp - Session in monitor mode (per rule and global).
 #include <cppunit/extensions/HelperMacros.h>
 

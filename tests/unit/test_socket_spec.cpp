@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_socket_spec.cpp - socket strings and the refusal of a bare inet:PORT.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_stage.cpp - stage names and their parsing.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_state_file.cpp - the embedded store's file format: round trip and corruption.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_state_owner.cpp - the daemon's store across reloads and at shutdown.
 #include <cppunit/extensions/HelperMacros.h>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_stats.cpp - reading an exposition back and the `stats` report
 // (observability/scrape.hpp, cli/stats_table.hpp).
 #include <cppunit/extensions/HelperMacros.h>

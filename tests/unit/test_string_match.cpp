@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_string_match.cpp - StringMatcher: the StringMatch rules per kind of value.
 #include <cppunit/extensions/HelperMacros.h>
 

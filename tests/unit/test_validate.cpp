@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // test_validate.cpp - validate_reply(): each row of DESIGN.md section 2 is
 // triggered once and shown to pass in its valid form.
 #include <cppunit/extensions/HelperMacros.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # bounds.py - oversized and malformed input on the milter socket, sent raw
 # (harness/milter_client.py) where miltertest cannot: values over the
 # daemon's bounds, headers the daemon negotiated away, a packet over

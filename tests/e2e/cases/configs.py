@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # configs.py - the e2e configurations themselves: every one the cases run
 # loads cleanly with `check-config --strict`, and the broken one used by the
 # reload cases is refused with exit 78, so a reload failure in reload.py

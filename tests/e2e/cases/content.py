@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # content.py - content rules through Postfix: a header rule matching an RFC 2047
 # encoded Subject, a body rule, the real size at end of data, and SIZE= at
 # MAIL refused at RCPT (delay_reject). Each refusal is one exact reply line and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # defaults.py - the table of default replies, on the wire, row by row.
 #
 # Every reply below comes from a rule that names an action but no code (or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns.py - DNS evidence through the private Postfix, against a real nsd.
 #
 # Group "dns". A private nsd (harness/dns_server.py) serves the zones of

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns_zones.py - the zones the DNS group's nsd serves (cases/dns.py).
 #
 # Clients are presented to Postfix with XCLIENT ADDR=...; each address plays

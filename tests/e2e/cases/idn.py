@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # idn.py - internationalised domains on the wire: Postfix with
 # smtputf8_enable = yes hands the milter the address exactly as the client
 # wrote it (raw UTF-8 after MAIL FROM:<...> SMTPUTF8, checked with tshark when

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # killed.py - the daemon dies (SIGKILL) in the middle of transactions.
 #
 # Postfix must answer per milter_default_action = tempfail, with its own text

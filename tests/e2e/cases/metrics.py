@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # metrics.py - the metrics endpoint and the JSON decision log of a running daemon.
 #
 # One daemon on a copy of configs/metrics.conf with `metrics` set to a free

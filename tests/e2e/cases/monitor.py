@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # monitor.py - whole-daemon monitor mode: nothing refused, mail delivered and
 # marked with the header saying what would have happened.
 #

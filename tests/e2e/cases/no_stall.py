@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # no_stall.py - no reply to the final "." waits on Nagle and delayed ACKs.
 #
 # DESIGN.md section 7: when the milter leaves a packet of Postfix's

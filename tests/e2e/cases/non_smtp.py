@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # non_smtp.py - mail submitted with the private instance's sendmail(1), which
 # Postfix hands to non_smtpd_milters in a simulated SMTP session.
 #

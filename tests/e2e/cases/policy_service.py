@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # policy_service.py - milter-verdict as a Postfix policy service, through a
 # private Postfix of its own with no milter (smtpd_milters empty).
 #

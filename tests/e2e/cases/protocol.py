@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # protocol.py - milter protocol abuse that Postfix does not produce, played
 # with miltertest(8) Lua scripts from tests/e2e/miltertest/.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # reload.py - SIGUSR1 under traffic: a good new policy changes the answer for
 # new connections, a connection keeps the policy it started with, a broken
 # file keeps the old policy and the daemon logs the error.

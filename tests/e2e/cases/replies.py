@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # replies.py - the exact reply lines Postfix sends for milter-verdict's verdicts.
 #
 # One daemon on configs/replies.conf (delay_reject = true, the default) and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # security.py - what the daemon refuses, and what it gives up, at start.
 #
 # Group "security":

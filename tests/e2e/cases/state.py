@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # state.py - rate limits and greylisting through the private Postfix.
 #
 # Group "state" (embedded store): greylisting answers 451 4.7.1 with the

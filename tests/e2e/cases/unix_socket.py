@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # unix_socket.py - the daemon on a unix socket, as with Debian's Postfix.
 #
 # Postfix's smtpd runs as `postfix`, so the socket must be writable by it:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # context.py - what every case group shares: the binary, the temp dir, the
 # private Postfix instance and the daemons started for the groups.
 #

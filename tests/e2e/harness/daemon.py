@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # daemon.py - run milter-verdict in the foreground for one group of cases.
 #
 # MilterDaemon(binary, config, workdir) picks a free loopback port (or takes a

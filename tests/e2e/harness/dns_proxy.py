@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 # dns_proxy.py - a tiny UDP DNS proxy that delays or drops, for the DNS tests.
 #
 #   dns_proxy.py --listen PORT --upstream PORT [--delay-ms N] [--rule SUFFIX=drop|MS]...

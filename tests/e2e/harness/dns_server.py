@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # dns_server.py - a private authoritative DNS server (nsd) and a delaying proxy.
 #
 # Nsd(workdir, zones) writes an nsd.conf and one zone file per entry of

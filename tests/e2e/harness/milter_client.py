@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # milter_client.py - the MTA side of the milter protocol (version 6), raw.
 #
 # miltertest(8) keeps values in fixed 1 KiB buffers (longer HELO names or

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # net.py - loopback ports and "is it listening yet" checks without side effects.
 #
 # free_port() picks an unused 127.0.0.1 port below the ephemeral range. wait_listening()

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # policy_daemon.py - milter-verdict as a Postfix policy service for one group.
 #
 # PolicyDaemon(binary, config, workdir, port) runs `binary -f -c CONFIG` (the

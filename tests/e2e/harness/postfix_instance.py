@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # postfix_instance.py - a private, throw-away Postfix instance on loopback.
 #
 # PostfixInstance(workdir, milters=..., non_smtpd_milters=...) writes main.cf

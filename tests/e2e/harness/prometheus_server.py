@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # prometheus_server.py - a private Prometheus server that scrapes one target.
 #
 # PrometheusServer(workdir, target) writes a configuration scraping

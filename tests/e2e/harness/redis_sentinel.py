@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # redis_sentinel.py - a private Redis master, its replica and three Sentinels on loopback.
 #
 # RedisNode(workdir, name, replica_of=None) is one redis-server on a free

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # redis_server.py - a private redis-server on a loopback port for the state cases.
 #
 # RedisServer(workdir) picks a free port once; start() runs

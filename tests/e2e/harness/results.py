@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # results.py - pass/fail bookkeeping and the suite's summary line.
 #
 # One Results per run. case(name) is a context manager for one asserted

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # scenario.py - one SMTP transaction through Postfix, asserted line by line.
 #
 # A Scenario lists the commands of one session and the exact reply lines

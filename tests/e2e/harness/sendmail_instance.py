@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # sendmail_instance.py - a private, throw-away Sendmail on loopback.
 #
 # SendmailInstance(workdir, root, milter_mc) builds sendmail.cf from a .mc

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # smtp_client.py - an SMTP client that keeps every reply line exactly as sent.
 #
 # smtplib joins multi-line replies and strips the separators, which would hide

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # syslog_sink.py - a private syslog receiver: a datagram unix socket whose
 # messages are appended, one per line, to a log file.
 #

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # content.py - content rules through Sendmail (configs/content.conf, the
 # Postfix suite's): headers and body reach the daemon (negotiated without
 # replies, SMFIP_NR_HDR/NR_BODY, which Sendmail honours), a header rule on an

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # immediate.py - delay_reject = false through Sendmail: what the client sees
 # for a verdict delivered at connect, HELO, MAIL and DATA
 # (tests/sendmail/configs/immediate.conf).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # killed.py - the daemon dies (SIGKILL) in the middle of transactions.
 #
 # With the packaged F=T Sendmail tempfails whatever the filter would have

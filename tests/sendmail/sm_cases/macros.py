@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # macros.py - the macros Sendmail sends, as the daemon's rules see them
 # (tests/sendmail/configs/macros.conf). The daemon asks for what it needs with
 # smfi_setsymlist, which Sendmail honours per filter on top of (in place of)

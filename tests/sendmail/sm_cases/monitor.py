@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # monitor.py - whole-daemon monitor mode through Sendmail (configs/monitor.conf):
 # nothing refused, the message delivered with X-Milter-Verdict headers saying
 # what would have happened. Both recipients are aliased to the one mbox

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # reload.py - SIGUSR1 under traffic through Sendmail, with the Postfix suite's
 # policies and traffic generator (tests/e2e/cases/reload.py): a new policy
 # answers new connections, a connection keeps the policy it started with, a

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # replies.py - the exact reply lines Sendmail sends for milter-verdict's
 # verdicts, with the Postfix suite's policy (configs/replies.conf,
 # delay_reject = true).

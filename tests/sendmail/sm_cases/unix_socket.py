@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # unix_socket.py - the daemon on a unix socket, Sendmail attached with the
 # packaging file's unix INPUT_MAIL_FILTER line (its path replaced by this
 # run's). Sendmail connects to the filter as root here; the socket keeps the
