@@ -46,6 +46,17 @@ GROUPS = [
 EXPECTED_LOG = ["Milter (milter-verdict): ", "Milter: ", "didn't use HELO protocol"]
 
 
+def root_is_mount_point():
+    """True when / is the root of a mount (a machine or a container), False
+    in a chroot into a plain directory, where the mounts outside the root
+    are hidden from /proc/self/mountinfo and none is mounted at /."""
+    try:
+        with open("/proc/self/mountinfo") as f:
+            return any(line.split()[4] == "/" for line in f if len(line.split()) > 4)
+    except OSError:
+        return True
+
+
 def docs_quote_the_mc(r):
     with open(MILTER_MC) as f:
         active = [line for line in f.read().splitlines() if line and not line.startswith("dnl")]
@@ -90,6 +101,13 @@ def main():
             results.fail("preflight: %s installed" % tool,
                          "install it: scripts/install-deps.sh test")
             return results.summary()
+    if not root_is_mount_point():
+        results.fail("preflight: / is a mount point",
+                     "Sendmail runs in a private mount namespace (unshare --propagation "
+                     "private, then mounts over /dev and /etc), which needs / to be a mount "
+                     "point; this looks like a chroot into a plain directory (bind-mount the "
+                     "root onto itself before chroot, or run on a machine or container)")
+        return results.summary()
 
     workdir = tempfile.mkdtemp(prefix="mv-sendmail-")
     os.chmod(workdir, 0o755)
