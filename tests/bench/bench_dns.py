@@ -208,67 +208,19 @@ def hidden_of(log_text):
 
 
 def callgrind_dns(a, say, work, dns_port, messages=1000):
-    """Instructions per message of the daemon (valgrind's callgrind, every
-    thread, libunbound's included), envelope policy against the DNS policy
-    with a warm cache, under mv-loadgen (no MTA: one milter connection per
-    message, client 10.x.y.z by message number, so a second run of the same
-    count asks exactly the names of the first: all cache hits). Counters are
-    zeroed after the first run. The figure a busy machine does not blur."""
-    valgrind, control = shutil.which("valgrind"), shutil.which("callgrind_control")
-    loadgen = os.path.join(a.bin, "mv-loadgen")
-    if not valgrind or not control or not os.access(loadgen, os.X_OK):
-        say("  callgrind: skipped (needs valgrind and mv-loadgen: make bench-tools)")
-        return None
+    """Instructions per message of the daemon (callgrind_count.py), envelope
+    policy against the DNS policy with a warm cache, under mv-loadgen (no
+    MTA: one milter connection per message, client 10.x.y.z by message
+    number, so the measured run of the same count as the warm-up asks
+    exactly the names of the first: all cache hits)."""
+    from callgrind_count import instructions_per_message
     out = {}
     for name, body in (("envelope", conf_text(None)), ("dns-warm", conf_text(dns_port))):
-        cg = os.path.join(work, "cg-%s" % name)
-        conf, sock = cg + ".conf", cg + ".sock"
-        with open(conf, "w") as f:
-            f.write(body)
-        log = open(cg + ".log", "wb")
-        p = subprocess.Popen([valgrind, "--tool=callgrind", "--callgrind-out-file=" + cg + ".out",
-                              a.mv, "-f", "-c", conf, "-p", "unix:" + sock, "-l", "stderr"],
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 120
-            while not os.path.exists(sock) and time.monotonic() < deadline and p.poll() is None:
-                time.sleep(0.2)
-
-            def run():
-                return subprocess.run(
-                    [loadgen, "--socket", "unix:" + sock, "--connections", "4", "--messages",
-                     str(messages), "--warmup", "0", "--label", "cg", "--json", cg + ".json"],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
-
-            run()  # fills the cache (and warms the daemon)
-            subprocess.run([control, "-z", str(p.pid)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
-            run()
-            subprocess.run([control, "-d", str(p.pid)], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=60)
-            dumps = sorted((f for f in os.listdir(work) if f.startswith("cg-%s.out." % name)),
-                           key=lambda f: int(f.rsplit(".", 1)[1]))
-            total = None
-            if dumps:
-                with open(os.path.join(work, dumps[-1])) as f:
-                    for line in f:
-                        if line.startswith("summary:"):
-                            total = int(line.split()[1])
-            if total is None:
-                say("  callgrind %s: no dump" % name)
-                return None
-            out[name] = total / float(messages)
-            say("  callgrind %-9s %.0f instructions per message (%d messages)"
-                % (name, out[name], messages))
-        finally:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
-                try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
-            log.close()
+        n = instructions_per_message(a, say, work, name, body, messages, warmup=messages)
+        if n is None:
+            return None
+        out[name] = n
+        say("  callgrind %-9s %.0f instructions per message (%d messages)" % (name, n, messages))
     out["ratio"] = out["dns-warm"] / out["envelope"]
     say("  callgrind: instructions per message, dns-warm / envelope: x%.3f (goal <= 1.1 on cost)"
         % out["ratio"])

@@ -269,72 +269,33 @@ def stack_part(a, say, work, rounds):
 
 
 def callgrind_part(a, say, work, messages=2000):
-    """Instructions per message of the daemon (callgrind), metrics off and on:
-    the one figure a busy machine cannot blur. Counted from zero after a
-    warm-up run; the "on" daemon is scraped once in the measured window (a
-    Prometheus at 15 s sees about one scrape per 7,500 messages at 500 msg/s)."""
-    valgrind = shutil.which("valgrind")
-    control = shutil.which("callgrind_control")
-    loadgen = os.path.join(a.bin, "mv-loadgen")
-    if not valgrind or not control or not os.access(loadgen, os.X_OK):
-        say("  callgrind: skipped (needs valgrind and mv-loadgen)")
-        return None
+    """Instructions per message of the daemon (callgrind_count.py), metrics
+    off and on: the one figure a busy machine cannot blur. Counted from zero
+    after a warm-up run; the "on" daemon is scraped once in the measured
+    window (a Prometheus at 15 s sees about one scrape per 7,500 messages at
+    500 msg/s)."""
+    from callgrind_count import instructions_per_message
     out = {}
     for name, port in (("off", None), ("on", free_port())):
-        cg = os.path.join(work, "cg-%s" % name)
-        conf = os.path.join(work, "cg-%s.conf" % name)
-        sock = os.path.join(work, "cg-%s.sock" % name)
-        with open(conf, "w") as f:
-            f.write(ENVELOPE_POLICY.format(
-                metrics=('metrics = "127.0.0.1:%d";' % port) if port else ""))
-        log = open(cg + ".log", "wb")
-        p = subprocess.Popen([valgrind, "--tool=callgrind", "--callgrind-out-file=" + cg + ".out",
-                              a.mv, "-f", "-c", conf, "-p", "unix:" + sock, "-l", "stderr"],
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            deadline = time.monotonic() + 120
-            while not os.path.exists(sock) and time.monotonic() < deadline and p.poll() is None:
-                time.sleep(0.2)
-            if port:
-                while time.monotonic() < deadline:
-                    try:
-                        scrape(port)
-                        break
-                    except OSError:
-                        time.sleep(0.5)
-            run = lambda n: subprocess.run(
-                [loadgen, "--socket", "unix:" + sock, "--connections", "4", "--messages", str(n),
-                 "--warmup", "0", "--label", "cg", "--json", cg + ".json"],
-                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=900)
-            run(200)
-            subprocess.run([control, "-z", str(p.pid)], stdout=subprocess.DEVNULL, timeout=60)
-            run(messages)
-            if port:
-                scrape(port)
-            subprocess.run([control, "-d", str(p.pid)], stdout=subprocess.DEVNULL, timeout=60)
-            dumps = sorted((f for f in os.listdir(work) if f.startswith("cg-%s.out." % name)),
-                           key=lambda f: int(f.rsplit(".", 1)[1]))
-            total = None
-            if dumps:
-                with open(os.path.join(work, dumps[-1])) as f:
-                    for line in f:
-                        if line.startswith("summary:"):
-                            total = int(line.split()[1])
-            if total is None:
-                say("  callgrind %s: no dump" % name)
-                return None
-            out[name] = total / messages
-            say("  callgrind %-3s %.0f instructions per message (%d messages%s)"
-                % (name, out[name], messages, ", 1 scrape" if port else ""))
-        finally:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+        body = ENVELOPE_POLICY.format(
+            metrics=('metrics = "127.0.0.1:%d";' % port) if port else "")
+
+        def ready(deadline, port=port):
+            while port and time.monotonic() < deadline:
                 try:
-                    p.wait(timeout=60)
-                except subprocess.TimeoutExpired:
-                    p.kill()
-                    p.wait(timeout=10)
-            log.close()
+                    scrape(port)
+                    break
+                except OSError:
+                    time.sleep(0.5)
+
+        n = instructions_per_message(a, say, work, name, body, messages, warmup=200,
+                                     ready=ready, after=(lambda port=port: scrape(port))
+                                     if port else None)
+        if n is None:
+            return None
+        out[name] = n
+        say("  callgrind %-3s %.0f instructions per message (%d messages%s)"
+            % (name, n, messages, ", 1 scrape" if port else ""))
     out["ratio"] = out["on"] / out["off"]
     say("  callgrind: instructions per message with metrics / without: x%.3f [goal <= 1.02]"
         % out["ratio"])
