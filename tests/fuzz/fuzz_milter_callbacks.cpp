@@ -37,8 +37,8 @@
 #include <vector>
 
 #include "../unit/fake_milter_api.hpp"
-#include "config/loader.hpp"
 #include "fuzz_input.hpp"
+#include "fuzz_policy.hpp"
 #include "milter/connection_context.hpp"
 #include "milter/milter.hpp"
 #include "milter/policy_store.hpp"
@@ -122,17 +122,6 @@ rules = (
 );
 )conf";
 
-policy::PolicyPtr load(const char* name, const char* text) {
-    const std::string path = fuzz::scratch_dir() + "/" + name;
-    fuzz::write_file(path, text);
-    config::LoadResult r = config::load_policy(path);
-    if (!r.ok()) {
-        for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
-        std::abort();
-    }
-    return r.policy;
-}
-
 bool percent_escaped(const std::string& s) {
     for (std::size_t i = 0; i < s.size(); ++i) {
         if (s[i] != '%') continue;
@@ -169,8 +158,8 @@ void check_callback(const milter::test::FakeMilterApi& api, std::size_t calls_be
 }
 
 struct Harness {
-    policy::PolicyPtr a = load("a.conf", kPolicyA);
-    policy::PolicyPtr b = load("b.conf", kPolicyB);
+    policy::PolicyPtr a = fuzz::load_policy_or_abort("a.conf", kPolicyA);
+    policy::PolicyPtr b = fuzz::load_policy_or_abort("b.conf", kPolicyB);
     milter::test::RecordingLogger log;
 };
 

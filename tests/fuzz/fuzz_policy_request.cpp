@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "../unit/fake_milter_api.hpp"
-#include "config/loader.hpp"
 #include "fuzz_input.hpp"
+#include "fuzz_policy.hpp"
 #include "policy/transaction.hpp"
 #include "policy_service/request.hpp"
 #include "policy_service/responder.hpp"
@@ -111,17 +111,6 @@ rules = (
 );
 )conf";
 
-policy::PolicyPtr load(const char* name, const char* text) {
-    const std::string path = fuzz::scratch_dir() + "/" + name;
-    fuzz::write_file(path, text);
-    config::LoadResult r = config::load_policy(path);
-    if (!r.ok()) {
-        for (const auto& d : r.diagnostics) std::fprintf(stderr, "%s\n", d.to_string().c_str());
-        std::abort();
-    }
-    return r.policy;
-}
-
 bool one_printable_line(std::string_view s) {
     for (unsigned char c : s)
         if (c < 0x20 || c > 0x7e) return false;
@@ -176,8 +165,8 @@ bool plain_reading(std::string_view s,
 }
 
 struct Harness {
-    policy::PolicyPtr a = load("a.conf", kPolicyA);
-    policy::PolicyPtr b = load("b.conf", kPolicyB);
+    policy::PolicyPtr a = fuzz::load_policy_or_abort("a.conf", kPolicyA);
+    policy::PolicyPtr b = fuzz::load_policy_or_abort("b.conf", kPolicyB);
     milter::test::RecordingLogger log;
 };
 
