@@ -44,6 +44,15 @@ struct Raw {
         return v;
     }
     void run(const char* cmd) { freeReplyObject(redisCommand(c, cmd)); }
+    // Connections the server has open (CLIENT LIST: one line each, this one included).
+    int clients() {
+        auto* r = static_cast<redisReply*>(redisCommand(c, "CLIENT LIST"));
+        int n = 0;
+        if (r && r->type == REDIS_REPLY_STRING)
+            for (std::size_t i = 0; i < r->len; ++i) n += r->str[i] == '\n';
+        if (r) freeReplyObject(r);
+        return n;
+    }
 };
 
 }  // namespace
@@ -63,6 +72,7 @@ class RedisStoreTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testPasswordIsSent);
     CPPUNIT_TEST(testStoppedRedisIsAnErrorAndServiceResumes);
     CPPUNIT_TEST(testConnectionClosedByRestartIsRetriedAtOnce);
+    CPPUNIT_TEST(testRestartWithSeveralIdleConnectionsIsRetriedOnAFreshOne);
     CPPUNIT_TEST(testFlushedScriptCacheFallsBackToEval);
     CPPUNIT_TEST(testSilentServerTimesOut);
     CPPUNIT_TEST(testBadRequestIsAnErrorResult);
@@ -264,6 +274,28 @@ class RedisStoreTest : public CppUnit::TestFixture {
         const RateResult r = store.rate(limit_request("k", 100));
         CPPUNIT_ASSERT_EQUAL(std::string(), r.error);
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), r.counts.at(0));  // the new server had no data
+    }
+
+    void testRestartWithSeveralIdleConnectionsIsRetriedOnAFreshOne() {
+        RedisStore store(options(), clock_);
+        {  // two callers at once while the server sleeps: two pooled connections
+            Raw sleeper(server_->port());
+            std::thread slow([&] { sleeper.run("DEBUG SLEEP 0.15"); });
+            std::this_thread::sleep_for(30ms);
+            std::thread a([&] { store.rate(limit_request("a", 100)); });
+            std::thread b([&] { store.rate(limit_request("b", 100)); });
+            slow.join();
+            a.join();
+            b.join();
+        }
+        CPPUNIT_ASSERT(Raw(server_->port()).clients() >= 3);  // the store's two, and this one
+        server_->stop();
+        CPPUNIT_ASSERT_EQUAL(std::string(), server_->start());
+        // Every idle connection was closed by the old server: the first one
+        // found dead drops the others, so the retry is on a fresh connection.
+        const RateResult r = store.rate(limit_request("k", 100));
+        CPPUNIT_ASSERT_EQUAL(std::string(), r.error);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), r.counts.at(0));
     }
 
     void testFlushedScriptCacheFallsBackToEval() {
