@@ -31,7 +31,7 @@ namespace mv::milter {
 struct MessageState {
     bool open = false;           // MAIL seen, message not ended or aborted
     std::string overflow;        // non-empty: a bound was exceeded in this message
-    bool error_pending = false;  // an internal error at a no-reply stage (header, body)
+    bool error_pending = false;  // an internal error at a no-reply stage (MAIL, header, body)
 };
 
 class ConnectionContext {
@@ -51,6 +51,9 @@ class ConnectionContext {
     // Set by a connect/HELO value over a bound: every message of the
     // connection is tempfailed.
     std::string overflow;
+    // An internal error at connect or HELO negotiated without a reply
+    // (negotiation.hpp): every RCPT of the connection answers on_error.
+    bool error_pending = false;
     MessageState message;
     // The macro lists of the connection's policy (negotiation.hpp), shared by
     // every connection of that policy; set by the glue when it creates the

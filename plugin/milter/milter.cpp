@@ -115,7 +115,12 @@ sfsistat Milter::guarded(MilterApi& api, Stage stage, std::optional<sfsistat> qu
     }
     try {
         if (quiet) {
-            if (ConnectionContext* c = api.context()) c->message.error_pending = true;
+            if (ConnectionContext* c = api.context()) {
+                if (stage <= Stage::Helo)
+                    c->error_pending = true;
+                else
+                    c->message.error_pending = true;
+            }
             return *quiet;
         }
         return on_error(api, stage);
@@ -129,6 +134,28 @@ sfsistat Milter::guarded(MilterApi& api, Stage stage, std::optional<sfsistat> qu
 sfsistat Milter::quiet_status(MilterApi& api, unsigned long nr_bit) {
     const ConnectionContext* c = api.context();
     return c && (c->protocol & nr_bit) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+// Connect, HELO or MAIL negotiated without a reply (negotiation.hpp): no rule
+// runs there, so the stage can only go on. Anything else (a refusal of our
+// own, an internal error) must not reach the MTA, which reads no reply here:
+// it is remembered and answered at the next RCPT, as an internal error.
+std::optional<sfsistat> Milter::quiet_stage(MilterApi& api, Stage stage) {
+    const ConnectionContext* c = api.context();
+    if (!c || !(c->protocol & quiet_bit(stage))) return std::nullopt;
+    return SMFIS_NOREPLY;
+}
+
+sfsistat Milter::quiet_result(ConnectionContext& c, Stage stage, sfsistat s) {
+    if (s == SMFIS_CONTINUE || s == SMFIS_ACCEPT || s == SMFIS_NOREPLY) return SMFIS_NOREPLY;
+    log_.log(LogLevel::Error, queue_prefix(c.tx()) + " internal error: a refusal at " +
+                                  std::string(codes::stage_name(stage)) +
+                                  ", a stage negotiated without a reply; answered at RCPT");
+    if (stage <= Stage::Helo)
+        c.error_pending = true;
+    else
+        c.message.error_pending = true;
+    return SMFIS_NOREPLY;
 }
 
 sfsistat Milter::on_error(MilterApi& api, Stage stage) {
@@ -257,14 +284,16 @@ void Milter::apply_end_of_message(MilterApi& api, ConnectionContext& c, const po
 }
 
 sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
-                         Stage stage) {
+                         Stage stage, bool quiet) {
     const policy::Transaction& tx = c.tx();
     // SMFIS_ACCEPT ends the MTA's events for the connection (connect, HELO)
     // or the message (MAIL, DATA): only when nothing is left to decide or to
     // add at end of message. At RCPT it would accept the whole message, so
     // there an Accept of one recipient only means "go on".
     const bool passes = v.action == Action::Continue || v.action == Action::Accept;
-    const bool settle = passes && stage != Stage::EndOfData && c.session().settled(stage);
+    // A quiet stage (no reply, negotiation.hpp) never settles: it cannot
+    // answer SMFIS_ACCEPT, and nothing is settled where no rule ran.
+    const bool settle = !quiet && passes && stage != Stage::EndOfData && c.session().settled(stage);
     // The log lines and the metrics of this verdict; when it settles, no end
     // of message follows and the message's decision line is written now.
     c.record.verdict(tx, v, stage, settle);
@@ -279,9 +308,9 @@ sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Ver
             }
             return settle ? SMFIS_ACCEPT : SMFIS_CONTINUE;
         case Action::Reject:
-            return send_refusal(api, c, v.reply, true);
+            return quiet ? SMFIS_REJECT : send_refusal(api, c, v.reply, true);
         case Action::Tempfail:
-            return send_refusal(api, c, v.reply, false);
+            return quiet ? SMFIS_TEMPFAIL : send_refusal(api, c, v.reply, false);
         case Action::Discard:
             return SMFIS_DISCARD;
         case Action::Quarantine:
@@ -326,7 +355,7 @@ sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, u
 }
 
 sfsistat Milter::connect(MilterApi& api, const char* hostname, const sockaddr* hostaddr) {
-    return guarded(api, Stage::Connect, std::nullopt, "connect", [&] {
+    return guarded(api, Stage::Connect, quiet_stage(api, Stage::Connect), "connect", [&] {
         ConnectionContext& c = context(api);
         c.connected = true;
         policy::Transaction& tx = c.tx();
@@ -343,28 +372,34 @@ sfsistat Milter::connect(MilterApi& api, const char* hostname, const sockaddr* h
         tx.client_resolve = facts.resolve;
         tx.daemon_name = tx.macro("daemon_name");
         // Over a bound: no rule runs on partial data; MAIL will tempfail.
-        if (!c.overflow.empty()) return SMFIS_CONTINUE;
-        return deliver(api, c, c.session().connect(), Stage::Connect);
+        const bool quiet = quiet_stage(api, Stage::Connect).has_value();
+        if (!c.overflow.empty()) return quiet ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+        const policy::Verdict v = c.session().connect();
+        if (quiet) return quiet_result(c, Stage::Connect, deliver(api, c, v, Stage::Connect, true));
+        return deliver(api, c, v, Stage::Connect);
     });
 }
 
 sfsistat Milter::helo(MilterApi& api, const char* name) {
-    return guarded(api, Stage::Helo, std::nullopt, "helo", [&] {
+    return guarded(api, Stage::Helo, quiet_stage(api, Stage::Helo), "helo", [&] {
         ConnectionContext& c = context(api);
         policy::Transaction& tx = c.tx();
         read_macros(api, c, Stage::Helo);
         tx.tls_version = tx.macro("tls_version");
         if (bounded_len(name, Limits::kMaxValue) > Limits::kMaxValue && c.overflow.empty())
             c.overflow = "HELO name longer than " + std::to_string(Limits::kMaxValue) + " bytes";
-        if (!c.overflow.empty()) return SMFIS_CONTINUE;
+        const bool quiet = quiet_stage(api, Stage::Helo).has_value();
+        if (!c.overflow.empty()) return quiet ? SMFIS_NOREPLY : SMFIS_CONTINUE;
         const std::string helo = name ? name : "";
         tx.helo = helo;
-        return deliver(api, c, c.session().helo(helo), Stage::Helo);
+        const policy::Verdict v = c.session().helo(helo);
+        if (quiet) return quiet_result(c, Stage::Helo, deliver(api, c, v, Stage::Helo, true));
+        return deliver(api, c, v, Stage::Helo);
     });
 }
 
 sfsistat Milter::envfrom(MilterApi& api, char** argv) {
-    return guarded(api, Stage::Mail, std::nullopt, "envfrom", [&] {
+    return guarded(api, Stage::Mail, quiet_stage(api, Stage::Mail), "envfrom", [&] {
         ConnectionContext& c = context(api);
         c.reset_message();
         c.message.open = true;
@@ -376,11 +411,15 @@ sfsistat Milter::envfrom(MilterApi& api, char** argv) {
         if (bounded_len(from, Limits::kMaxValue) > Limits::kMaxValue && c.message.overflow.empty())
             c.message.overflow =
                 "sender longer than " + std::to_string(Limits::kMaxValue) + " bytes";
+        const bool quiet = quiet_stage(api, Stage::Mail).has_value();
+        // Quiet: the first RCPT refuses the message for the same overflow.
         if (!c.overflow.empty() || !c.message.overflow.empty())
-            return refuse_overflow(api, c, Stage::Mail);
+            return quiet ? SMFIS_NOREPLY : refuse_overflow(api, c, Stage::Mail);
         // ESMTP arguments follow argv[0] only when there is an argv[0].
         tx.declared_size = argv && argv[0] ? declared_size(argv + 1) : 0;
-        return deliver(api, c, c.session().mail(strip_angles(from)), Stage::Mail);
+        const policy::Verdict v = c.session().mail(strip_angles(from));
+        if (quiet) return quiet_result(c, Stage::Mail, deliver(api, c, v, Stage::Mail, true));
+        return deliver(api, c, v, Stage::Mail);
     });
 }
 
@@ -394,6 +433,8 @@ sfsistat Milter::envrcpt(MilterApi& api, char** argv) {
                 "recipient longer than " + std::to_string(Limits::kMaxValue) + " bytes";
         if (!c.overflow.empty() || !c.message.overflow.empty())
             return refuse_overflow(api, c, Stage::Rcpt);
+        // A failure at a stage negotiated without a reply is answered here.
+        if (c.error_pending || c.message.error_pending) return on_error(api, Stage::Rcpt);
         return deliver(api, c, c.session().rcpt(strip_angles(to)), Stage::Rcpt);
     });
 }

@@ -16,9 +16,12 @@
 // nothing is left to decide (Session::settled) after connect, HELO, MAIL or
 // DATA, the handler answers SMFIS_ACCEPT: the MTA then sends no more events
 // for the connection or the message (and logs the decision line there, since
-// no end of message follows). Every verdict is logged and counted in one
-// place, deliver() (own verdicts: on_error, refuse_overflow), through the
-// connection's observability::SessionRecorder.
+// no end of message follows). Connect, HELO and MAIL are negotiated without a
+// reply when no rule runs there or earlier (negotiation.hpp); their handlers
+// then answer SMFIS_NOREPLY, and a failure there (an internal error, data
+// over a bound) is answered at the next RCPT. Every verdict is logged and
+// counted in one place, deliver() (own verdicts: on_error,
+// refuse_overflow), through the connection's observability::SessionRecorder.
 //
 // Errors: no exception leaves a handler. An internal failure is logged and
 // answered with Settings::on_error: Tempfail (451 4.3.0, at connect/HELO 421 4.3.0) or Accept
@@ -71,12 +74,16 @@ class Milter {
     sfsistat guarded(MilterApi& api, codes::Stage stage, std::optional<sfsistat> quiet,
                      const char* what, F&& f);
     static sfsistat quiet_status(MilterApi& api, unsigned long nr_bit);
+    static std::optional<sfsistat> quiet_stage(MilterApi& api, codes::Stage stage);
+    sfsistat quiet_result(ConnectionContext& c, codes::Stage stage, sfsistat s);
     sfsistat on_error(MilterApi& api, codes::Stage stage);
     ConnectionContext& context(MilterApi& api);
     bool read_macros(MilterApi& api, ConnectionContext& c, codes::Stage stage);
     sfsistat refuse_overflow(MilterApi& api, ConnectionContext& c, codes::Stage stage);
+    // quiet: a stage negotiated without a reply; nothing is sent, a refusal
+    // only comes back as its status for quiet_result().
     sfsistat deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
-                     codes::Stage stage);
+                     codes::Stage stage, bool quiet = false);
     void apply_end_of_message(MilterApi& api, ConnectionContext& c, const policy::Verdict& v);
     sfsistat send_refusal(MilterApi& api, ConnectionContext& c, const codes::Reply& reply,
                           bool reject);

@@ -88,6 +88,30 @@ MacroPlan macro_plan(const policy::Policy& policy) {
     return plan;
 }
 
+unsigned long quiet_steps(const policy::Policy& policy) {
+    if (policy.rules.empty()) return 0;  // settled at connect: that reply ends it
+    codes::Stage first = codes::Stage::EndOfData;
+    for (const auto& rule : policy.rules) first = std::min(first, rule.stage);
+    unsigned long steps = 0;
+    if (codes::Stage::Connect < first) steps |= SMFIP_NR_CONN;
+    if (codes::Stage::Helo < first) steps |= SMFIP_NR_HELO;
+    if (codes::Stage::Mail < first) steps |= SMFIP_NR_MAIL;
+    return steps;
+}
+
+unsigned long quiet_bit(codes::Stage stage) {
+    switch (stage) {
+        case codes::Stage::Connect:
+            return SMFIP_NR_CONN;
+        case codes::Stage::Helo:
+            return SMFIP_NR_HELO;
+        case codes::Stage::Mail:
+            return SMFIP_NR_MAIL;
+        default:
+            return 0;
+    }
+}
+
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
                       unsigned long offered_protocol, const MacroPlan* plan) {
     Negotiation n;
@@ -98,6 +122,7 @@ Negotiation negotiate(const policy::Policy& policy, unsigned long offered_action
     unsigned long want = SMFIP_NOUNKNOWN | SMFIP_NOEOH;
     want |= policy.needs_headers() ? SMFIP_NR_HDR : SMFIP_NOHDRS;
     want |= policy.needs_body() ? SMFIP_NR_BODY : SMFIP_NOBODY;
+    want |= quiet_steps(policy);
     // libmilter offers the SMFIP_NR_* steps even to an MTA without them (it
     // fakes the reply), so masking with the offer never loses a no-reply step.
     n.protocol = want & offered_protocol;

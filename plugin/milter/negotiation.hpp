@@ -17,6 +17,19 @@
 // trip, and it is where the glue answers SMFIS_ACCEPT when nothing is left
 // to decide (Session::settled), so that no end-of-message round trip follows.
 //
+// Connect, HELO and MAIL get no reply (SMFIP_NR_CONN, _HELO, _MAIL) when no
+// rule of the policy runs there or earlier (every rule's stage is later, so
+// nothing can decide there and nothing is settled there): a recipient rule
+// costs the MTA one round trip at RCPT and one at DATA, as many as a milter
+// that ends the conversation at RCPT, and the connection does not wait on
+// the milter before its banner. Postfix keeps the unanswered commands in its
+// stream buffer and writes them with the next command that wants a reply,
+// so no packet is left unanswered for Nagle to hold a later write behind
+// (the no-stall e2e group times every reply, not only the final one). RCPT
+// always replies: the recipient bound (Limits::kMaxRecipients) answers
+// there whatever the policy. The handlers answer SMFIS_NOREPLY at a quiet
+// stage; a failure there is answered at the next RCPT (milter.hpp).
+//
 // macros_for_stage() is the list a handler reads with smfi_getsymval at each
 // stage: the fixed macros the glue uses plus Policy::macros_needed(stage).
 //
@@ -54,6 +67,11 @@ MacroPlan macro_plan(const policy::Policy& policy);
 // `plan`: the policy's macro_plan(), or null to compute it here.
 Negotiation negotiate(const policy::Policy& policy, unsigned long offered_actions,
                       unsigned long offered_protocol, const MacroPlan* plan = nullptr);
+
+// The SMFIP_NR_* steps negotiate() asks for a policy, and the NR bit of a
+// stage (0 for stages that always reply).
+unsigned long quiet_steps(const policy::Policy& policy);
+unsigned long quiet_bit(codes::Stage stage);
 
 // Macro names in libmilter form ("i", "{client_addr}") read at `stage`.
 std::vector<std::string> macros_for_stage(const policy::Policy& policy, codes::Stage stage);

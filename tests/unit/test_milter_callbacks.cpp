@@ -104,6 +104,9 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHeaderToAddKeepsEndOfMessage);
     CPPUNIT_TEST(testAcceptWithHeaderToAddWaitsForEndOfMessage);
     CPPUNIT_TEST(testMonitorMarkKeepsEndOfMessage);
+    CPPUNIT_TEST(testQuietStagesAnswerNoReply);
+    CPPUNIT_TEST(testExceptionAtQuietConnectIsAnsweredAtRcpt);
+    CPPUNIT_TEST(testOverflowAtQuietMailIsAnsweredAtRcpt);
     CPPUNIT_TEST_SUITE_END();
 
     std::shared_ptr<policy::Policy> policy_;
@@ -145,6 +148,18 @@ class MilterTest : public CppUnit::TestFixture {
         std::string t = to;
         char* argv[] = {t.data(), nullptr};
         return milter_->envrcpt(api_, argv);
+    }
+
+    // negotiate() with every step and action offered, as Postfix does.
+    unsigned long negotiate_all() {
+        unsigned long pf0 = 0, pf1 = 0, pf2 = 0, pf3 = 0;
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->negotiate(api_, 0x1ff, 0x1fffff, 0, 0, &pf0,
+                                                                &pf1, &pf2, &pf3));
+        return pf1;
+    }
+    sfsistat connect_client() {
+        const sockaddr_in in = ipv4("192.0.2.1", 4321);
+        return milter_->connect(api_, "client.example", reinterpret_cast<const sockaddr*>(&in));
     }
 
   public:
@@ -472,6 +487,71 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<x@example.org>"));
         CPPUNIT_ASSERT(api_.replies.empty());
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("envrcpt: internal error"));
+    }
+
+    // An envelope-only policy: connect, HELO and MAIL are negotiated without
+    // a reply, their handlers answer NOREPLY and set no reply text; RCPT
+    // still refuses, DATA still ends the message.
+    void testQuietStagesAnswerNoReply() {
+        policy_->rules.push_back(make_rule("blocked", rcpt_is("blocked@example.org"),
+                                           Action::Reject, Stage::Rcpt,
+                                           reply(550, "5.7.1", {"refused"})));
+        install();
+        const unsigned long pf1 = negotiate_all();
+        CPPUNIT_ASSERT(pf1 & SMFIP_NR_CONN);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NR_HELO);
+        CPPUNIT_ASSERT(pf1 & SMFIP_NR_MAIL);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_NOREPLY, connect_client());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_NOREPLY, milter_->helo(api_, "client.example"));
+        mail("<a@example.org>", SMFIS_NOREPLY);
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, rcpt("<ok@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_REJECT, rcpt("<blocked@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("550"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(std::string("5.7.1"), api_.replies.back().xcode);
+        CPPUNIT_ASSERT_EQUAL(SMFIS_ACCEPT, milter_->data(api_));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
+    }
+
+    // A failure where the MTA reads no reply is answered at the next RCPT
+    // with the internal-error default there (451 4.3.0), for every message
+    // of the connection, and logged once where it happened.
+    void testExceptionAtQuietConnectIsAnsweredAtRcpt() {
+        policy_->rules.push_back(make_rule("blocked", rcpt_is("blocked@example.org"),
+                                           Action::Reject, Stage::Rcpt,
+                                           reply(550, "5.7.1", {"refused"})));
+        install();
+        negotiate_all();
+        api_.throw_on_symval = true;
+        CPPUNIT_ASSERT_EQUAL(SMFIS_NOREPLY, connect_client());
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("connect: internal error: symval failure"));
+        api_.throw_on_symval = false;
+        CPPUNIT_ASSERT_EQUAL(SMFIS_NOREPLY, milter_->helo(api_, "client.example"));
+        for (int message = 0; message < 2; ++message) {
+            mail("<a@example.org>", SMFIS_NOREPLY);
+            CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<ok@example.org>"));
+            CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+            CPPUNIT_ASSERT_EQUAL(std::string("4.3.0"), api_.replies.back().xcode);
+            milter_->abort(api_);
+        }
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
+    }
+
+    void testOverflowAtQuietMailIsAnsweredAtRcpt() {
+        policy_->rules.push_back(make_rule("blocked", rcpt_is("blocked@example.org"),
+                                           Action::Reject, Stage::Rcpt,
+                                           reply(550, "5.7.1", {"refused"})));
+        install();
+        negotiate_all();
+        CPPUNIT_ASSERT_EQUAL(SMFIS_NOREPLY, connect_client());
+        mail("<" + std::string(policy::Limits::kMaxValue + 1, 'a') + "@example.org>",
+             SMFIS_NOREPLY);
+        CPPUNIT_ASSERT(api_.replies.empty());
+        CPPUNIT_ASSERT_EQUAL(SMFIS_TEMPFAIL, rcpt("<ok@example.org>"));
+        CPPUNIT_ASSERT_EQUAL(std::string("451"), api_.replies.back().rcode);
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("sender longer than 4096"));
+        CPPUNIT_ASSERT_EQUAL(SMFIS_CONTINUE, milter_->close(api_));
     }
 
     void testMacroOverBoundTempfailsTheMessage() {

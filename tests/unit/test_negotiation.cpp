@@ -23,7 +23,22 @@ class NegotiationTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMacrosForStageHaveBraces);
     CPPUNIT_TEST(testHeaderRuleAsksForHeadersOnlyWithoutReplies);
     CPPUNIT_TEST(testBodyRuleAsksForBodyWithoutReplies);
+    CPPUNIT_TEST(testStagesBeforeTheFirstRuleGetNoReply);
+    CPPUNIT_TEST(testConnectRuleKeepsEveryReply);
+    CPPUNIT_TEST(testRcptAndDataAlwaysReply);
     CPPUNIT_TEST_SUITE_END();
+
+    static policy::Policy policy_at(std::initializer_list<codes::Stage> stages) {
+        policy::Policy p;
+        for (const codes::Stage st : stages) {
+            policy::Rule r;
+            r.name = "at-" + std::string(codes::stage_name(st));
+            r.action = policy::Action::Reject;
+            r.stage = st;
+            p.rules.push_back(std::move(r));
+        }
+        return p;
+    }
 
   public:
     void testPolicyWithoutContentRulesSkipsHeadersAndBody() {
@@ -83,6 +98,53 @@ class NegotiationTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!(n.protocol & SMFIP_NOBODY));
         CPPUNIT_ASSERT(n.protocol & SMFIP_NR_BODY);
         CPPUNIT_ASSERT(n.protocol & SMFIP_NOHDRS);
+    }
+    // Nothing can decide before the first rule's stage: those stages are sent
+    // without a reply (one round trip at RCPT instead of four before it).
+    void testStagesBeforeTheFirstRuleGetNoReply() {
+        using codes::Stage;
+        const unsigned long rcpt =
+            negotiate(policy_at({Stage::Rcpt}), kAllActions, kAllSteps).protocol;
+        CPPUNIT_ASSERT(rcpt & SMFIP_NR_CONN);
+        CPPUNIT_ASSERT(rcpt & SMFIP_NR_HELO);
+        CPPUNIT_ASSERT(rcpt & SMFIP_NR_MAIL);
+        const unsigned long helo =
+            negotiate(policy_at({Stage::EndOfData, Stage::Helo}), kAllActions, kAllSteps).protocol;
+        CPPUNIT_ASSERT(helo & SMFIP_NR_CONN);
+        CPPUNIT_ASSERT(!(helo & SMFIP_NR_HELO));
+        CPPUNIT_ASSERT(!(helo & SMFIP_NR_MAIL));  // MAIL may settle the message (ACCEPT)
+        const unsigned long mail =
+            negotiate(policy_at({Stage::Mail}), kAllActions, kAllSteps).protocol;
+        CPPUNIT_ASSERT(mail & SMFIP_NR_CONN);
+        CPPUNIT_ASSERT(mail & SMFIP_NR_HELO);
+        CPPUNIT_ASSERT(!(mail & SMFIP_NR_MAIL));
+        // Never a step the MTA did not offer (libmilter aborts otherwise).
+        CPPUNIT_ASSERT_EQUAL(
+            0ul, negotiate(policy_at({Stage::Rcpt}), kAllActions, SMFIP_NOHDRS).protocol &
+                     (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL));
+    }
+    // A rule at connect (and an empty policy, settled at connect) needs the
+    // connect reply to refuse or to answer SMFIS_ACCEPT.
+    void testConnectRuleKeepsEveryReply() {
+        using codes::Stage;
+        const unsigned long none = SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL;
+        CPPUNIT_ASSERT_EQUAL(
+            0ul,
+            negotiate(policy_at({Stage::Rcpt, Stage::Connect}), kAllActions, kAllSteps).protocol &
+                none);
+        CPPUNIT_ASSERT_EQUAL(0ul,
+                             negotiate(policy::Policy{}, kAllActions, kAllSteps).protocol & none);
+    }
+    // RCPT answers the recipient bound whatever the policy; DATA is where the
+    // conversation ends early (negotiation.hpp).
+    void testRcptAndDataAlwaysReply() {
+        using codes::Stage;
+        for (const Stage st : {Stage::Rcpt, Stage::Data, Stage::EndOfData}) {
+            const unsigned long f = negotiate(policy_at({st}), kAllActions, kAllSteps).protocol;
+            CPPUNIT_ASSERT(!(f & SMFIP_NR_RCPT));
+            CPPUNIT_ASSERT(!(f & SMFIP_NR_DATA));
+            CPPUNIT_ASSERT(!(f & SMFIP_NODATA));
+        }
     }
     void testMacrosForStageHaveBraces() {
         policy::Policy p;

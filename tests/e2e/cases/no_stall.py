@@ -11,7 +11,11 @@
 # the DATA command, accepted at connect, and one that adds a header) and each
 # socket (inet, unix), 20 sequential messages of 10 KB with 8 headers (4
 # sessions of 5 messages) go through Postfix, and none may see its final
-# reply more than 20 ms after the "." was sent. The loop is bounded (20
+# reply more than 20 ms after the "." was sent. The replies to EHLO, MAIL,
+# RCPT and DATA are timed too and held to the same 20 ms: connect, HELO and
+# MAIL may be negotiated without a reply (milter/negotiation.hpp), and an
+# unanswered packet that Postfix wrote on its own would make a later
+# command, not only the ".", wait for its ACK. The loop is bounded (20
 # messages, 30 s timeouts); the figures are printed with the case.
 #
 # Noise and the kernel's view: the defect is systematic (every message but
@@ -48,24 +52,38 @@ def _message(n):
     return text.encode()
 
 
-def _one_message(s, n):
+COMMANDS = ["EHLO", "MAIL", "RCPT", "DATA"]
+
+
+def _timed(s, line, want, commands):
+    start = time.monotonic()
+    got = s.cmd(line)
+    commands[line.split(" ", 1)[0].split(":", 1)[0]].append((time.monotonic() - start) * 1000.0)
+    if not got[0].startswith(want):
+        raise AssertionError("%s answered %r" % (line, got))
+
+
+# The final reply's start: Postfix's; the Sendmail suite passes its own.
+QUEUED = "250 2.0.0 Ok: queued"
+
+
+def _one_message(s, n, commands, queued):
     """One message on an open session; milliseconds from "." to the final reply."""
     for line, want in (("MAIL FROM:<sender@example.test>", "250"),
                        ("RCPT TO:<ok@example.test>", "250"), ("DATA", "354")):
-        got = s.cmd(line)
-        if not got[0].startswith(want):
-            raise AssertionError("%s answered %r" % (line, got))
+        _timed(s, line, want, commands)
     s.sock.sendall(_message(n))
     start = time.monotonic()
     s.sock.sendall(b".\r\n")
     final = s.read_reply()
     elapsed = (time.monotonic() - start) * 1000.0
-    if not final[0].startswith("250 2.0.0 Ok: queued"):
+    if not final[0].startswith(queued):
         raise AssertionError("end of data answered %r" % final)
     return elapsed
 
 
-def measure(ctx):
+def measure(ctx, commands, queued):
+    """End-of-data times; `commands` gets the reply times of EHLO, MAIL, RCPT, DATA."""
     times = []
     n = 0
     for _ in range(SESSIONS):
@@ -74,10 +92,10 @@ def measure(ctx):
         # message text: this measures Postfix and the milter, not the client.
         s.sock.setsockopt(pysocket.IPPROTO_TCP, pysocket.TCP_NODELAY, 1)
         try:
-            s.cmd("EHLO client.example.test")
+            _timed(s, "EHLO client.example.test", "250", commands)
             for _ in range(PER_SESSION):
                 n += 1
-                times.append(_one_message(s, n))
+                times.append(_one_message(s, n, commands, queued))
             s.quit()
         except SmtpClosed as e:
             raise AssertionError("session closed: %s" % e)
@@ -96,30 +114,36 @@ def delayed_acks():
         return None
 
 
-def _run_once(ctx, shape, socket):
+def measure_once(ctx, shape, socket, queued=QUEUED):
+    """One run of a shape: prints its figures, returns (end-of-data times, slow replies)."""
+    commands = {c: [] for c in COMMANDS}
     before = delayed_acks()
-    times = measure(ctx)
+    times = measure(ctx, commands, queued)
     after = delayed_acks()
     acks = "?" if before is None or after is None else str(after - before)
-    slow = [t for t in times if t > LIMIT_MS]
+    slow = ["." + " %.1f" % t for t in times if t > LIMIT_MS]
+    for c in COMMANDS:
+        slow += ["%s %.1f" % (c, t) for t in commands[c] if t > LIMIT_MS]
     ordered = sorted(times)
-    print("    %s on %s: %d messages, end-of-data reply p50 %.2f ms, max %.2f ms, over %.0f ms: "
-          "%d; delayed ACKs sent meanwhile: %s"
-          % (shape, socket, len(times), ordered[len(ordered) // 2], ordered[-1], LIMIT_MS,
+    print("    %s on %s: %d messages, end-of-data reply p50 %.2f ms, max %.2f ms; slowest %s; "
+          "over %.0f ms: %d; delayed ACKs sent meanwhile: %s"
+          % (shape, socket, len(times), ordered[len(ordered) // 2], ordered[-1],
+             ", ".join("%s %.2f" % (c, max(commands[c])) for c in COMMANDS), LIMIT_MS,
              len(slow), acks))
     return times, slow
 
 
-def _check(ctx, r, shape, socket):
-    times, slow = _run_once(ctx, shape, socket)
+def check(ctx, r, shape, socket, queued=QUEUED):
+    """Fails `r` when a reply is slow in three runs in a row of one shape."""
+    times, slow = measure_once(ctx, shape, socket, queued)
     for _ in range(2):
         if not slow:
             break
         print("    %s on %s: %d slow, measuring again" % (shape, socket, len(slow)))
-        times, slow = _run_once(ctx, shape, socket)
+        times, slow = measure_once(ctx, shape, socket, queued)
     r.expect(len(times) == SESSIONS * PER_SESSION, "%d messages measured" % len(times))
-    r.expect(not slow, "%d of %d replies to the final '.' over %.0f ms, in three runs in a row: "
-             "%s" % (len(slow), len(times), LIMIT_MS, ", ".join("%.1f" % t for t in slow)))
+    r.expect(not slow, "%d replies (to EHLO, MAIL, RCPT, DATA or the final '.') over %.0f ms, "
+             "in three runs in a row: %s" % (len(slow), LIMIT_MS, ", ".join(slow)))
 
 
 def _shapes(ctx, results, path):
@@ -131,11 +155,11 @@ def _shapes(ctx, results, path):
                 config = ctx.config(os.path.join("shapes", shape + ".conf"))
                 daemon = ctx.start_daemon(config, unix_path=path if socket == "unix" else None)
                 try:
-                    with results.case("%s: %s policy on %s: no reply to the final '.' over "
-                                      "%.0f ms in %d messages"
+                    with results.case("%s: %s policy on %s: no reply to EHLO, MAIL, RCPT, "
+                                      "DATA or the final '.' over %.0f ms in %d messages"
                                       % (GROUP, shape, socket, LIMIT_MS,
                                          SESSIONS * PER_SESSION)) as r:
-                        _check(ctx, r, shape, socket)
+                        check(ctx, r, shape, socket)
                 finally:
                     daemon.stop()
         finally:
