@@ -28,7 +28,7 @@ from harness.results import Results  # noqa: E402
 from harness.sendmail_instance import sendmail_tree_ok  # noqa: E402
 from sm_context import MILTER_MC, TOP, SmContext  # noqa: E402
 from sm_cases import (replies, immediate, macros, content, monitor, reload,  # noqa: E402
-                      killed, unix_socket)
+                      killed, unix_socket, no_stall)
 
 GROUPS = [
     ("replies", replies),
@@ -39,6 +39,7 @@ GROUPS = [
     ("reload", reload),
     ("killed", killed),
     ("unix-socket", unix_socket),
+    ("no-stall", no_stall),
 ]
 
 # Lines the killed groups provoke on purpose (the filter gone mid-session),
