@@ -97,7 +97,8 @@ def subjects(a):
     for peer in filter(None, os.environ.get("MV_BENCH_PEERS", "").split(";")):
         name, _, cmd = peer.partition("=")
         out.append((name.strip(), cmd.split()))
-    return out
+    wanted = [w for w in getattr(a, "shapes", "").split(",") if w]
+    return [s for s in out if not wanted or s[0] in wanted]
 
 
 def measure_one(a, t, pf, work, kind, name, cmd, key, acc, smtp_source):

@@ -481,6 +481,14 @@ def main():
     ap.add_argument("--out", default="build/bench")
     ap.add_argument("--quick", action="store_true", help="small runs, to try the tooling")
     ap.add_argument("--parts", default="engine,milter,stack,shapes,dns,metrics,idn,policy")
+    ap.add_argument("--shapes", default="",
+                    help="part shapes: only these subjects (comma-separated, for example "
+                         "none,floor,verdict-envelope,milter-regex); default all")
+    ap.add_argument("--shape-rounds", type=int, default=0, help="part shapes: rounds")
+    ap.add_argument("--shape-seq", type=int, default=0,
+                    help="part shapes: sequential messages per subject and round")
+    ap.add_argument("--shape-msgs", type=int, default=0,
+                    help="part shapes: smtp-source messages per subject and round")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -498,16 +506,12 @@ def main():
     a.probe_messages = 500
     a.policy_requests = 200000
     a.policy_messages = 5000
-    a.shape_seq = 150
-    a.shape_msgs = 1000
-    a.shape_rounds = 3
+    shape_seq, shape_msgs, shape_rounds = 150, 1000, 3
     a.dns_messages, a.dns_sessions, a.dns_latency_messages, a.dns_rounds = 2000, 8, 300, 3
     if a.quick:
         a.policy_requests = 20000
         a.policy_messages = 1000
-        a.shape_seq = 20
-        a.shape_msgs = 200
-        a.shape_rounds = 1
+        shape_seq, shape_msgs, shape_rounds = 20, 200, 1
         a.dns_messages, a.dns_latency_messages, a.dns_rounds = 200, 50, 1
         a.large = 100000
         a.sizes = "1000,100000"
@@ -515,6 +519,9 @@ def main():
         a.messages = 2000
         a.stack_messages = 300
         a.probe_messages = 50
+    a.shape_rounds = a.shape_rounds or shape_rounds
+    a.shape_seq = a.shape_seq or shape_seq
+    a.shape_msgs = a.shape_msgs or shape_msgs
 
     started = time.time()
     results = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
