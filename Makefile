@@ -78,7 +78,7 @@ help::
 	@echo "                    beside Postfix alone, DNS lists against a private nsd, cost of the"
 	@echo "                    metrics endpoint and of scraping a 10,000-rule policy, the Postfix"
 	@echo "                    policy service beside the milter); report in $(O)/bench/ (about"
-	@echo "                    25 minutes)"
+	@echo "                    30 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
 	@echo "  make format       clang-format every source file"
 	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"

@@ -489,6 +489,9 @@ def main():
                     help="part shapes: sequential messages per subject and round")
     ap.add_argument("--shape-msgs", type=int, default=0,
                     help="part shapes: smtp-source messages per subject and round")
+    ap.add_argument("--shape-disk-queue", action="store_true",
+                    help="part shapes: keep the private Postfix's queue on the disk "
+                         "(default: tmpfs, /dev/shm)")
     a = ap.parse_args()
     a.bin = os.path.abspath(os.path.join(a.build, "bench", "bin"))
     a.mv = os.path.abspath(os.path.join(a.build, "milter-verdict"))
@@ -506,7 +509,7 @@ def main():
     a.probe_messages = 500
     a.policy_requests = 200000
     a.policy_messages = 5000
-    shape_seq, shape_msgs, shape_rounds = 150, 1000, 3
+    shape_seq, shape_msgs, shape_rounds = 90, 1500, 5
     a.dns_messages, a.dns_sessions, a.dns_latency_messages, a.dns_rounds = 2000, 8, 300, 3
     if a.quick:
         a.policy_requests = 20000
