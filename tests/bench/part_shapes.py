@@ -296,8 +296,9 @@ def run(a, results, t):
     for key in sorted(ratios):
         x = ratios[key]
         pr = x["msgs_per_sec_vs_floor_rounds"]
-        say("    %-28s p99 %+6.2f ms vs Postfix alone, msg/s x%.2f of the floor%s%s%s%s"
-            % (key, x["p99_minus_postfix_ms"], x["msgs_per_sec_vs_floor"],
+        say("    %-28s p99 %+6.2f ms vs Postfix alone, msg/s %s of the floor%s%s%s%s"
+            % (key, x["p99_minus_postfix_ms"],
+               ("x%.2f" % x["msgs_per_sec_vs_floor"]) if pr else "(every round had steal)",
                (" [x%.2f-%.2f]" % (pr[0], pr[-1])) if len(pr) > 1 else "",
                (", CPU/msg x%.2f" % x["cpu_vs_floor"]) if "cpu_vs_floor" in x else "",
                (", stack CPU/msg x%.2f" % x["stack_cpu_vs_floor"])
