@@ -205,7 +205,7 @@ def run(a, results, t):
         work = tempfile.mkdtemp(prefix="mv-bench-shapes-", dir=queue_parent)
         os.chmod(work, 0o755)
         pf = PostfixInstance(work, milters="")
-        acc = {}  # key -> {"times": [...], "rates": [...], "cpu": s, "msgs": n}
+        acc = {}  # key -> {"times": [ms, ...], "rates" and the CPU figures: {round: value}}
         try:
             pf.reconfigure(virtual_transport="discard:benchmark", default_process_limit="100")
             pf.start()
