@@ -5,7 +5,7 @@
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis and redis-sentinel, nsd,
 #           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
 #           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix),
-#           Prometheus (promtool)
+#           Prometheus (promtool), libsasl2-modules (the Sendmail AUTH case)
 #   fuzz    what `make fuzz` adds: clang 14 with libFuzzer and its sanitizer runtimes
 #   package what `make deb`, `make rpm` and `make package-test` (the package
 #           suite of `make check`) use: build-essential (dpkg-checkbuilddeps
@@ -21,6 +21,10 @@ build_pkgs="g++ make pkg-config libmilter-dev libconfig++-dev libre2-dev libfmt-
 # The metrics endpoint's HTTP server (plugin/observability/metrics_server.cpp).
 build_pkgs="$build_pkgs libcivetweb-dev"
 test_pkgs="libcppunit-dev python3 postfix miltertest procps redis-server redis-sentinel m4 nsd"
+# The Sendmail suite's AUTH case: Cyrus SASL's PLAIN mechanism lives in
+# libsasl2-modules, a Recommends that --no-install-recommends leaves out (a
+# fresh root then answers "503 5.3.3 AUTH not available").
+test_pkgs="$test_pkgs libsasl2-modules"
 # promtool and a Prometheus server scrape the daemon in the e2e metrics group
 # (the tests run private instances; Debian's package also enables its own
 # service on :9090, which they do not use).
@@ -63,6 +67,10 @@ case "$missing" in
     echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
     echo "postfix postfix/mailname string localhost" | debconf-set-selections ;;
 esac
-apt-get update -qq
+# Wait for dpkg's lock (an unattended upgrade, another install) instead of
+# failing at once: up to 10 minutes, then apt-get says who holds it.
+lock="-o DPkg::Lock::Timeout=600"
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing
+apt-get $lock update -qq
+# shellcheck disable=SC2086
+apt-get $lock install -y -qq --no-install-recommends $missing
