@@ -48,7 +48,7 @@ BIN       := $(O)/milter-verdict
 UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
-.PHONY: all deps deps-test run check check-unit check-state check-golden check-e2e check-sendmail check-ha unit asan-unit \
+.PHONY: all deps deps-test run check check-unit check-state check-golden check-alerts check-e2e check-sendmail check-ha unit asan-unit \
         install clean help format bench bench-tools man-defaults
 
 all: $(BIN)
@@ -60,13 +60,15 @@ help::
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install the build, test and package packages if missing (Postfix,"
 	@echo "                    Redis, nsd, build-essential, debhelper, lintian among them), build,"
-	@echo "                    run every suite: unit, state, golden, Sendmail (fetched, never"
-	@echo "                    installed), end-to-end through a real Postfix (ASan+UBSan build),"
+	@echo "                    run every suite: unit, state, golden, alerts (promtool on the alert"
+	@echo "                    rules), fuzz replay, Sendmail (fetched, never installed),"
+	@echo "                    end-to-end through a real Postfix (ASan+UBSan build), Redis HA,"
 	@echo "                    and the package test (builds, installs, runs and purges the .deb);"
 	@echo "                    ends with 'N passed, M failed'"
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
+	@echo "  make check-alerts promtool check/test of the Prometheus alert rules"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make check-sendmail end-to-end tests through a private Sendmail on loopback (fetches"
 	@echo "                    Debian's sendmail-bin/-cf with apt-get download into build/sendmail,"
@@ -79,7 +81,8 @@ help::
 	@echo "                    metrics endpoint and of scraping a 10,000-rule policy, the Postfix"
 	@echo "                    policy service beside the milter); report in $(O)/bench/ (about"
 	@echo "                    30 minutes)"
-	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX))"
+	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX)); the configuration"
+	@echo "                    installed when none exists is config/starter.conf (changes no delivery)"
 	@echo "  make format       clang-format every source file"
 	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"
 	@echo "                    'milter-verdict explain --defaults --format man'"
@@ -123,7 +126,12 @@ unit: $(UNIT)
 # pid file in the build directory.
 run: deps
 	$(MAKE) -j$(JOBS) all
-	$(BIN) -f -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
+	@echo "milter-verdict: the sample policy (config/milter-verdict.conf) on inet:8890@127.0.0.1."
+	@echo "  Attach a Postfix on this host:  postconf -e 'smtpd_milters = inet:127.0.0.1:8890' && postfix reload"
+	@echo "  Try a transaction offline:      $(BIN) simulate -c config/milter-verdict.conf \\"
+	@echo "                                      --client 203.0.113.5 --helo mx.example --from a@spam.example --rcpt b@example.org"
+	@echo "  Stop it: Ctrl-C (or kill -TERM the pid in $(O)/milter-verdict.pid). Decisions are logged below."
+	$(BIN) -f -l stderr -c config/milter-verdict.conf -u "$$(id -un)" -g "$$(id -gn)" -P $(abspath $(O))/milter-verdict.pid
 
 # The whole suite. tests/run-all.sh runs each suite, keeps going after a
 # failure, and prints one summary line; it exits non-zero on any failure.
@@ -140,7 +148,7 @@ check: deps-test
 	    fuzz-replay
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
 	MV_FUZZ_BIN=$(abspath build/asan/fuzz) MV_PKG_OUT=$(abspath build/packages/deb) \
-	DEB_BUILD_OPTIONS=nocheck tests/run-all.sh unit state golden fuzz sendmail e2e ha package
+	DEB_BUILD_OPTIONS=nocheck tests/run-all.sh unit state golden alerts fuzz sendmail e2e ha package
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
@@ -151,6 +159,11 @@ check-state: $(UNIT) $(BIN)
 
 check-golden: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden
+
+# The Prometheus alert rules: promtool check and test rules, and every metric
+# they read exported by the daemon (tests/alerts/run.sh).
+check-alerts: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh alerts
 
 check-e2e: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh e2e
@@ -208,8 +221,14 @@ install: $(BIN)
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/milter-verdict
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
+	# The starter (config/starter.conf) changes no delivery; the annotated demo
+	# policy and the examples are documentation (the package installs them
+	# under /usr/share/doc/milter-verdict/examples/).
 	[ -e $(DESTDIR)$(SYSCONFDIR)/milter-verdict/milter-verdict.conf ] || \
-	    install -m 0644 config/milter-verdict.conf $(DESTDIR)$(SYSCONFDIR)/milter-verdict/
+	    install -m 0644 config/starter.conf $(DESTDIR)$(SYSCONFDIR)/milter-verdict/milter-verdict.conf
+	install -d $(DESTDIR)$(PREFIX)/share/milter-verdict/grafana $(DESTDIR)$(PREFIX)/share/milter-verdict/prometheus
+	install -m 0644 packaging/grafana/milter-verdict.json $(DESTDIR)$(PREFIX)/share/milter-verdict/grafana/
+	install -m 0644 packaging/prometheus/milter-verdict.rules.yml $(DESTDIR)$(PREFIX)/share/milter-verdict/prometheus/
 
 man-defaults: $(BIN)
 	MV=$(abspath $(BIN)) tests/golden/check-man-defaults.sh man/milter-verdict.conf.5 --write
@@ -241,6 +260,8 @@ help::
 
 deb:
 	@scripts/install-deps.sh build package
+	@case "$$DEB_BUILD_OPTIONS" in *nocheck*) ;; *) echo "make deb: the build runs the unit tests" \
+	    "(make deb DEB_BUILD_OPTIONS=nocheck skips them; make check runs them anyway)";; esac
 	packaging/build-deb.sh $(PKG_OUT)/deb
 
 rpm:

@@ -4,7 +4,8 @@
 # pf_start DIR PORT MILTER writes DIR/conf/{main.cf,master.cf} for an instance
 # that listens on 127.0.0.1:PORT only, keeps its queue and log under DIR,
 # delivers nothing (every accepted message is discarded), uses MILTER as its
-# smtpd_milters with milter_default_action = tempfail, and starts it; pf_stop
+# smtpd_milters with milter_default_action = tempfail, logs every header a
+# milter adds ("milter added a header", milter_header_checks), and starts it; pf_stop
 # DIR stops it (and kills its master if a clean stop fails). Needs root (as
 # Postfix's master does) and the postfix user and postdrop group of the
 # Debian package. Nothing is shared with a system Postfix: own
@@ -53,7 +54,9 @@ milter_default_action = tempfail
 milter_connect_macros = j {daemon_name} {daemon_addr} v _ {client_addr} {client_name} {client_resolve} {client_ptr}
 milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
 milter_rcpt_macros = i {rcpt_addr} {rcpt_host} {rcpt_mailer}
+milter_header_checks = regexp:$pf_dir/conf/milter_header_checks
 EOF
+    printf '/^/ WARN milter added a header\n' >"$pf_dir/conf/milter_header_checks"
     cat >"$pf_dir/conf/master.cf" <<EOF
 127.0.0.1:$pf_port inet n - n - 4 smtpd
 cleanup   unix  n       -       n       -       0       cleanup

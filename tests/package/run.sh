@@ -8,9 +8,13 @@
 # daemon as the unit would (user milter-verdict, no capabilities, the
 # installed configuration, systemd's notify socket emulated; its system calls
 # checked against the unit's SystemCallFilter=) on a unix socket
-# in /var/spool/postfix/milter-verdict, attaches a private Postfix to it and
-# checks a configured rejection and an acceptance on the wire, reloads and
-# stops it, reinstalls it over itself (an edited conffile must survive), then
+# in /var/spool/postfix/milter-verdict, attaches a private Postfix to it with
+# the documented lines and checks that the installed configuration changes
+# no delivery (mail the demo policy refuses is delivered, no header added);
+# then installs the demo policy from the examples as an admin would, reloads,
+# and checks a configured rejection and an acceptance on the wire, reloads
+# and stops it, reinstalls it over itself (an edited conffile must survive;
+# a broken one keeps the daemon from being restarted, with the reason), then
 # removes and purges the package and checks what is left.
 #
 # Needs root (dpkg, Postfix's master). Loopback and private directories only;
@@ -161,6 +165,19 @@ check "copyright file is DEP-5 and says Apache-2.0 for every file" sh -c "
 check "Postfix and Sendmail examples installed" sh -c "
     cd /usr/share/doc/milter-verdict/examples && test -f main.cf.inet && test -f main.cf.unix &&
     test -f milter-verdict.mc"
+demo=/usr/share/doc/milter-verdict/examples/milter-verdict.conf
+check "the demo policy and the examples are documentation, uncompressed" sh -c "
+    test -f $demo && test -f /usr/share/doc/milter-verdict/examples/mx-greylisting-redis.conf"
+check "the installed configuration is the starter, not the demo (config/starter.conf)" \
+    sh -c "! cmp -s $conf $demo && grep -q 'changes no delivery' $conf"
+check "README.Debian gives the three steps" sh -c "
+    zcat -f /usr/share/doc/milter-verdict/README.Debian* | grep -q 'Attach Postfix'"
+check "Grafana dashboard and Prometheus alert rules under /usr/share/milter-verdict" sh -c "
+    test -f /usr/share/milter-verdict/grafana/milter-verdict.json &&
+    test -f /usr/share/milter-verdict/prometheus/milter-verdict.rules.yml"
+check "the unit checks the configuration before every start and reload" sh -c "
+    grep -q '^ExecStartPre=/usr/sbin/milter-verdict check-config ' $unit &&
+    grep -q '^ExecReload=/usr/sbin/milter-verdict check-config ' $unit"
 
 # --- user, group, directories -----------------------------------------------
 check "system user milter-verdict (uid < 1000, nologin, home the state dir)" sh -c "
@@ -247,13 +264,35 @@ i=0
 while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null &&
     [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
 
-# A rejection the installed configuration makes, for a client outside its
-# trusted networks (Postfix's XCLIENT poses as one), and the reply lines
-# `simulate` predicts for it: the wire must show exactly those lines.
 client=${MV_PKG_CLIENT:-203.0.113.5}
 rej_from=${MV_PKG_REJECT_FROM:-spammer@spam.example}
 rcpt=${MV_PKG_RCPT:-user@example.org}
 ok_from=${MV_PKG_ACCEPT_FROM:-alice@example.net}
+
+# The installed configuration changes no delivery: mail that the demo policy
+# refuses (a blocked sender domain, from a client outside every trusted
+# network) is delivered, and the milter adds no header (Postfix's
+# milter_header_checks would log "milter added a header").
+python3 "$here/smtp_probe.py" "$port" client.example "$rej_from" "$rcpt" --xclient "$client" --data \
+    >"$tmp/starter.txt" 2>&1
+sed 's/^/       wire: /' "$tmp/starter.txt"
+check "installed configuration: mail the demo refuses is accepted (250 after DATA)" \
+    grep -q '^DATA 250 ' "$tmp/starter.txt"
+i=0
+while ! grep -q 'status=sent\|discard' "$tmp/postfix/maillog" && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+check "installed configuration: no header added, no milter refusal in Postfix's log" sh -c "
+    ! grep -q 'milter added a header' $tmp/postfix/maillog && ! grep -q 'milter-reject' $tmp/postfix/maillog"
+
+# The admin enables the demo policy from the examples and reloads.
+cp "$demo" "$conf"
+kill -USR1 "$daemon_pid" 2>/dev/null
+i=0
+while [ "$(grep -c 'RELOADING=1' "$tmp/notify.log")" -lt 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+sleep 1
+
+# A rejection the demo configuration makes, for a client outside its
+# trusted networks (Postfix's XCLIENT poses as one), and the reply lines
+# `simulate` predicts for it: the wire must show exactly those lines.
 /usr/sbin/milter-verdict simulate -c "$conf" --client "$client" --helo client.example \
     --from "$rej_from" --rcpt "$rcpt" >"$tmp/simulate.txt" 2>&1
 # "  reply   550-5.7.1 text" -> "550 5.7.1 text", as the probe prints wire lines.
@@ -272,6 +311,10 @@ python3 "$here/smtp_probe.py" "$port" client.example "$ok_from" "$rcpt" --xclien
     >"$tmp/accept.txt" 2>&1
 sed 's/^/       wire: /' "$tmp/accept.txt"
 check "other mail is accepted through the milter (250 after DATA)" grep -q '^DATA 250 ' "$tmp/accept.txt"
+i=0
+while ! grep -q 'milter added a header' "$tmp/postfix/maillog" && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+check "the demo's header is added to accepted external mail (the no-header check can fail)" \
+    grep -q 'header X-Milter-Verdict-Client: .*milter added a header' "$tmp/postfix/maillog"
 check "Postfix logged the milter's reject with that reply" \
     sh -c "[ -n \"\$1\" ] && grep 'milter-reject: ' $tmp/postfix/maillog | grep -qF \"\$1\"" sh "$expect"
 
@@ -318,6 +361,22 @@ check "after reinstall: the edited configuration is kept" grep -q '^# local edit
 check "after reinstall: same user id, postfix still in the group" sh -c "
     [ \"\$(id -u $svc_user)\" = $uid_before ] && id -nG postfix | tr ' ' '\n' | grep -qx milter-verdict"
 
+# An upgrade with a configuration that does not load: dpkg succeeds, the
+# daemon is not restarted (a running one keeps its policy) and the postinst
+# says why, with check-config's file:line message.
+cp "$conf" "$tmp/conf.good"
+printf 'rules = ( { name = "broken"; action = "nonsense"; } );\n' >>"$conf"
+if timeout 300 dpkg -i "$deb" >"$tmp/upgrade-broken.log" 2>&1; then
+    ok "upgrade with a broken configuration: dpkg -i succeeds"
+else
+    not_ok "upgrade with a broken configuration: dpkg -i succeeds"
+fi
+sed 's/^/       /' "$tmp/upgrade-broken.log" | grep -i 'milter-verdict:' | head -n 8
+check "upgrade with a broken configuration: not restarted, and the reason is printed (file:line)" sh -c "
+    grep -q 'does not load, so the daemon was not restarted' $tmp/upgrade-broken.log &&
+    grep -q '$conf:[0-9]*: ' $tmp/upgrade-broken.log"
+cp "$tmp/conf.good" "$conf"
+
 # --- Postfix installed after the package ------------------------------------------
 # The file trigger on /usr/sbin/postfix re-runs the postfix set-up: take
 # postfix out of the group, fire the trigger as installing Postfix would.
@@ -346,8 +405,10 @@ fi
 installed_by_us=0
 check "after purge: dpkg knows nothing of the package" \
     sh -c "! dpkg-query -W -f='\${db:Status-Status}' $pkg 2>/dev/null | grep -qv '^not-installed\$'"
-check "after purge: user gone" sh -c "! getent passwd $svc_user"
-check "after purge: group gone (postfix no longer in it)" sh -c "! getent group milter-verdict"
+# Debian keeps system users on purge (files elsewhere may still carry the id).
+check "after purge: system user and group kept, purge printed no userdel/crontab noise" sh -c "
+    getent passwd $svc_user && getent group milter-verdict &&
+    ! grep -qi 'userdel\|crontab' $tmp/purge.log"
 check "after purge: state directory gone" test ! -e /var/lib/milter-verdict
 check "after purge: socket directory gone" test ! -e "$sockdir"
 check "after purge: /etc/milter-verdict gone" test ! -e /etc/milter-verdict

@@ -1,0 +1,1 @@
+$MV check-config --strict -c ../../config/starter.conf
