@@ -13,7 +13,8 @@
 // How: macro_guard.cpp defines mi_rd_cmd(), libmilter's exported
 // packet reader. libmilter's engine calls it through its PLT, so the
 // executable's definition interposes on the library's (ELF symbol
-// interposition; `nm -D milter-verdict` lists it as defined). The wrapper
+// interposition: the executable exports it, see GUARD_LDFLAGS in the
+// Makefile; `readelf --dyn-syms milter-verdict` lists it). The wrapper
 // calls libmilter's own reader (dlsym RTLD_NEXT) and, for a macro packet
 // whose strings do not pair up, frees the packet, logs one warning, counts
 // it and reports a read error to the engine: libmilter then ends that
@@ -27,7 +28,7 @@
 //
 // Thread contract: mi_rd_cmd runs on libmilter's worker threads; the logger
 // pointer and the counter are atomics. Create one MacroGuard before
-// smfi_main and let it outlive smfi_main's return.
+// smfi_main and destroy it only after smfi_main has returned.
 #pragma once
 
 #include <cstddef>
