@@ -110,14 +110,21 @@ $(O)/libmv.a: $(LIB_OBJS)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Every binary linked with libmv.a exports its mi_rd_cmd, the macro guard
+# that interposes on libmilter's packet reader (plugin/milter/macro_guard.hpp);
+# unexported, libmilter's engine would keep calling its own. GNU ld already
+# exports an executable's definition of a symbol a linked shared library
+# defines; the flag says so explicitly and holds for other linkers too.
+GUARD_LDFLAGS := -Wl,--export-dynamic-symbol=mi_rd_cmd
+
 $(BIN): $(O)/plugin/cli/main.o $(O)/libmv.a
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 # The benchmark's milter client has unit tests of its own (test_milter_client.cpp).
 BENCH_WIRE_OBJS := $(O)/tests/bench/milter_client.o $(O)/tests/bench/milter_wire.o
 
 $(UNIT): $(TEST_OBJS) $(BENCH_WIRE_OBJS) $(O)/libmv.a
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcppunit $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcppunit $(LDLIBS)
 
 unit: $(UNIT)
 
@@ -298,11 +305,11 @@ help::
 
 $(O)/fuzz/fuzz-%: $(O)/tests/fuzz/fuzz_%.o $(O)/libmv.a
 	@mkdir -p $(dir $@)
-	$(CXX) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CXX) -fsanitize=fuzzer $(FUZZ_SAN) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 $(O)/fuzz/replay-%: $(O)/tests/fuzz/fuzz_%.o $(O)/tests/fuzz/replay_main.o $(O)/libmv.a
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
+	$(CXX) $(LDFLAGS) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
 fuzz-bins: $(addprefix $(O)/fuzz/fuzz-,$(FUZZ_TARGETS))
 fuzz-replay: $(addprefix $(O)/fuzz/replay-,$(FUZZ_TARGETS))

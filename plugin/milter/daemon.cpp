@@ -45,6 +45,7 @@
 #include "milter/dns_owner.hpp"
 #include "milter/listen_socket.hpp"
 #include "milter/logger.hpp"
+#include "milter/macro_guard.hpp"
 #include "milter/milter.hpp"
 #include "milter/notifier.hpp"
 #include "milter/pid_file.hpp"
@@ -203,6 +204,9 @@ int daemon_main(const std::vector<std::string>& args) {
     PolicyStore store(initial);
     Milter milter(store, *log);
     milter.set_recorder(recorder);
+    // Macro packets whose names and values do not pair up end their connection
+    // before libmilter stores them (macro_guard.hpp); this also links the guard in.
+    MacroGuard macro_guard(*log);
     const std::string conn = milter_on ? spec.connection() : std::string("none");
     if (milter_on) {
         if (!register_milter(milter) ||

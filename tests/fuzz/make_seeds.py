@@ -10,8 +10,9 @@
 # them, the addresses and names of the golden transactions, the RFC 2047
 # values of the unit tests, state files as the store writes them, the
 # replies the Redis scripts give, the golden transactions replayed as milter
-# callbacks, the policy-service requests of the unit and golden tests, and the
-# golden DNS cases (their --dns-answer values as RDATA). Seeds are named after
+# callbacks and as raw milter packets, the policy-service requests of the unit
+# and golden tests, and the golden DNS cases (their --dns-answer values as
+# RDATA). Seeds are named after
 # where they come from; the output is deterministic, so a rerun changes
 # nothing unless the tests changed. The result is checked in; libFuzzer's own
 # discoveries stay in build/.
@@ -323,6 +324,89 @@ def milter_callbacks():
     c.add("close-without-connect", bytes([10, 10]))
     c.add("symval-throws", bytes([14]) + session(base))
     c.add("long-helo", NEGOTIATE + connect("x", "192.0.2.9") + bytes([2]) + s("h" * 5000))
+    # The macro packet "D" "Cj\0" (issue 29) as far as the fake seam can say it:
+    # libmilter stores it as {"j", NULL}, so smfi_getsymval("j") gives no value.
+    # The packet itself, through libmilter, is a libmilter_wire seed.
+    c.add("odd-macro-packet-j-without-value",
+          NEGOTIATE + bytes([12]) + connect("x", "192.0.2.9") + bytes([2]) +
+          s("client.example.test") + bytes([3, 1]) + s("<a@b.example>") + bytes([4, 1]) +
+          s("<bob@example.org>") + bytes([5, 8, 10]))
+
+
+# ---- libmilter_wire: raw milter packets ----------------------------------------------
+WIRE_COMMANDS = "ABCDEHKLMNOQRTU"
+
+
+def pkt(cmd, payload=b""):
+    payload = payload.encode() if isinstance(payload, str) else payload
+    if len(payload) < 250:
+        length = bytes([len(payload)])
+    else:
+        length = bytes([250]) + struct.pack("!H", min(len(payload), 65535))
+    return bytes([WIRE_COMMANDS.index(cmd)]) + length + payload
+
+
+def z(*strings):
+    return b"".join((v.encode() if isinstance(v, str) else v) + b"\0" for v in strings)
+
+
+def wire_macros(stage, *pairs):
+    return pkt("D", stage.encode() + z(*[x for p in pairs for x in p]))
+
+
+def wire_session(client="203.0.113.9", helo="client.example.test", sender="a@b.example",
+                 rcpts=("bob@example.org",), headers=(("Subject", "hello"),),
+                 body="hello\r\n", odd=None):
+    """One transaction as packets after the harness's negotiation; odd=(stage,
+    payload) puts a raw macro packet right before that stage's command."""
+    steps = [("C", wire_macros("C", ("j", "mx.example.test"), ("{daemon_name}", "smtpd"),
+                               ("{client_resolve}", "OK")) +
+              pkt("C", z("client.example.test") + b"4" + struct.pack("!H", 40000) + z(client))),
+             ("H", pkt("H", z(helo))),
+             ("M", wire_macros("M", ("i", "4Q1x2y3z"), ("{mail_addr}", sender)) +
+              pkt("M", z("<%s>" % sender, "SIZE=1234")))]
+    steps += [("R", pkt("R", z("<%s>" % r))) for r in rcpts]
+    steps += [("T", pkt("T"))]
+    steps += [("L", pkt("L", z(n, v))) for n, v in headers]
+    steps += [("N", pkt("N")), ("B", pkt("B", body)), ("E", pkt("E")), ("Q", pkt("Q"))]
+    out = b"\1"
+    for stage, data in steps:
+        if odd and odd[0] == stage:
+            out += pkt("D", stage.encode() + odd[1])
+            odd = None
+        out += data
+    return out
+
+
+def libmilter_wire():
+    c = Corpus("libmilter_wire")
+    c.add("session", wire_session())
+    for path, t in transactions():
+        c.add("%s-%s-%s" % (path, t.get("client", ["-"])[0], t.get("from", ["-"])[0]),
+              wire_session(client=t.get("client", ["127.0.0.1"])[0],
+                           helo=(t.get("helo") or ["client.example.test"])[0],
+                           sender=t.get("from", [""])[0], rcpts=t.get("rcpt", []) or ["a@b"]))
+    c.add("blocked-sender-three-rcpts", wire_session(sender="x@spam.example",
+                                                     rcpts=("gone@x.example", "a@b", "c@d")))
+    c.add("quarantine", wire_session(sender="hold-me@x.example"))
+    c.add("subject-and-body", wire_session(headers=(("Subject", "casino"),), body="bitcoin\r\n"))
+    c.add("raw-negotiation-only", b"\0" + pkt("O", struct.pack("!III", 6, 0x1FF, 0x1FFFFF)))
+    c.add("raw-old-version", b"\0" + pkt("O", struct.pack("!III", 1, 0, 0)) + pkt("C", z("x")))
+    c.add("abort-and-new-message", wire_session()[:-2] + pkt("A") + wire_session()[1:])
+    c.add("quit-new-connection", wire_session()[:-2] + pkt("K") + wire_session()[1:])
+    c.add("unknown-command", b"\1" + pkt("U", z("XYZZY")) + bytes([250, 0]) + b"\0")
+    c.add("truncated-packet", b"\1" + bytes([WIRE_COMMANDS.index("H"), 200]) + b"short")
+    # Issue 29: macro packets whose strings do not pair up; libmilter stored them
+    # unpaired and smfi_getsymval read past the array. The daemon's guard
+    # (plugin/milter/macro_guard.hpp) closes the connection instead.
+    c.add("odd-macro-packet-Cj", b"\1" + pkt("D", b"Cj\0") +
+          pkt("C", z("x") + b"4" + struct.pack("!H", 1) + z("192.0.2.1")))
+    for stage in "CHMRTNE":
+        c.add("odd-macro-packet-stage-%s" % stage, wire_session(odd=(stage, b"i\0")))
+    c.add("odd-macro-packet-three-strings", wire_session(odd=("C", z("j", "mx", "i"))))
+    c.add("odd-macro-packet-unterminated-value", wire_session(odd=("C", b"j\0v")))
+    c.add("macro-packet-without-nul", wire_session(odd=("C", b"junk")))
+    c.add("macro-packet-stage-only", wire_session(odd=("C", b"")))
 
 
 # ---- policy_request: CHUNK FLAGS STREAM ----------------------------------------------
@@ -490,7 +574,7 @@ def dns_answer():
 def main():
     os.makedirs(CORPUS, exist_ok=True)
     for build in (config_loader, reply_template, address, encoded_words, state_file,
-                  redis_reply, milter_callbacks, policy_request, dns_answer):
+                  redis_reply, milter_callbacks, libmilter_wire, policy_request, dns_answer):
         build()
     for name in sorted(os.listdir(CORPUS)):
         print("%-18s %4d seeds" % (name, len(os.listdir(os.path.join(CORPUS, name)))))

@@ -6,11 +6,12 @@
 # still be running, and it must answer the next connection with its policy
 # (healthy.lua: a full transaction, blocked@ refused, ok@ accepted). The
 # daemon listens on its own loopback port; Postfix is not involved. Huge
-# values are sent raw by bounds.py (miltertest keeps them in 1 KiB buffers).
+# values are sent raw by bounds.py (miltertest keeps them in 1 KiB buffers),
+# and macro packets whose names and values do not pair up by odd_macros.py.
 import os
 import subprocess
 
-from cases import bounds
+from cases import bounds, odd_macros
 from harness.context import MILTERTEST_DIR
 
 GROUP = "protocol"
@@ -57,5 +58,6 @@ def run(ctx, results):
                     r.expect_equal(status, 0, "next connection (healthy.lua) exit status; "
                                    "output:\n" + out)
         bounds.run_cases(ctx, results, daemon, lambda: miltertest(daemon, "healthy"))
+        odd_macros.run_cases(ctx, results, daemon, lambda: miltertest(daemon, "healthy"))
     finally:
         ctx.stop_daemon(results, GROUP, daemon)
