@@ -15,7 +15,11 @@
 #   default for too many recipients) and one log line per message, and the
 #   daemon's resident memory grows by less than what they sent;
 # * TRACE and unknown methods on /metrics get what milter-verdict(8) says:
-#   405 with "Allow: GET, HEAD" for a method HTTP defines, 501 for others.
+#   405 with "Allow: GET, HEAD" for a method HTTP defines, 501 for others;
+# * through a private Postfix asking a second daemon with
+#   policy_max_recipients = 3: the SMTP client sees Postfix's framing of the
+#   452 4.5.3 for its 4th and 5th recipients, and sends them in a later
+#   transaction.
 #
 # Expected answers come from the rules below and DESIGN.md's defaults. The
 # daemon's ASan quarantine is set small (ASAN_OPTIONS) so that resident
@@ -26,8 +30,11 @@ import socket
 import threading
 import time
 
+from cases.policy_service import PolicyPostfix, rejected, session_replies
 from harness.net import free_port
 from harness.policy_daemon import PolicyDaemon
+from harness.postfix_instance import PostfixInstance
+from harness.scenario import OK_MAIL, OK_RCPT
 
 GROUP = "hostile-policy"
 TIMEOUT = 2  # policy_timeout of this group's daemon, seconds
@@ -308,6 +315,50 @@ def metrics(results, mport):
         r.expect(resp.startswith("HTTP/1.1 200 OK\r\n"), "GET: %r" % resp[:60])
 
 
+class BoundPostfix(PolicyPostfix):
+    """A private Postfix of this group's own, asking the service at RCPT."""
+
+    def __init__(self, ctx, port):
+        self.pf = PostfixInstance(os.path.join(ctx.workdir, "postfix-hostile-policy"), milters="")
+        self.port = port
+        self.pf.reconfigure(**self.params("smtpd_recipient_restrictions"))
+
+
+def through_postfix(ctx, results):
+    g = GROUP
+    port = free_port()
+    conf = os.path.join(ctx.workdir, "hostile-policy-postfix.conf")
+    with open(conf, "w") as f:
+        f.write('daemon = { socket = ""; log = "stderr"; policy_socket = "inet:%d@127.0.0.1"; '
+                'policy_max_recipients = 3; };\n'
+                'rules = ( { name = "gone"; when = { rcpt = "gone@example.test"; }; '
+                'action = "reject"; } );\n' % port)
+    daemon = PolicyDaemon(ctx.mv_bin, conf, ctx.workdir, port, name="mv-hostile-policy-postfix")
+    ctx.daemons.append(daemon)
+    pp = BoundPostfix(ctx, port)
+    try:
+        daemon.start()
+        pp.pf.start()
+        with results.case("%s: through Postfix, policy_max_recipients = 3: the 4th and 5th "
+                          "RCPT get 452 4.5.3 Too many recipients; a later transaction takes "
+                          "them" % g) as r:
+            rc = ["b%d@example.test" % i for i in range(5)]
+            got = session_replies(pp, "sender@example.test", rc)
+            too_many = lambda a: rejected(a, "Too many recipients", "452 4.5.3")
+            r.expect_equal(got, [OK_MAIL] + [OK_RCPT] * 3 + [too_many(rc[3]), too_many(rc[4])],
+                           "MAIL and RCPT replies")
+            r.expect_equal(session_replies(pp, "sender@example.test", rc[3:]),
+                           [OK_MAIL, OK_RCPT, OK_RCPT], "the later transaction")
+            r.expect(daemon.wait_log("too many recipients (limit 3) in one message"),
+                     "no bound line in the daemon log")
+            odd = [l for l in pp.pf.log().splitlines()
+                   if "warning:" in l or "fatal:" in l or "panic:" in l]
+            r.expect(not odd, "Postfix warnings:\n" + "\n".join(odd[:5]))
+    finally:
+        ctx.stop_daemon(results, g + " (Postfix)", daemon)
+        pp.pf.stop()
+
+
 def run(ctx, results):
     port, mport = free_port(), free_port()
     conf = os.path.join(ctx.workdir, "hostile-policy.conf")
@@ -331,3 +382,4 @@ def run(ctx, results):
                      log[-800:])
     finally:
         ctx.stop_daemon(results, GROUP, daemon)
+    through_postfix(ctx, results)
