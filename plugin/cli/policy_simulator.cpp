@@ -75,7 +75,10 @@ struct PolicySimulator::Impl {
         : policy(std::move(p)),
           out(o),
           log(o),
-          responder([this] { return policy; }, log, policy->settings.policy_service.accept_ok) {}
+          responder([this] { return policy; }, log, policy->settings.policy_service.accept_ok) {
+        const auto& ps = policy->settings.policy_service;
+        responder.bound_recipients(ps.max_recipients, ps.max_recipient_bytes);
+    }
 
     policy::PolicyPtr policy;
     std::ostream& out;

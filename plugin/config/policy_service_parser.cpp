@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "config/schema.hpp"
+#include "policy/transaction.hpp"
 
 namespace mv::config {
 
@@ -55,6 +56,13 @@ bool parse_policy_service_key(const libconfig::Setting& s, policy_service::Servi
             out.max_connections = static_cast<std::size_t>(*v);
     } else if (k == "policy_workers") {
         if (const auto v = bounded(s, 1, 256, "", diag)) out.workers = static_cast<std::size_t>(*v);
+    } else if (k == "policy_max_recipients") {
+        if (const auto v =
+                bounded(s, 1, static_cast<long long>(policy::Limits::kMaxRecipients), "", diag))
+            out.max_recipients = static_cast<std::size_t>(*v);
+    } else if (k == "policy_max_recipient_bytes") {
+        if (const auto v = bounded(s, 4096, 64 * 1024 * 1024, " bytes", diag))
+            out.max_recipient_bytes = static_cast<std::size_t>(*v);
     } else {
         return false;
     }

@@ -86,12 +86,12 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
         diag.error(d, "daemon must be a group { ... }, not " + type_name(d));
         return;
     }
-    check_keys(
-        d,
-        {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
-         "log_facility", "timeout", "log_format", "metrics", "policy_socket", "policy_accept",
-         "policy_timeout", "policy_idle_timeout", "policy_max_connections", "policy_workers"},
-        "daemon", diag);
+    check_keys(d,
+               {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
+                "log_facility", "timeout", "log_format", "metrics", "policy_socket",
+                "policy_accept", "policy_timeout", "policy_idle_timeout", "policy_max_connections",
+                "policy_workers", "policy_max_recipients", "policy_max_recipient_bytes"},
+               "daemon", diag);
     for (int i = 0; i < d.getLength(); ++i) {
         const Setting& s = d[i];
         const std::string k = s.getName();

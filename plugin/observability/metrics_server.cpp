@@ -25,6 +25,82 @@ void send_status(mg_connection* conn, int code, const char* reason, const char* 
               code, reason, std::strlen(reason) + 1, extra, reason);
 }
 
+// RFC 9110 section 9: the methods HTTP defines (9.3), and PATCH (RFC 5789).
+// Any of them but GET and HEAD is refused 405 with an Allow header (the
+// method is known, the resource does not allow it); any other method 501
+// (section 15.6.2: not recognised, not supported for any resource).
+bool known_method(std::string_view m) {
+    for (std::string_view k :
+         {"GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"})
+        if (m == k) return true;
+    return false;
+}
+
+// The methods civetweb passes to the begin_request handler (civetweb.c
+// http_methods[], 1.15 and 1.16); it refuses every other one with 400
+// "Bad request" before any handler runs: TRACE ("not supported for
+// security reasons") and every unknown method.
+bool civetweb_method(std::string_view m) {
+    for (std::string_view k :
+         {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "CONNECT", "PATCH", "PROPFIND",
+          "MKCOL", "LOCK", "UNLOCK", "PROPPATCH", "REPORT"})
+        if (m == k) return true;
+    return false;
+}
+
+// RFC 9110 5.6.2: method = token.
+bool token(std::string_view s) {
+    if (s.empty()) return false;
+    for (const char c : s) {
+        const bool alnum =
+            (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+        if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos)
+            return false;
+    }
+    return true;
+}
+
+// The answer for a method other than GET and HEAD at `path`; 0 when the
+// request goes on to the /metrics handler.
+int refuse_method(mg_connection* conn, std::string_view method, std::string_view path) {
+    if (!known_method(method)) {
+        send_status(conn, 501, "Not Implemented");
+        return 501;
+    }
+    if (path != "/metrics") {
+        send_status(conn, 404, "Not Found");
+        return 404;
+    }
+    if (method != "GET" && method != "HEAD") {
+        send_status(conn, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
+        return 405;
+    }
+    return 0;
+}
+
+// civetweb's refusal of a request whose only fault is a method outside its
+// list (civetweb_method) is answered as our handler would answer the method:
+// 405 for TRACE, 501 for an unknown one. Its parser
+// (parse_http_request) reads the method, the URI and the version, moves
+// http_version past "HTTP/" once that prefix is checked, then refuses the
+// method: a request refused there has an unknown token for a method and
+// those five bytes right before http_version, after the URI's terminator
+// (a request refused for its version has only the zeroed blanks there).
+// Every other error is civetweb's to answer (1: its default page).
+int http_error(mg_connection* conn, int status, const char* msg) {
+    if (status != 400 || !msg || std::strcmp(msg, "Bad request") != 0) return 1;
+    const mg_request_info* ri = mg_get_request_info(conn);
+    if (!ri || !ri->request_method || !ri->request_uri || !ri->http_version) return 1;
+    const std::string_view method = ri->request_method;
+    if (!token(method) || civetweb_method(method)) return 1;
+    const char* uri_end = ri->request_uri + std::strlen(ri->request_uri);
+    if (ri->http_version - uri_end < 6 || std::memcmp(ri->http_version - 5, "HTTP/", 5) != 0)
+        return 1;
+    std::string_view path = ri->request_uri;
+    path = path.substr(0, path.find('?'));
+    return refuse_method(conn, method, path) != 0 ? 0 : 1;
+}
+
 // civetweb's own messages (bad requests, timeouts) are a client's doing: not
 // worth a log line each, and a hostile client must not be able to flood the log.
 int quiet(const mg_connection*, const char*) {
@@ -38,15 +114,8 @@ int MetricsServer::handle(mg_connection* conn) {
     auto* self = static_cast<MetricsServer*>(ri->user_data);
     const std::string_view uri = ri->local_uri ? ri->local_uri : "";
     const std::string_view method = ri->request_method ? ri->request_method : "";
-    if (uri != "/metrics") {
-        send_status(conn, 404, "Not Found");
-        return 404;
-    }
+    if (const int refused = refuse_method(conn, method, uri)) return refused;
     const bool head = method == "HEAD";
-    if (method != "GET" && !head) {
-        send_status(conn, 405, "Method Not Allowed", "Allow: GET, HEAD\r\n");
-        return 405;
-    }
     const char* accept = mg_get_header(conn, "Accept");
     const ExpositionFormat format = negotiate(accept ? accept : "");
     std::string body;
@@ -127,6 +196,7 @@ std::unique_ptr<MetricsServer> MetricsServer::start(const MetricsAddress& addres
     mg_callbacks callbacks{};
     callbacks.begin_request = &MetricsServer::handle;
     callbacks.log_message = &quiet;
+    callbacks.http_error = &http_error;
     mg_init_data init_data{};
     init_data.callbacks = &callbacks;
     init_data.user_data = server.get();

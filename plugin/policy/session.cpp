@@ -6,6 +6,7 @@
 #include "policy/session.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <optional>
 
 #include "codes/reply_text.hpp"
@@ -33,6 +34,9 @@ struct Session::State {
     // Front-end overrides (session.hpp): delay_reject and the delivery stage.
     std::optional<bool> hold;
     std::optional<Stage> deliver_at;
+    // Recipients a message may keep (bound_recipients()).
+    std::size_t max_rcpts = Limits::kMaxRecipients;
+    std::size_t max_rcpt_bytes = SIZE_MAX;
 
     std::size_t limit() const { return ::mv::policy::limit(conn, msg); }
     bool holds(const Settings& s) const { return hold.value_or(s.delay_reject); }
@@ -48,6 +52,23 @@ Session::Session(PolicyPtr policy) : policy_(std::move(policy)), state_(std::mak
             state_->dns = source->open();
             tx_.dns = state_->dns.get();
         }
+}
+
+void Session::bound_recipients(std::size_t count, std::size_t bytes) {
+    state_->max_rcpts = std::min(count, Limits::kMaxRecipients);
+    state_->max_rcpt_bytes = bytes;
+}
+
+std::string Session::recipient_bound(std::string_view recipient) const {
+    const State& st = *state_;
+    if (tx_.recipients.size() >= st.max_rcpts)
+        return "too many recipients (limit " + std::to_string(st.max_rcpts) + ")";
+    if (st.max_rcpt_bytes == SIZE_MAX) return {};
+    std::size_t bytes = strip_address(recipient).size();
+    for (const auto& r : tx_.recipients) bytes += r.size();
+    if (bytes > st.max_rcpt_bytes)
+        return "recipient addresses over " + std::to_string(st.max_rcpt_bytes) + " bytes (limit)";
+    return {};
 }
 
 bool Session::evaluation_pending() const {
@@ -303,7 +324,7 @@ Verdict Session::rcpt(std::string_view recipient) {
         return deliver(ev, d, st.at(Stage::Rcpt), std::move(out));
     };
 
-    if (tx_.recipients.size() >= Limits::kMaxRecipients) {
+    if (std::string over = recipient_bound(rcpt); !over.empty()) {
         // Bounded: the recipient is not stored; the client may retry it later.
         Decision d;
         d.action = Action::Tempfail;
@@ -311,8 +332,7 @@ Verdict Session::rcpt(std::string_view recipient) {
         d.decided_at = Stage::Rcpt;
         d.rcpt = rcpt;
         tx_.recipients.push_back(rcpt);
-        v.log.push_back("too many recipients (limit " + std::to_string(Limits::kMaxRecipients) +
-                        ")");
+        v.log.push_back(std::move(over));
         Verdict out = refuse(d, std::move(v));
         if (tx_.non_smtp) tx_.recipients.pop_back();
         return out;

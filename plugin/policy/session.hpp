@@ -53,7 +53,9 @@
 //   duplicates are dropped, at most 64 added headers and 16 monitor headers
 //   per message, any excess is logged, never silently dropped.
 // * Bounds: at most Limits::kMaxRecipients recipients are stored; rcpt()
-//   answers further ones Tempfail 452 4.5.3 (TooManyRecipients). header()
+//   answers further ones Tempfail 452 4.5.3 (TooManyRecipients), and so it
+//   does past the tighter bounds a front end sets with bound_recipients()
+//   (a count, and the bytes of the recipient addresses kept). header()
 //   stores at most Limits::kMaxHeaders headers, and none whose value is over
 //   Limits::kMaxHeaderValue; the others are counted and end_of_message() logs
 //   how many. body() keeps the first 64 KiB for conditions (and adds every
@@ -103,6 +105,7 @@
 // (libmilter may move a connection between threads, never run it concurrently).
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -141,6 +144,13 @@ class Session {
     bool evaluation_pending() const;
     // For front ends that replay stages (see above).
     void hold_early_refusals(std::optional<bool> hold);
+    // Tighter bounds on the recipients one message keeps (the policy
+    // service's, whose sessions outlive nothing the MTA bounds): at most
+    // `count` (never more than Limits::kMaxRecipients) and `bytes` bytes of
+    // addresses. recipient_bound(r) says why rcpt(r) would be refused by a
+    // bound ("too many recipients (limit N)"), "" when it would not.
+    void bound_recipients(std::size_t count, std::size_t bytes);
+    std::string recipient_bound(std::string_view recipient) const;
     void deliver_at(std::optional<codes::Stage> stage);
     Verdict take_pending(codes::Stage at, bool refusals, bool finals);
     std::vector<std::pair<std::string, std::string>> pending_headers() const;

@@ -61,6 +61,7 @@ struct Listener::Loop {
         std::size_t out_pos = 0;
         std::uint32_t events = 0;
         Clock::time_point active;                  // last byte read or answer written
+        Clock::time_point wrote;                   // answers last began to wait or moved out
         std::optional<Clock::time_point> started;  // first byte of the request being read
     };
 
@@ -181,6 +182,7 @@ struct Listener::Loop {
                                      MSG_NOSIGNAL);
             if (n > 0) {
                 c.out_pos += static_cast<std::size_t>(n);
+                c.wrote = Clock::now();
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
@@ -194,6 +196,7 @@ struct Listener::Loop {
     }
 
     void reply(Conn& c, const std::string& action) {
+        if (c.out.empty()) c.wrote = Clock::now();
         c.out += "action=";
         c.out += action;
         c.out += "\n\n";
@@ -205,10 +208,15 @@ struct Listener::Loop {
     // connection may be gone afterwards (check with conns.count).
     void progress(Conn& c) {
         const std::uint64_t id = c.id;
+        bool completed = false;  // a request ended in this pass
+        bool waiting = false;    // the reader needs the client's next bytes
         while (c.queued.size() < kMaxQueued) {
             Request r;
             const auto st = c.reader.next(r);
-            if (st == RequestReader::Status::NeedMore) break;
+            if (st == RequestReader::Status::NeedMore) {
+                waiting = true;
+                break;
+            }
             if (st == RequestReader::Status::Fatal) {
                 bad(c, c.reader.error());
                 return;
@@ -223,9 +231,15 @@ struct Listener::Loop {
                             " (logged once per connection)");
             }
             c.queued.push_back(std::move(r));
+            completed = true;
         }
-        if (c.reader.mid_request()) {
-            if (!c.started) c.started = Clock::now();
+        // policy_timeout runs from the first byte of the request the reader
+        // is waiting to complete: a new clock for each request (a pipelining
+        // client always has the start of its next request in flight), and
+        // none while parsing waits on us (the queue is full: the bytes held
+        // may well be complete requests).
+        if (waiting && c.reader.mid_request()) {
+            if (completed || !c.started) c.started = Clock::now();
         } else {
             c.started.reset();
         }
@@ -306,10 +320,12 @@ struct Listener::Loop {
 
     void tick() {
         const auto now = Clock::now();
-        std::vector<std::uint64_t> late, idle;
+        std::vector<std::uint64_t> late, unread, idle;
         for (auto& [id, c] : conns) {
             if (c->started && now - *c->started > opt.request_timeout)
                 late.push_back(id);
+            else if (!c->out.empty() && now - c->wrote > opt.request_timeout)
+                unread.push_back(id);
             else if (!c->busy && c->queued.empty() && c->out.empty() && !c->reader.mid_request() &&
                      now - c->active > opt.idle_timeout)
                 idle.push_back(id);
@@ -321,6 +337,14 @@ struct Listener::Loop {
             bad(*it->second, "request not complete (no empty line) " +
                                  std::to_string(opt.request_timeout.count() / 1000) +
                                  " s after its first byte (policy_timeout)");
+        }
+        for (auto id : unread) {
+            auto it = conns.find(id);
+            if (it == conns.end()) continue;
+            ++timeouts;
+            bad(*it->second, "answers not read for " +
+                                 std::to_string(opt.request_timeout.count() / 1000) +
+                                 " s (policy_timeout)");
         }
         for (auto id : idle) {
             auto it = conns.find(id);

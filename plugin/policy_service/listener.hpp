@@ -15,13 +15,19 @@
 // * a NUL byte, an attribute line or a request over its bound: the
 //   connection is closed (RequestReader says why);
 // * a request not complete `request_timeout` after its first byte (no empty
-//   line): closed;
+//   line): closed. The clock is the current request's: each request that
+//   completes starts a new one for the next, so a client pipelining complete
+//   requests (in one write or back to back, the next one's first bytes
+//   always in flight) is never timed out however long it goes on, and the
+//   clock stops while parsing waits on the service (see kMaxQueued);
+// * answers not read by the client for `request_timeout` (unsent answers
+//   pending and none of them sent meanwhile): closed;
 // * a connection idle (no request begun) for `idle_timeout`: closed, quietly;
 // * more than `max_connections` at once: the new one is closed at once;
 // * at most kMaxQueued complete requests and kMaxOutput bytes of answers
 //   wait per connection: beyond them the loop stops reading from it until it
 //   catches up (a client that never reads its answers only fills its own
-//   buffers, then times out);
+//   buffers, then is closed for the answers it does not read);
 // * unknown attribute names are logged once per connection and ignored.
 // The peer closing its side ends the connection after the answers owed.
 //

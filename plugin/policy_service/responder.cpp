@@ -236,7 +236,7 @@ std::string Responder::deliver(Entry& e, const Request& r, Stage stage, Verdict&
     return accept_action(false);
 }
 
-std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
+std::string Responder::evaluate(Entry& e, const Request& r, Stage stage, std::string_view peer) {
     if (r.state == ProtocolState::Connect || !e.session) {
         // A new SMTP session: the policy in force now, to its end.
         policy::PolicyPtr p = policies_();
@@ -244,6 +244,7 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
         e.reset();
         e.recorder = recorder_->open(observability::FrontEnd::PolicyService, p);
         e.session = std::make_unique<policy::Session>(std::move(p));
+        e.session->bound_recipients(max_rcpts_, max_rcpt_bytes_);
     }
     policy::Session& s = *e.session;
     policy::Transaction& tx = s.transaction();
@@ -269,6 +270,16 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
         timing.dns_wait += x.timing.dns_wait;
         if (decides) v = std::move(x);
         return decides;
+    };
+    // The recipient bound: noted at the first recipient of a message that it
+    // refuses, logged with the answer below.
+    std::string bound;
+    const auto rcpt = [&](const std::string& to) {
+        if (!e.bound_logged) {
+            bound = s.recipient_bound(to);
+            e.bound_logged = !bound.empty();
+        }
+        return run(s.rcpt(to), Stage::Rcpt);
     };
     const auto hold_unless = [&](Stage own) {
         s.hold_early_refusals(stage == own ? std::nullopt : std::optional<bool>(true));
@@ -306,13 +317,13 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
     s.hold_early_refusals(std::nullopt);
     if (!decided && stage == Stage::Rcpt) {
         ++e.rcpts;
-        decided = run(s.rcpt(r.get(Attr::Recipient)), Stage::Rcpt);
+        decided = rcpt(r.get(Attr::Recipient));
     }
     const bool rcpt_requests = e.rcpts > 0;
     if (!decided && stage >= Stage::Data) {
         if (e.rcpts == 0 && !r.get(Attr::Recipient).empty()) {
             ++e.rcpts;
-            decided = run(s.rcpt(r.get(Attr::Recipient)), Stage::Rcpt);
+            decided = rcpt(r.get(Attr::Recipient));
         }
         tx.known_rcpt_count = static_cast<std::size_t>(r.recipient_count);
         if (!decided && (stage == Stage::Data || !e.data_done)) {
@@ -343,7 +354,17 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage) {
     v.would = std::move(would);
     v.timing = timing;
     s.deliver_at(std::nullopt);
-    return deliver(e, r, stage, v);
+    std::string a = deliver(e, r, stage, v);
+    if (!bound.empty())
+        log_.log(LogLevel::Warning,
+                 "policy service: " + std::string(peer) + ": SMTP session " +
+                     codes::sanitize_value(r.get(Attr::ClientAddress), 64) + " port " +
+                     codes::sanitize_value(r.get(Attr::ClientPort), 16) + " " + queue_prefix(tx) +
+                     " instance=" + codes::sanitize_value(e.instance, 64) + ": " + bound +
+                     " in one message (policy_max_recipients = " + std::to_string(max_rcpts_) +
+                     ", policy_max_recipient_bytes = " + std::to_string(max_rcpt_bytes_) +
+                     "); answering " + a + " to its further recipients");
+    return a;
 }
 
 std::string Responder::answer(const Request& r, std::string_view peer) {
@@ -370,7 +391,7 @@ std::string Responder::answer(const Request& r, std::string_view peer) {
     if (entry->session && r.state != ProtocolState::Connect && rkey == entry->last_key)
         return entry->last_action;
     try {
-        std::string a = evaluate(*entry, r, *stage);
+        std::string a = evaluate(*entry, r, *stage, peer);
         entry->last_key = rkey;
         entry->last_action = a;
         return a;

@@ -54,6 +54,16 @@
 // request as PREPEND in place of DUNNO (at MAIL, RCPT and DATA; Postfix
 // cannot add a header at END-OF-MESSAGE: they are logged as not added).
 //
+// Memory. What a session keeps grows with one thing only, the recipients of
+// its current message (everything else is one request's attributes, each
+// bounded by RequestReader): bound_recipients() caps them at `count`
+// recipients and `bytes` bytes of addresses per message (policy_max_recipients,
+// policy_max_recipient_bytes). A RCPT request past the cap is answered as
+// the engine answers its own recipient bound (TooManyRecipients: 452 4.5.3
+// "Too many recipients" by default, RFC 5321 4.5.3.1.10: the client sends
+// the rest in a later transaction), never silently forgotten, and one
+// warning per message names the session, the bound and the answer.
+//
 // Errors: a malformed request (Request::problem) and an internal error (an
 // exception while evaluating) answer on_error: tempfail gives the
 // InternalError default for the stage (451 4.3.0; 421 4.3.0 at CONNECT and
@@ -84,6 +94,7 @@
 #include "observability/recorder.hpp"
 #include "policy/policy.hpp"
 #include "policy_service/request.hpp"
+#include "policy_service/service_settings.hpp"
 #include "policy_service/session_table.hpp"
 
 namespace mv::policy_service {
@@ -113,6 +124,13 @@ class Responder {
     // The macros (names without braces) a request fills, listed above.
     static const std::vector<std::string_view>& macros();
 
+    // The recipient bounds of every session begun afterwards (defaults:
+    // ServiceSettings'). Call before the first answer().
+    void bound_recipients(std::size_t count, std::size_t bytes) {
+        max_rcpts_ = count;
+        max_rcpt_bytes_ = bytes;
+    }
+
     std::size_t sessions() const { return table_.size(); }
     // Forgets sessions unused for their idle time (the listener calls it).
     void sweep() { table_.sweep(std::chrono::steady_clock::now()); }
@@ -120,7 +138,7 @@ class Responder {
     std::uint64_t errors() const { return errors_.load(); }
 
   private:
-    std::string evaluate(Entry& e, const Request& r, codes::Stage stage);
+    std::string evaluate(Entry& e, const Request& r, codes::Stage stage, std::string_view peer);
     std::string internal_error(const policy::Policy* p, codes::Stage stage);
     std::string deliver(Entry& e, const Request& r, codes::Stage stage, policy::Verdict& v);
     std::string refusal(const policy::Policy& p, const policy::Verdict& v, codes::Stage stage);
@@ -132,6 +150,8 @@ class Responder {
     const observability::Recorder* recorder_;  // the daemon's, or own_recorder_
     bool accept_ok_;
     SessionTable table_;
+    std::size_t max_rcpts_ = ServiceSettings{}.max_recipients;
+    std::size_t max_rcpt_bytes_ = ServiceSettings{}.max_recipient_bytes;
     std::atomic<std::uint64_t> malformed_{0}, errors_{0};
     std::mutex warned_mu_;
     std::set<std::string> warned_;  // (rule, stage) validator warnings already logged

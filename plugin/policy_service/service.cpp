@@ -16,7 +16,9 @@ Service::Service(milter::PolicyStore& store, milter::Logger& log, ServiceSetting
       log_(log),
       settings_(std::move(settings)),
       responder_([&store] { return store.current(); }, log, settings_.accept_ok,
-                 Responder::kSessions, Responder::kSessionIdle, recorder) {}
+                 Responder::kSessions, Responder::kSessionIdle, recorder) {
+    responder_.bound_recipients(settings_.max_recipients, settings_.max_recipient_bytes);
+}
 
 Service::~Service() {
     stop();

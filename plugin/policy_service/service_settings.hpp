@@ -19,6 +19,13 @@
 //   policy_max_connections  connections served at once (default 1000)
 //   policy_workers          evaluation threads when the policy may block
 //                           (a Redis store; default 4)
+//   policy_max_recipients   recipients one message of an SMTP session keeps
+//                           (default 1000, Postfix's smtpd_recipient_limit;
+//                           1 to 10000, the engine's own bound); each further
+//                           RCPT request is answered 452 4.5.3
+//   policy_max_recipient_bytes  bytes of recipient addresses one message
+//                           keeps (default 1048576; 4096 to 67108864); the
+//                           recipient that would go over is answered the same
 //
 // Thread contract: value type.
 #pragma once
@@ -35,6 +42,8 @@ struct ServiceSettings {
     int idle_timeout = 3600;
     std::size_t max_connections = 1000;
     std::size_t workers = 4;
+    std::size_t max_recipients = 1000;
+    std::size_t max_recipient_bytes = 1024 * 1024;
 
     bool operator==(const ServiceSettings&) const = default;
 };

@@ -51,6 +51,7 @@ struct Entry {
     bool data_done = false;
     bool conn_accepted = false, msg_accepted = false;
     std::size_t headers_sent = 0;  // PREPENDs answered in this message
+    bool bound_logged = false;     // the recipient bound's line is logged for this message
     // The last request answered, for a repeat (two restriction lists asking
     // at the same command): its key and its action.
     std::string last_key, last_action;
@@ -63,6 +64,7 @@ struct Entry {
         conn_accepted = msg_accepted = false;
         instance.clear();
         rcpts = headers_sent = 0;
+        bound_logged = false;
         last_key.clear();
         last_action.clear();
     }
@@ -75,6 +77,7 @@ struct Entry {
         data_done = false;
         msg_accepted = false;
         headers_sent = 0;
+        bound_logged = false;
     }
 };
 

@@ -28,6 +28,7 @@ from cases import dns  # noqa: E402
 from cases import metrics  # noqa: E402
 from cases import idn  # noqa: E402
 from cases import policy_service  # noqa: E402
+from cases import hostile_policy  # noqa: E402
 from cases import security  # noqa: E402
 
 GROUPS = [
@@ -48,6 +49,7 @@ GROUPS = [
     ("metrics", metrics),
     ("idn", idn),
     ("policy-service", policy_service),
+    ("hostile-policy", hostile_policy),
     ("security", security),
 ]
 

@@ -71,6 +71,8 @@ class MetricsServerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testOpenMetricsWhenAsked);
     CPPUNIT_TEST(testHeadHasNoBody);
     CPPUNIT_TEST(testOtherPathsAndMethodsAreRefused);
+    CPPUNIT_TEST(testMethodsFollowRfc9110);
+    CPPUNIT_TEST(testMalformedRequestLineIsStill400);
     CPPUNIT_TEST(testOversizedRequestIsRefusedAndServerGoesOn);
     CPPUNIT_TEST(testNoCorsHeader);
     CPPUNIT_TEST(testAddressInUseIsReported);
@@ -132,6 +134,50 @@ class MetricsServerTest : public CppUnit::TestFixture {
             server_->port(), "POST /metrics HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
         CPPUNIT_ASSERT(post.starts_with("HTTP/1.1 405 "));
         CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), header_of(post, "Allow"));
+    }
+
+    // Issue 29 point 9, RFC 9110 section 9: a method HTTP defines that
+    // /metrics does not allow is 405 with Allow (15.5.6: MUST); any other
+    // method is 501 (15.6.2). TRACE and unknown tokens are refused by
+    // civetweb with 400 before any handler runs: they must not be.
+    void testMethodsFollowRfc9110() {
+        for (const char* m : {"TRACE", "DELETE", "PUT", "OPTIONS", "PATCH"}) {
+            const std::string r =
+                exchange(server_->port(), std::string(m) + " /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            CPPUNIT_ASSERT_MESSAGE(m + std::string(": ") + r.substr(0, 40),
+                                   r.starts_with("HTTP/1.1 405 Method Not Allowed\r\n"));
+            CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), header_of(r, "Allow"));
+        }
+        for (const char* m : {"FOO", "BREW", "PROPFIND", "get"}) {
+            const std::string r =
+                exchange(server_->port(), std::string(m) + " /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+            CPPUNIT_ASSERT_MESSAGE(m + std::string(": ") + r.substr(0, 40),
+                                   r.starts_with("HTTP/1.1 501 Not Implemented\r\n"));
+            CPPUNIT_ASSERT_EQUAL(std::string(), header_of(r, "Allow"));
+        }
+        // Elsewhere: a known method is 404, an unknown one 501.
+        CPPUNIT_ASSERT(exchange(server_->port(), "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n")
+                           .starts_with("HTTP/1.1 404 "));
+        CPPUNIT_ASSERT(exchange(server_->port(), "FOO /other HTTP/1.1\r\nHost: x\r\n\r\n")
+                           .starts_with("HTTP/1.1 501 "));
+        // TRACE never echoes the request back.
+        const std::string t = exchange(
+            server_->port(), "TRACE /metrics HTTP/1.1\r\nHost: x\r\nCookie: secret\r\n\r\n");
+        CPPUNIT_ASSERT(t.find("secret") == std::string::npos);
+        CPPUNIT_ASSERT(exchange(server_->port(), "GET /metrics HTTP/1.0\r\n\r\n")
+                           .starts_with("HTTP/1.1 200 OK\r\n"));
+    }
+
+    // What is not a method problem stays civetweb's 400 (whose status line
+    // echoes a bad version: "HTTP/FOO/1.1 400 Bad Request").
+    void testMalformedRequestLineIsStill400() {
+        for (const char* req : {"TRACE /metrics FOO/1.1\r\n\r\n", "FOO /metrics 1.1\r\n\r\n",
+                                "GE@T /metrics HTTP/1.1\r\n\r\n" /* '@' is no tchar */,
+                                "GET /metrics HTTP/1.1\r\nno colon here\r\n\r\n"}) {
+            const std::string r = exchange(server_->port(), req);
+            CPPUNIT_ASSERT_MESSAGE(req + std::string(" -> ") + r.substr(0, 40),
+                                   r.find(" 400 Bad Request\r\n") < 16);
+        }
     }
 
     void testOversizedRequestIsRefusedAndServerGoesOn() {

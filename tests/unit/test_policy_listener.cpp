@@ -148,6 +148,9 @@ class ListenerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testOversizedAttributeClosesTheConnection);
     CPPUNIT_TEST(testMegabyteOfGarbageClosesTheConnection);
     CPPUNIT_TEST(testRequestWithoutEmptyLineTimesOut);
+    CPPUNIT_TEST(testPipeliningClientIsNeverTimedOut);
+    CPPUNIT_TEST(testTimeoutRunsFromTheUnfinishedRequestsFirstByte);
+    CPPUNIT_TEST(testClientThatNeverReadsIsClosed);
     CPPUNIT_TEST(testIdleConnectionIsClosedQuietly);
     CPPUNIT_TEST(testUnknownAttributeIsLoggedOncePerConnection);
     CPPUNIT_TEST(testMissingProtocolStateIsAnsweredAsAnError);
@@ -270,6 +273,102 @@ class ListenerTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(waited >= 280ms && waited < 2s);
         CPPUNIT_ASSERT(log_.wait_for("request not complete (no empty line)"));
         CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), listener_->stats().timeouts);
+    }
+
+    // Issue 29 point 8: a client writing complete requests back to back, the
+    // first bytes of the next one always in flight (each write ends in the
+    // middle of a request), for three times policy_timeout, gets every
+    // answer and keeps its connection: the timeout is the unfinished
+    // request's, not the connection's.
+    void testPipeliningClientIsNeverTimedOut() {
+        ListenerOptions o;
+        o.request_timeout = 300ms;
+        start(echo, o);
+        Client c(port_);
+        const auto until = std::chrono::steady_clock::now() + 900ms;
+        std::atomic<int> sent{0};
+        std::thread writer([&] {
+            // Write i: the second half of request i-1, the first half of request i.
+            std::string carry;
+            for (int i = 0; std::chrono::steady_clock::now() < until && i < 5000; ++i) {
+                const std::string r = rcpt_request("p" + std::to_string(i) + "@example.org");
+                c.send(carry + r.substr(0, r.size() / 2));
+                carry = r.substr(r.size() / 2);
+                sent = i + 1;
+                std::this_thread::sleep_for(2ms);
+            }
+            c.send(carry);
+        });
+        std::vector<std::string> got;
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            for (auto& a : c.answers(1, 200ms)) got.push_back(std::move(a));
+            if (std::chrono::steady_clock::now() > until && sent > 0 &&
+                got.size() >= static_cast<std::size_t>(sent.load()))
+                break;
+        }
+        writer.join();
+        for (auto& a : c.answers(static_cast<std::size_t>(sent.load()) - got.size(), 2s))
+            got.push_back(std::move(a));
+        CPPUNIT_ASSERT_MESSAGE(log_.all(), sent.load() > 100);
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(log_.all(), static_cast<std::size_t>(sent.load()), got.size());
+        for (std::size_t i = 0; i < got.size(); i += 37)
+            CPPUNIT_ASSERT_EQUAL("action=DUNNO p" + std::to_string(i) + "@example.org", got[i]);
+        CPPUNIT_ASSERT_MESSAGE(log_.all(), !c.closed(300ms));
+        CPPUNIT_ASSERT_EQUAL(0, log_.count("closing"));
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(0), listener_->stats().timeouts);
+    }
+
+    // The clock restarts with each request: a request completed 400 ms into
+    // a 600 ms timeout, followed by the first bytes of the next one, leaves
+    // that next one its own 600 ms; it is then closed for it.
+    void testTimeoutRunsFromTheUnfinishedRequestsFirstByte() {
+        ListenerOptions o;
+        o.request_timeout = 600ms;
+        start(echo, o);
+        Client c(port_);
+        const std::string a = rcpt_request("a@example.org"), b = rcpt_request("b@example.org");
+        c.send(a.substr(0, 10));
+        std::this_thread::sleep_for(400ms);
+        const auto t1 = std::chrono::steady_clock::now();
+        c.send(a.substr(10) + b.substr(0, 10));
+        const auto got = c.answers(1);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), got.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("action=DUNNO a@example.org"), got[0]);
+        // Still open 450 ms after b began (850 ms after a began).
+        CPPUNIT_ASSERT_MESSAGE(log_.all(), !c.closed(450ms));
+        CPPUNIT_ASSERT(c.closed(3s));
+        const auto waited = std::chrono::steady_clock::now() - t1;
+        CPPUNIT_ASSERT(waited >= 580ms && waited < 2s);
+        CPPUNIT_ASSERT(log_.wait_for("request not complete (no empty line)"));
+    }
+
+    // A client that sends and never reads its answers is not kept for ever
+    // now that parsing waiting on its backlog stops the request clock: it is
+    // closed when its answers have not moved for policy_timeout.
+    void testClientThatNeverReadsIsClosed() {
+        ListenerOptions o;
+        o.request_timeout = 300ms;
+        // Answers of 4 KB: the socket buffers fill after a few thousand.
+        start(
+            [](const Request& r, const std::string&) {
+                return "DUNNO " + r.get(Attr::Recipient) + std::string(4000, 'x');
+            },
+            o);
+        Client c(port_);
+        const int small = 4096;
+        ::setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+        std::thread writer([&] {
+            std::string chunk;
+            for (int i = 0; i < 20000; ++i) chunk += rcpt_request("n" + std::to_string(i));
+            c.send(chunk);  // returns when the server closes
+        });
+        const bool closed = log_.wait_for("answers not read for", 20s);
+        ::shutdown(c.fd(), SHUT_RDWR);  // unblocks the writer if still sending
+        writer.join();
+        CPPUNIT_ASSERT_MESSAGE(log_.all(), closed);
+        CPPUNIT_ASSERT_EQUAL(std::uint64_t(1), listener_->stats().timeouts);
+        CPPUNIT_ASSERT_EQUAL(0, log_.count("request not complete"));
     }
 
     void testIdleConnectionIsClosedQuietly() {

@@ -111,6 +111,9 @@ class ResponderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testClientResolveFromNames);
     CPPUNIT_TEST(testDecisionLineNamesTheFrontEnd);
     CPPUNIT_TEST(testMonitorModeAnswersDunnoWithTheMark);
+    CPPUNIT_TEST(testRecipientsPastTheBoundAre452AndLoggedOnce);
+    CPPUNIT_TEST(testRecipientBytesPastTheBoundAre452);
+    CPPUNIT_TEST(testDefaultBoundIsPostfixsRecipientLimit);
     CPPUNIT_TEST_SUITE_END();
 
     std::unique_ptr<mv::test::StatePolicy> policy_;
@@ -507,6 +510,67 @@ rules = ( { name = "bad-client"; when = { client_addr = "203.0.113.0/24"; }; act
             1, log_.count_containing("rule=blocked-rcpt action=continue reply=- monitor=yes "
                                      "would=\"reject 550 5.1.1 <gone@example.org>: mailbox gone\" "
                                      "front_end=policy_service"));
+    }
+
+    // Issue 29 point 8: one session's memory is bounded. Past
+    // policy_max_recipients a RCPT request gets DESIGN.md's "too many
+    // recipients" reply, 452 4.5.3 (RFC 5321 4.5.3.1.10), not a silent
+    // DUNNO, and one warning per message names the bound; the next message
+    // starts afresh.
+    void testRecipientsPastTheBoundAre452AndLoggedOnce() {
+        Responder r = make(kRules);
+        r.bound_recipients(3, 1024 * 1024);
+        for (int i = 0; i < 3; ++i)
+            CPPUNIT_ASSERT_EQUAL(
+                std::string("DUNNO"),
+                rcpt(r, "a@good.example", "r" + std::to_string(i) + "@x.example", "m1"));
+        for (int i = 3; i < 6; ++i)
+            CPPUNIT_ASSERT_EQUAL(
+                std::string("452 4.5.3 Too many recipients"),
+                rcpt(r, "a@good.example", "r" + std::to_string(i) + "@x.example", "m1"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("policy_max_recipients = 3"));
+        CPPUNIT_ASSERT_EQUAL(
+            1, log_.count_containing(
+                   "policy service: test: SMTP session 203.0.113.7 port 40001 queue=- "
+                   "instance=m1: too many recipients (limit 3) in one message "
+                   "(policy_max_recipients = 3, policy_max_recipient_bytes = 1048576); "
+                   "answering 452 4.5.3 Too many recipients to its further recipients"));
+        // A rule still runs for the recipients kept, and the next message is new.
+        CPPUNIT_ASSERT_EQUAL(std::string("DUNNO"), rcpt(r, "a@good.example", "r0@x.example", "m2"));
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.1.1 <gone@example.org>: mailbox gone"),
+                             rcpt(r, "a@good.example", "gone@example.org", "m2"));
+    }
+
+    // The bytes of the addresses kept count too: four recipients of 1,000
+    // bytes fit in 4,096, the fifth does not.
+    void testRecipientBytesPastTheBoundAre452() {
+        Responder r = make(kRules);
+        r.bound_recipients(1000, 4096);
+        const auto big = [](int i) {
+            return std::to_string(i) + std::string(1000 - 12, 'a') + "@x.example";  // 1,000
+        };
+        for (int i = 0; i < 4; ++i)
+            CPPUNIT_ASSERT_EQUAL(std::string("DUNNO"), rcpt(r, "a@good.example", big(i), "m1"));
+        CPPUNIT_ASSERT_EQUAL(std::string("452 4.5.3 Too many recipients"),
+                             rcpt(r, "a@good.example", big(4), "m1"));
+        CPPUNIT_ASSERT_EQUAL(std::string("DUNNO"),
+                             rcpt(r, "a@good.example", "short@x.example", "m1"));
+        CPPUNIT_ASSERT_EQUAL(
+            1, log_.count_containing("recipient addresses over 4096 bytes (limit) in one message"));
+    }
+
+    // Without a setting: ServiceSettings' 1,000, Postfix's own default
+    // smtpd_recipient_limit, so a default Postfix never meets it.
+    void testDefaultBoundIsPostfixsRecipientLimit() {
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1000), ServiceSettings{}.max_recipients);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1024 * 1024), ServiceSettings{}.max_recipient_bytes);
+        Responder r = make(kRules);
+        for (int i = 0; i < 1000; ++i)
+            CPPUNIT_ASSERT_EQUAL(
+                std::string("DUNNO"),
+                rcpt(r, "a@good.example", "r" + std::to_string(i) + "@x.example", "m1"));
+        CPPUNIT_ASSERT_EQUAL(std::string("452 4.5.3 Too many recipients"),
+                             rcpt(r, "a@good.example", "r1000@x.example", "m1"));
     }
 };
 

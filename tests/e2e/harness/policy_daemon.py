@@ -6,7 +6,9 @@
 # socket = "" for a policy-service-only daemon) in its own session, output in
 # a log file, and waits until the policy port listens. The life cycle and the
 # log helpers are MilterDaemon's (daemon.py): reload() SIGUSR1, kill()
-# SIGKILL, stop() SIGTERM -> exit status; stop() is idempotent.
+# SIGKILL, stop() SIGTERM -> exit status; stop() is idempotent. `env`, when
+# given, is the daemon's whole environment (e.g. ASAN_OPTIONS for a memory
+# measurement).
 #
 # Errors: start() raises HarnessError with the daemon's log when the daemon
 # exits or does not listen within its timeout.
@@ -18,9 +20,10 @@ from harness.net import wait_listening, HarnessError
 
 
 class PolicyDaemon(MilterDaemon):
-    def __init__(self, binary, config, workdir, port, name="mv-policy"):
+    def __init__(self, binary, config, workdir, port, name="mv-policy", env=None):
         super().__init__(binary, config, workdir, name=name)
         self.port = port
+        self.env = env
 
     @property
     def postfix_spec(self):
@@ -31,7 +34,8 @@ class PolicyDaemon(MilterDaemon):
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen([self.binary, "-f", "-c", self.config],
                                      stdin=subprocess.DEVNULL, stdout=self._log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     env=self.env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
