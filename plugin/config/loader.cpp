@@ -103,13 +103,19 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     conditions.set_state(policy->state_slot);
     conditions.set_dns(dns_config, policy->dns_slot);
     RuleParser rules(policy->settings, conditions, diag);
+    // No rules accepts every message: far more often a rules file emptied or
+    // cut short (a copy that failed, a rewrite caught half-way by a reload)
+    // than a policy. It loads only when the file says so.
+    const std::string no_rules =
+        "no rules: every message would be accepted; a policy without rules needs "
+        "policy = { allow_empty = true; }";
     if (!root.exists("rules")) {
-        if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");
+        if (root.getLength() > 0 && !policy->settings.allow_empty) diag.error(path, 0, no_rules);
     } else if (const libconfig::Setting& rs = root["rules"]; !rs.isList()) {
         diag.error(rs, "rules must be a list ( { ... }, { ... } ), not " + type_name(rs));
     } else {
         result.rule_count = static_cast<std::size_t>(rs.getLength());
-        if (rs.getLength() == 0) diag.warning(rs, "no rules: every message is accepted");
+        if (rs.getLength() == 0 && !policy->settings.allow_empty) diag.error(rs, no_rules);
         policy->rules.reserve(result.rule_count);
         for (int i = 0; i < rs.getLength(); ++i) {
             auto rule = rules.parse(rs[i], i + 1);

@@ -63,7 +63,7 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testIncludeOfAFifoIsRefusedWithoutOpeningIt);
     CPPUNIT_TEST(testSeveralErrorsAreReportedInOneRun);
     CPPUNIT_TEST(testEmptyFileIsAnError);
-    CPPUNIT_TEST(testEmptyRulesListIsAWarning);
+    CPPUNIT_TEST(testNoRulesIsAnErrorUnlessAllowEmpty);
     CPPUNIT_TEST(testBinaryFileIsAnError);
     CPPUNIT_TEST(testTruncatedFileIsASyntaxErrorAtTheEnd);
     CPPUNIT_TEST(testGarbageFileIsASyntaxError);
@@ -558,15 +558,31 @@ rules = (
         CPPUNIT_ASSERT(has(load_policy(g), g, 0, "no settings"));
     }
 
-    void testEmptyRulesListIsAWarning() {
+    // No rules accepts every message: an error unless the file says
+    // allow_empty (issue 29 point 4: an emptied rules file loaded as 0 rules).
+    void testNoRulesIsAnErrorUnlessAllowEmpty() {
         TempDir d;
         const auto f = d.write("a.conf", "policy = { monitor = false; };\nrules = ();\n");
         const LoadResult r = load_policy(f);
-        CPPUNIT_ASSERT(r.ok());
-        CPPUNIT_ASSERT(has(r, f, 2, "no rules", Diagnostic::Severity::Warning));
+        CPPUNIT_ASSERT(!r.ok());
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2, "no rules: every message would be accepted"));
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2, "allow_empty = true"));
+        const auto g = d.write("b.conf", "policy = { monitor = false; };\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(g)), has(load_policy(g), g, 0, "no rules"));
+        // An emptied rules file behind an @include is the same.
+        d.write("rules.inc", "");
+        const auto h = d.write("c.conf", "rules = (\n@include \"rules.inc\"\n);\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(h)), has(load_policy(h), h, 1, "no rules"));
+        // Said on purpose: loads, without a diagnostic, also with --strict.
+        const auto e = d.write("e.conf", "policy = { allow_empty = true; };\nrules = ();\n");
         LoadOptions strict;
         strict.strict = true;
-        CPPUNIT_ASSERT(!load_policy(f, strict).ok());
+        const LoadResult ok = load_policy(e, strict);
+        CPPUNIT_ASSERT_MESSAGE(dump(ok), ok.ok());
+        CPPUNIT_ASSERT(ok.diagnostics.empty());
+        CPPUNIT_ASSERT(ok.policy->rules.empty());
+        const auto n = d.write("n.conf", "policy = { allow_empty = true; };\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(n)), load_policy(n).ok());
     }
 
     void testBinaryFileIsAnError() {
