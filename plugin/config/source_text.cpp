@@ -75,8 +75,8 @@ class Expander {
             return false;
         }
         total_ = text->size();
+        out_.main_lines = 1;  // the line after the last newline counts, as libconfig's
         for (char c : *text) out_.main_lines += c == '\n';
-        if (text->back() != '\n') ++out_.main_lines;
         expand(0, *text, 0);
         return ok_;
     }

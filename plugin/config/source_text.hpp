@@ -47,7 +47,7 @@ struct SourceText {
     std::string text;                // what libconfig parses
     std::vector<std::string> files;  // files[0]: the main file, as named to the loader
     std::vector<Origin> lines;       // lines[n - 1]: where line n of `text` comes from
-    int main_lines = 0;              // lines of the main file (for "truncated?" hints)
+    int main_lines = 0;              // newlines of the main file + 1 (for "truncated?" hints)
 
     // Line n of `text` -> file and line (past the end: the last line's file).
     Origin origin(int line) const;
