@@ -341,7 +341,8 @@ help::
 	@echo "                    unfiltered; prints the daemon's RSS, threads and fds (as root)"
 	@echo "  make soak-faults  the same load, SOAK_FAULT_SECONDS=$(SOAK_FAULT_SECONDS) s for each fault of"
 	@echo "                    SOAK_FAULTS=$(SOAK_FAULTS): daemon SIGKILL+restart, SIGUSR1 every second"
-	@echo "                    with good and broken files, Redis stopped and slow, state disk full,"
+	@echo "                    with good, broken, FIFO- and directory-@include files and a file"
+	@echo "                    rewritten line by line, Redis stopped and slow, state disk full,"
 	@echo "                    500 stalled milter connections"
 
 soak: deps-test

@@ -403,7 +403,7 @@ ConditionPtr ConditionParser::macro(const Setting& s, bool& ok) {
         ok = false;
         return nullptr;
     }
-    macro_uses_.push_back({*name, rule_name_, diag_.file_of(s), Diagnostics::line_of(s)});
+    macro_uses_.push_back({*name, rule_name_, diag_.file_of(s), diag_.line_of(s)});
     Stage stage = default_macro_stage(*name);
     need(stage);
     if (s.exists("stage")) {

@@ -2,6 +2,8 @@
 // diagnostics.cpp - collecting "file:line: severity: message" diagnostics.
 #include "config/diagnostics.hpp"
 
+#include "config/source_text.hpp"
+
 namespace mv::config {
 
 namespace {
@@ -76,7 +78,14 @@ void Diagnostics::warning(const libconfig::Setting& at, std::string message) {
     warning(file_of(at), line_of(at), std::move(message));
 }
 
+std::pair<std::string, int> Diagnostics::where(int line) const {
+    if (source_ == nullptr) return {main_file_, line};
+    const SourceText::Origin o = source_->origin(line);
+    return {source_->files.at(o.file), o.line};
+}
+
 std::string Diagnostics::file_of(const libconfig::Setting& at) const {
+    if (source_ != nullptr) return where(static_cast<int>(at.getSourceLine())).first;
     const char* f = at.getSourceFile();
     return f != nullptr && *f != '\0' ? resolve(f) : main_file_;
 }
@@ -90,7 +99,8 @@ std::string Diagnostics::resolve(const std::string& file) const {
     return main_file_.substr(0, slash + 1) + file;
 }
 
-int Diagnostics::line_of(const libconfig::Setting& at) {
+int Diagnostics::line_of(const libconfig::Setting& at) const {
+    if (source_ != nullptr) return where(static_cast<int>(at.getSourceLine())).second;
     return static_cast<int>(at.getSourceLine());
 }
 

@@ -14,11 +14,14 @@
 
 #include <string>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 #include "config/loader.hpp"
 
 namespace mv::config {
+
+struct SourceText;
 
 class Diagnostics {
   public:
@@ -29,9 +32,15 @@ class Diagnostics {
     void error(const libconfig::Setting& at, std::string message);
     void warning(const libconfig::Setting& at, std::string message);
 
-    // The file a setting was read from (the main file when libconfig does not know).
+    // The file and line a setting was read from: through the source's line
+    // map when libconfig parsed a SourceText (set_source), else as libconfig
+    // says (the main file when it does not know).
     std::string file_of(const libconfig::Setting& at) const;
-    static int line_of(const libconfig::Setting& at);
+    int line_of(const libconfig::Setting& at) const;
+    // Line `line` of the text libconfig parsed -> file and line.
+    std::pair<std::string, int> where(int line) const;
+    // The text libconfig parses (source_text.hpp); must outlive this object's use.
+    void set_source(const SourceText* source) { source_ = source; }
     // An included file's name as libconfig gives it -> the path it was read from.
     std::string resolve(const std::string& file) const;
 
@@ -43,6 +52,7 @@ class Diagnostics {
     void add(Diagnostic::Severity severity, const std::string& file, int line, std::string message);
 
     std::string main_file_;
+    const SourceText* source_ = nullptr;
     std::vector<Diagnostic> list_;
     std::unordered_set<std::string> seen_;
     int errors_ = 0;

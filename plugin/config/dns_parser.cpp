@@ -153,7 +153,7 @@ std::optional<dns::ListSpec> read_list(const Setting& s, Diagnostics& diag) {
     dns::ListSpec spec;
     spec.name = s.getName();
     spec.file = diag.file_of(s);
-    spec.line = Diagnostics::line_of(s);
+    spec.line = diag.line_of(s);
     bool ok = true;
     if (!s.exists("zones")) {
         diag.error(s, "DNS list '" + spec.name + "' has no zones");

@@ -2,14 +2,14 @@
 // list_table.cpp - named lists, list files and "@name" expansion.
 #include "config/list_table.hpp"
 
-#include <sys/stat.h>
-
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
+#include <limits>
+#include <sstream>
 
 #include "config/schema.hpp"
+#include "config/source_text.hpp"
 #include "idn/idn.hpp"
 
 namespace mv::config {
@@ -138,22 +138,18 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
     const bool here = defined_in.find('/') == std::string::npos;
     const std::string path = (*rel)[0] == '/' || here ? *rel : dir_of(defined_in) + "/" + *rel;
     list.source = path;
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        diag.error(file_setting,
-                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
+    // Read as the configuration is (source_text.hpp): a regular file only,
+    // never opened when it is a FIFO or a device, and not while it changes.
+    std::string why;
+    int err = 0;
+    auto content = read_regular_file(path, std::numeric_limits<std::size_t>::max(), why, &err);
+    if (!content) {
+        diag.error(file_setting, "list '" + list.name + "': " +
+                                     (err != 0 && err != EFBIG ? "cannot read " + path + ": " + why
+                                                               : path + ": " + why));
         return;
     }
-    if (!S_ISREG(st.st_mode)) {
-        diag.error(file_setting, "list '" + list.name + "': " + path + " is not a regular file");
-        return;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        diag.error(file_setting,
-                   "list '" + list.name + "': cannot read " + path + ": " + std::strerror(errno));
-        return;
-    }
+    std::istringstream in(std::move(*content));
     std::string line;
     int lineno = 0;
     int bad = 0;
@@ -185,7 +181,6 @@ void ListTable::load_file(NamedList& list, const libconfig::Setting& file_settin
         list.values.push_back(entry);
         list.lines.push_back(lineno);
     }
-    if (in.bad()) diag.error(path, 0, "read error: " + std::string(std::strerror(errno)));
     if (bad > kMaxBadLinesShown)
         diag.error(path, 0,
                    std::to_string(bad - kMaxBadLinesShown) + " more bad lines not shown (" +

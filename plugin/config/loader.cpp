@@ -1,24 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // loader.cpp - load_policy(): read the file, run every part, collect every problem.
 //
-// Order: file checks (missing, not a regular file, empty, binary), libconfig
-// parse (with @include relative to the main file's directory: libconfig 1.5
-// has one include directory per Config; a missing include is reported with
-// its name), top-level keys, daemon and policy
+// Order: the text (source_text.hpp: the main file and every @include read by
+// us, each a regular file, not binary, within the size bound; the main file
+// not empty; @include relative to the main file's directory, as libconfig
+// 1.5 has one include directory per Config), libconfig parse of that text,
+// top-level keys, daemon and policy
 // settings (rules need delay_reject), lists, rules, unused lists. Each step
 // runs even when an earlier one reported errors, except that nothing runs
 // after a parse error (libconfig gives no tree).
 #include "config/loader.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstring>
-#include <fstream>
 #include <libconfig.h++>
+#include <optional>
 #include <unordered_map>
 
 #include "config/condition_parser.hpp"
@@ -29,6 +25,7 @@
 #include "config/schema.hpp"
 #include "config/sendmail_check.hpp"
 #include "config/settings_parser.hpp"
+#include "config/source_text.hpp"
 #include "config/state_condition_parser.hpp"
 #include "policy_service/deployment_check.hpp"
 
@@ -41,111 +38,6 @@ std::string dir_of(const std::string& path) {
     if (slash == std::string::npos) return ".";
     if (slash == 0) return "/";
     return path.substr(0, slash);
-}
-
-// File-level checks libconfig handles badly: it reports binary data as a
-// confusing syntax error, and an empty file as a valid empty configuration.
-// Returns the number of lines, or -1 after reporting.
-int check_file(const std::string& path, Diagnostics& diag) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
-        return -1;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        diag.error(path, 0, "not a regular file");
-        return -1;
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
-        return -1;
-    }
-    char buf[65536];
-    std::size_t offset = 0;
-    int line = 1;
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        const auto n = static_cast<std::size_t>(in.gcount());
-        for (std::size_t i = 0; i < n; ++i) {
-            if (buf[i] == '\n') ++line;
-            const auto c = static_cast<unsigned char>(buf[i]);
-            if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f') || c == 0x7f) {
-                char hex[8];
-                std::snprintf(hex, sizeof hex, "0x%02x", c);
-                diag.error(path, line,
-                           "binary data (byte " + std::string(hex) + " at offset " +
-                               std::to_string(offset + i) + "): not a configuration file");
-                return -1;
-            }
-        }
-        offset += n;
-    }
-    if (offset == 0) {
-        diag.error(path, 0, "empty file: no rules and no settings");
-        return -1;
-    }
-    return line;
-}
-
-// libconfig 1.5 says only "cannot open include file" (err_bad_include), at the
-// line of the directive. Find the @include that ends at or before `line` in
-// `file` (libconfig's own syntax: at the start of a line, the name in double
-// quotes with \\ and \" escapes), open the path libconfig tried (the include
-// directory, '/', the name: it prefixes absolute names too) and say which file
-// and why. Returns "" when the directive cannot be found again.
-std::string include_failure(const std::string& file, int line, const std::string& include_dir,
-                            const std::string& main_file) {
-    std::ifstream in(file, std::ios::binary);
-    std::string text, l;
-    for (int n = 1; std::getline(in, l) && n <= line; ++n) text += l + "\n";
-    std::string name;
-    bool found = false;
-    for (std::size_t pos = 0; pos < text.size(); pos = text.find('\n', pos) + 1) {
-        std::size_t i = text.find_first_not_of(" \t", pos);
-        if (i == std::string::npos || text.compare(i, 8, "@include") != 0) continue;
-        i += 8;
-        const std::size_t q = text.find_first_not_of(" \t", i);
-        if (q == i || q == std::string::npos || text[q] != '"') continue;
-        std::string v;
-        bool closed = false;
-        for (std::size_t k = q + 1; k < text.size(); ++k) {
-            if (text[k] == '\\' && k + 1 < text.size() &&
-                (text[k + 1] == '\\' || text[k + 1] == '"')) {
-                v += text[++k];
-            } else if (text[k] == '"') {
-                closed = true;
-                break;
-            } else {
-                v += text[k];
-            }
-        }
-        if (closed) {
-            name = v;
-            found = true;
-        }
-    }
-    if (!found) return {};
-    const std::string tried = include_dir + "/" + name;
-    std::string why;
-    if (FILE* f = std::fopen(tried.c_str(), "r")) {
-        std::fclose(f);  // there now: it changed since libconfig looked
-        why = "could not be opened while reading";
-    } else {
-        why = std::strerror(errno);
-    }
-    std::string msg = "cannot open include file '" + name + "': " + why;
-    if (!name.empty() && name[0] == '/') {
-        msg +=
-            " (libconfig 1.5 reads every @include relative to the main file's directory, an "
-            "absolute name too: it looked for '" +
-            tried + "')";
-    } else if (dir_of(file) != dir_of(main_file)) {
-        msg +=
-            " (an @include is relative to the main file's directory, also inside an included "
-            "file: it looked for '" +
-            tried + "')";
-    }
-    return msg;
 }
 
 // Parts of the loader run in their own order (keys are checked before
@@ -168,30 +60,27 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
         result.diagnostics = diag.take();
         return result;
     }
-    const int lines = check_file(path, diag);
-    if (lines < 0) {
+    // Every byte libconfig parses was read here (source_text.hpp): it never
+    // opens a file itself, so no @include can block or end the process.
+    const std::optional<SourceText> source = read_source(path, dir_of(path), diag);
+    if (!source) {
         result.diagnostics = diag.take();
         return result;
     }
+    diag.set_source(&*source);
     libconfig::Config cfg;
-    cfg.setIncludeDir(dir_of(path).c_str());
+    // Every @include is expanded already; one libconfig would still find is
+    // looked for where there is nothing, never opened from a real directory.
+    cfg.setIncludeDir("/nonexistent/milter-verdict: @include is read by the loader");
     try {
-        cfg.readFile(path.c_str());
+        cfg.readString(source->text);
     } catch (const libconfig::ParseException& e) {
-        const std::string file = e.getFile() != nullptr ? diag.resolve(e.getFile()) : path;
+        const auto [file, line] = diag.where(e.getLine());
         std::string msg = std::string("syntax: ") + e.getError();
-        if (std::strcmp(e.getError(), "cannot open include file") == 0) {
-            if (auto why = include_failure(file, e.getLine(), dir_of(path), path); !why.empty())
-                msg = std::move(why);
-        }
         // libconfig says only "syntax error" for a file cut short.
-        if (file == path && e.getLine() >= lines)
+        if (file == path && line >= source->main_lines)
             msg += " at end of file (truncated? a missing ')', '}' or ';'?)";
-        diag.error(file, e.getLine(), msg);
-        result.diagnostics = diag.take();
-        return result;
-    } catch (const libconfig::FileIOException&) {
-        diag.error(path, 0, std::string("cannot read: ") + std::strerror(errno));
+        diag.error(file, line, msg);
         result.diagnostics = diag.take();
         return result;
     }
@@ -214,13 +103,19 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     conditions.set_state(policy->state_slot);
     conditions.set_dns(dns_config, policy->dns_slot);
     RuleParser rules(policy->settings, conditions, diag);
+    // No rules accepts every message: far more often a rules file emptied or
+    // cut short (a copy that failed, a rewrite caught half-way by a reload)
+    // than a policy. It loads only when the file says so.
+    const std::string no_rules =
+        "no rules: every message would be accepted; a policy without rules needs "
+        "policy = { allow_empty = true; }";
     if (!root.exists("rules")) {
-        if (root.getLength() > 0) diag.warning(path, 0, "no rules: every message is accepted");
+        if (root.getLength() > 0 && !policy->settings.allow_empty) diag.error(path, 0, no_rules);
     } else if (const libconfig::Setting& rs = root["rules"]; !rs.isList()) {
         diag.error(rs, "rules must be a list ( { ... }, { ... } ), not " + type_name(rs));
     } else {
         result.rule_count = static_cast<std::size_t>(rs.getLength());
-        if (rs.getLength() == 0) diag.warning(rs, "no rules: every message is accepted");
+        if (rs.getLength() == 0 && !policy->settings.allow_empty) diag.error(rs, no_rules);
         policy->rules.reserve(result.rule_count);
         for (int i = 0; i < rs.getLength(); ++i) {
             auto rule = rules.parse(rs[i], i + 1);

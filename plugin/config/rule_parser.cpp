@@ -105,7 +105,7 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
                "rule", diag_);
     policy::Rule rule;
     rule.file = diag_.file_of(s);
-    rule.line = Diagnostics::line_of(s);
+    rule.line = diag_.line_of(s);
     rule.name = "#" + std::to_string(index);
 
     if (!s.exists("name")) {

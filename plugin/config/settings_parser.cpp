@@ -152,8 +152,10 @@ void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics&
         diag.error(p, "policy must be a group { ... }, not " + type_name(p));
         return;
     }
-    check_keys(p, {"delay_reject", "monitor", "monitor_header", "on_error", "body_limit_kib"},
-               "policy", diag);
+    check_keys(
+        p,
+        {"delay_reject", "monitor", "monitor_header", "on_error", "body_limit_kib", "allow_empty"},
+        "policy", diag);
     for (int i = 0; i < p.getLength(); ++i) {
         const Setting& s = p[i];
         const std::string k = s.getName();
@@ -161,6 +163,8 @@ void parse_policy_settings(const Setting& p, policy::Settings& out, Diagnostics&
             if (const auto b = read_bool(s, diag)) out.delay_reject = *b;
         } else if (k == "monitor") {
             if (const auto b = read_bool(s, diag)) out.monitor = *b;
+        } else if (k == "allow_empty") {
+            if (const auto b = read_bool(s, diag)) out.allow_empty = *b;
         } else if (k == "monitor_header") {
             read_checked_string(
                 s, out.monitor_header, diag, [](const std::string& v) -> std::string {

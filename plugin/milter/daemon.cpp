@@ -11,11 +11,13 @@
 //   5. pid file, then drop privileges (refuse to go on if that fails);
 //   6. the metrics endpoint when `metrics` is set (its threads after the fork;
 //      its address is tried before daemon(3) so that a port in use is
-//      reported on the terminal), the signal thread (SIGUSR1 reload,
-//      watchdog), READY=1, smfi_main().
+//      reported on the terminal), the reload thread, the signal thread
+//      (SIGUSR1 asks for a reload, watchdog), READY=1, smfi_main().
+// A reload changes all or nothing: see `reload` below.
 // SIGTERM/SIGINT/SIGHUP are libmilter's: smfi_main returns, we send
-// STOPPING=1, stop the signal thread, save the state store, remove the pid
-// file, exit 0. The state store and the DNS resolver (their threads) start
+// STOPPING=1, stop the signal thread, stop reloads (one still reading its
+// files is not waited for more than 2 s: reloader.hpp), save the state store,
+// remove the pid file, exit 0. The state store and the DNS resolver (their threads) start
 // after step 5 (state_owner.hpp, dns_owner.hpp); a resolver that cannot be
 // set up (an unreadable resolv.conf) is a configuration error, exit 78.
 // The Postfix policy service (policy_socket, plugin/policy_service/) opens
@@ -32,10 +34,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <mutex>
 #include <optional>
 
 #include "cli/commands.hpp"
@@ -51,6 +55,7 @@
 #include "milter/pid_file.hpp"
 #include "milter/policy_store.hpp"
 #include "milter/privileges.hpp"
+#include "milter/reloader.hpp"
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
@@ -311,6 +316,14 @@ int daemon_main(const std::vector<std::string>& args) {
     }
 
     const Notifier notifier;
+    // A reload reads and compiles the whole new configuration, then prepares
+    // the resolver (the one step that can still fail), and only then switches
+    // the state store, the resolver and the policy, under `switching`: a
+    // failure anywhere leaves every running part as it was. It runs on the
+    // Reloader's thread; a stop takes `switching` too, so that no switch
+    // happens after the state store is saved.
+    std::mutex switching;
+    bool stopping = false;
     auto reload = [&] {
         notifier.notify("RELOADING=1");
         log->log(LogLevel::Info, "SIGUSR1: reloading " + config_path);
@@ -322,24 +335,35 @@ int daemon_main(const std::vector<std::string>& args) {
                 log->log(error ? LogLevel::Error : LogLevel::Warning, d.to_string());
             },
             &entries);
-        if (next) state.adopt(*next);
-        if (next && !dns.adopt(*next)) next = nullptr;
-        if (next && metrics) metrics->adopt(next);  // its series, before any connection uses it
-        if (next && store.replace(next)) {
-            if (metrics) metrics->loaded(*next, entries, true);
-            log->log(LogLevel::Info,
-                     "reloaded " + config_path + " (" + std::to_string(next->rules.size()) +
-                         " rules); socket, user, log and metrics settings apply at restart");
-        } else {
+        std::lock_guard<std::mutex> lock(switching);
+        if (stopping) {
+            log->log(LogLevel::Info, "reload abandoned: stopping");
+            return;
+        }
+        std::optional<DnsOwner::Prepared> resolver;
+        if (next) resolver = dns.prepare(*next);
+        if (!next || !resolver) {
             if (metrics) metrics->reload_failed();
             log->log(LogLevel::Error, "reload failed; keeping the policy in force");
+            notifier.notify("READY=1");
+            return;
         }
+        // Nothing below fails: opening a state store never does (state_owner.hpp).
+        state.adopt(*next);
+        dns.commit(*next, std::move(*resolver));
+        if (metrics) metrics->adopt(next);  // its series, before any connection uses it
+        store.replace(next);
+        if (metrics) metrics->loaded(*next, entries, true);
+        log->log(LogLevel::Info,
+                 "reloaded " + config_path + " (" + std::to_string(next->rules.size()) +
+                     " rules); socket, user, log and metrics settings apply at restart");
         notifier.notify("READY=1");
     };
     auto tick = [&] { notifier.notify("WATCHDOG=1"); };
     int rc = 0;
+    Reloader reloader(reload);
     {
-        SignalThread signals(reload, tick, notifier.watchdog_interval());
+        SignalThread signals([&] { reloader.request(); }, tick, notifier.watchdog_interval());
         log->log(LogLevel::Info,
                  "milter-verdict " MV_VERSION " listening on " + conn +
                      (policy_spec ? ", policy service on " + policy_spec->connection() : "") +
@@ -352,6 +376,18 @@ int daemon_main(const std::vector<std::string>& args) {
             wait_stop_signal();
         notifier.notify("STOPPING=1");
     }
+    {
+        // A switch in progress ends first; none starts after this.
+        std::lock_guard<std::mutex> lock(switching);
+        stopping = true;
+    }
+    // A reload still reading its files (a hung network file system) does
+    // not hold up the stop: it is left behind, and the process ends with
+    // _exit below, once the state is saved and the pid file removed.
+    const bool reload_ended = reloader.stop();
+    if (!reload_ended)
+        log->log(LogLevel::Warning,
+                 "a reload was still reading " + config_path + ": stopping without it");
     policy_service.stop();
     state.stop();  // SIGTERM: save the embedded store
     dns.stop();    // its counters, to the log
@@ -359,6 +395,9 @@ int daemon_main(const std::vector<std::string>& args) {
     error = pid_file.remove();
     if (!error.empty()) log->log(LogLevel::Warning, error);
     log->log(LogLevel::Info, "stopped");
+    // The reload thread still uses this function's objects: end here, with
+    // nothing destroyed under it.
+    if (!reload_ended) std::_Exit(rc);
     return rc;
 }
 

@@ -7,35 +7,50 @@
 
 namespace mv::milter {
 
-bool DnsOwner::adopt(const policy::Policy& policy) {
-    if (!policy.dns_slot->needed() || !policy.dns) return true;
+std::optional<DnsOwner::Prepared> DnsOwner::prepare(const policy::Policy& policy) const {
+    Prepared p;
+    if (!policy.dns_slot->needed() || !policy.dns) return p;
     const dns::Config& cfg = *policy.dns;
-    // A reload that keeps the service says what it did so far.
-    if (service_ && cfg.resolver == settings_)
-        log_.log(LogLevel::Info, service_->stats().summary());
-    if (!service_ || !(cfg.resolver == settings_)) {
-        std::string error;
-        std::unique_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);
-        if (!resolver) {
-            log_.log(LogLevel::Error, "dns: " + error);
-            return false;
-        }
+    if (service_ && cfg.resolver == settings_) return p;  // kept: commit() attaches it
+    std::string error;
+    std::unique_ptr<dns::Resolver> resolver = dns::UnboundResolver::create(cfg.resolver, error);
+    if (!resolver) {
+        log_.log(LogLevel::Error, "dns: " + error);
+        return std::nullopt;
+    }
+    Logger& log = log_;
+    p.fresh = std::make_shared<dns::Service>(
+        std::move(resolver), dns::service_options(cfg),
+        [&log](dns::Severity s, const std::string& line) {
+            log.log(s == dns::Severity::Warning ? LogLevel::Warning : LogLevel::Info, line);
+        });
+    return p;
+}
+
+void DnsOwner::commit(const policy::Policy& policy, Prepared prepared) {
+    if (!policy.dns_slot->needed() || !policy.dns) return;
+    const dns::Config& cfg = *policy.dns;
+    if (!prepared.fresh) {
+        // A reload that keeps the service says what it did so far.
+        if (service_) log_.log(LogLevel::Info, service_->stats().summary());
+    } else {
         if (service_) {
             log_.log(LogLevel::Info, "dns settings changed: a new resolver and cache");
             stop();
         }
-        Logger& log = log_;
-        service_ = std::make_shared<dns::Service>(
-            std::move(resolver), dns::service_options(cfg),
-            [&log](dns::Severity s, const std::string& line) {
-                log.log(s == dns::Severity::Warning ? LogLevel::Warning : LogLevel::Info, line);
-            });
+        service_ = std::move(prepared.fresh);
         settings_ = cfg.resolver;
         log_.log(LogLevel::Info, "dns: " + service_->describe() + "; lookups time out after " +
                                      std::to_string(cfg.timeout_ms) + " ms, rules wait at most " +
                                      std::to_string(cfg.budget_ms) + " ms per transaction");
     }
     dns::attach_dns(policy, service_, meters_.get());
+}
+
+bool DnsOwner::adopt(const policy::Policy& policy) {
+    auto prepared = prepare(policy);
+    if (!prepared) return false;
+    commit(policy, std::move(*prepared));
     return true;
 }
 

@@ -13,15 +13,23 @@
 // stop() logs the DNS counters and lets the service go (connections still
 // holding it keep it alive until they close).
 //
-// Errors: adopt() returns false, after logging why, when libunbound refuses
-// the settings (an unreadable resolv.conf, a bad address); the daemon then
-// refuses to start, and a reload keeps the policy in force.
+// adopt() is prepare() then commit(): prepare() builds what the policy needs
+// (a new resolver and Service when its settings changed) and changes
+// nothing; commit() switches to it. A reload prepares the resolver before it
+// switches anything else (daemon.cpp), so that a resolver that cannot be set
+// up leaves the running policy, state store and resolver all untouched.
+//
+// Errors: prepare() (and adopt()) returns nullopt (false), after logging why,
+// when libunbound refuses the settings (an unreadable resolv.conf, a bad
+// address); the daemon then refuses to start, and a reload keeps everything
+// in force.
 //
 // Thread contract: adopt() and stop() from one thread at a time (start-up,
-// then the signal thread); the service itself is used by the workers.
+// then the reload thread); the service itself is used by the workers.
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "dns/config.hpp"
 #include "dns/service.hpp"
@@ -40,6 +48,11 @@ class DnsOwner {
 
     // Before the first adopt(): count the list zones' lookups into `meters`.
     void set_meters(std::shared_ptr<dns::ZoneMeters> meters) { meters_ = std::move(meters); }
+    struct Prepared {
+        std::shared_ptr<dns::Service> fresh;  // null: keep the running service (or none needed)
+    };
+    std::optional<Prepared> prepare(const policy::Policy& policy) const;
+    void commit(const policy::Policy& policy, Prepared prepared);
     bool adopt(const policy::Policy& policy);
     void stop();
     std::shared_ptr<dns::Service> service() const { return service_; }

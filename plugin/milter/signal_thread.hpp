@@ -7,7 +7,9 @@
 // three in the calling thread *before any thread is created*, so every
 // thread (ours, libmilter's workers) inherits the mask and each signal is
 // taken only by the thread that sigwait()s for it. SignalThread then waits
-// for SIGUSR1 and calls `on_reload`; with a watchdog interval it also calls
+// for SIGUSR1 and calls `on_reload` (the daemon's only asks the Reloader for
+// a reload, reloader.hpp: the reload itself never runs here, so a slow one
+// cannot stop the watchdog ticks); with a watchdog interval it also calls
 // `on_tick` at that interval (sigtimedwait timeout).
 //
 // Errors: on_reload/on_tick must not throw (an exception is caught and

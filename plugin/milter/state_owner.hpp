@@ -18,7 +18,7 @@
 // logged. A failed flush is logged as an error.
 //
 // Thread contract: adopt() and stop() from one thread at a time (start-up,
-// then the signal thread); the store itself is used by the workers.
+// then the reload thread); the store itself is used by the workers.
 #pragma once
 
 #include <memory>

@@ -45,6 +45,7 @@ struct Settings {
     Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0; 421 at connect/HELO) or Accept
     bool delay_reject = true;            // connect/HELO/MAIL verdicts delivered at first RCPT
     bool monitor = false;                // whole policy in monitor mode
+    bool allow_empty = false;            // a policy without rules is meant (else an error)
     std::string monitor_header = "X-Milter-Verdict";  // header added in monitor mode; "" = none
     std::size_t body_limit = 64 * 1024;  // body bytes kept for body conditions (line ends
                                          // normalised); the rest is counted, not matched

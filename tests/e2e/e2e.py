@@ -30,12 +30,14 @@ from cases import idn  # noqa: E402
 from cases import policy_service  # noqa: E402
 from cases import hostile_policy  # noqa: E402
 from cases import security  # noqa: E402
+from cases import hostile_reload  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
     ("replies", replies),
     ("monitor", monitor),
     ("reload", reload),
+    ("hostile-reload", hostile_reload),
     ("killed", killed),
     ("unix-socket", unix_socket),
     ("non-smtp", non_smtp),

@@ -26,9 +26,11 @@
 # and the faults, each SOAK_FAULT_SECONDS of the same load with:
 #   kill    SIGKILL of the daemon and restart, 3 times (milter_default_action =
 #           tempfail: clients may see Postfix's 451 4.7.1 inside the outage);
-#   reload  SIGUSR1 every second, the file alternating between the good policy
-#           and a broken one (same rules with other texts, then an error):
-#           only the good policy's replies may be seen;
+#   reload  SIGUSR1 every second, the file cycling through a broken one (same
+#           rules with other texts, then an error), a FIFO @include, a
+#           directory @include and a line-by-line rewrite in place with
+#           SIGUSR1s during it, the good policy between any two: only the good
+#           policy's replies may be seen, no reload loads a partial policy;
 #   redis   Redis stopped then restarted, then made slow (a proxy holding
 #           every answer 2 s, above timeout_ms): rule rl-closed answers
 #           451 4.4.3 inside those windows, rl-open always accepts;
@@ -704,18 +706,59 @@ def fault_kill(ph):
         print("kill: restarted, listening at t=%.0f s" % (time.monotonic() - ph.t0), flush=True)
 
 
+HOSTILE_INCLUDE = "reload-hostile.inc"
+
+
+def make_hostile(path, kind):
+    """The include that the hostile files name: a FIFO or a directory."""
+    if os.path.isdir(path) and not os.path.islink(path):
+        os.rmdir(path)
+    elif os.path.lexists(path):
+        os.unlink(path)
+    if kind == "fifo":
+        os.mkfifo(path)
+    else:
+        os.mkdir(path)
+
+
+def race_rewrite(ph, good):
+    """The file rewritten in place line by line (truncated, then 20 ms a line),
+    SIGUSR1 after the 2nd line and every 3 lines on: reloads that meet a part of
+    the file (cut before its rules, or inside them)."""
+    sent = 0
+    with open(ph.config, "w") as f:
+        for i, line in enumerate(good.splitlines(True)):
+            f.write(line)
+            f.flush()
+            if i % 3 == 1:
+                ph.daemon.reload()
+                sent += 1
+            time.sleep(0.02)
+    ph.daemon.reload()  # and one with the whole file
+    return sent + 1
+
+
 def fault_reload(ph):
-    good, broken = ph.reload_texts
-    sent = {"good": 0, "broken": 0}
+    good, broken, hostile = ph.reload_texts
+    hostile_path = os.path.join(os.path.dirname(ph.config), HOSTILE_INCLUDE)
+    sent = {"good": 0, "broken": 0, "fifo": 0, "directory": 0, "race": 0}
     log_start = len(ph.daemon.log())
     ph.log_start = log_start
     n = 0
     time.sleep(5.0)
+    # A good file between any two others, so that each failure is seen
+    # against the good policy in force.
+    cycle = ["broken", "good", "fifo", "good", "directory", "good", "race", "good"]
     while ph.load_left() > 10:
-        kind = "broken" if n % 2 == 0 else "good"
-        write(ph.config, broken if kind == "broken" else good)
-        ph.daemon.reload()
-        sent[kind] += 1
+        kind = cycle[n % len(cycle)]
+        if kind == "race":
+            sent["race"] += race_rewrite(ph, good)
+        else:
+            if kind in ("fifo", "directory"):
+                make_hostile(hostile_path, kind)
+            write(ph.config, {"good": good, "broken": broken}.get(kind, hostile))
+            ph.daemon.reload()
+            sent[kind] += 1
         n += 1
         time.sleep(1.0)
     write(ph.config, good)
@@ -898,7 +941,10 @@ class Suite:
             ph.config = conf
             good = policy_text()
             broken = policy_text(name="BROKEN", broken=True)
-            ph.reload_texts = (good, broken)
+            # The good policy with a top-level @include of a FIFO or a
+            # directory (made by fault_reload before each use).
+            hostile = good + '@include "%s"\n' % HOSTILE_INCLUDE
+            ph.reload_texts = (good, broken, hostile)
             write(conf, good)
             # The broken file must fail to load on its own, or the phase proves nothing.
             write(conf + ".broken", broken)
@@ -907,12 +953,32 @@ class Suite:
             ph.expect(p.returncode != 0, "the broken file fails check-config")
             ph.run(conf, fault_reload)
             log = ph.daemon.log()[ph.log_start:]
+            sent = ph.reload_sent
             ok, failed = log.count("reloaded "), log.count("reload failed")
-            print("reload: SIGUSR1 sent with the good file %d, the broken one %d; the daemon "
-                  "logged reloaded %d, reload failed %d"
-                  % (ph.reload_sent["good"], ph.reload_sent["broken"], ok, failed))
-            ph.expect(ok == ph.reload_sent["good"] and failed == ph.reload_sent["broken"],
-                      "one log line per reload, as sent")
+            fifo = log.count("a FIFO, not a regular file")
+            directory = log.count("a directory, not a regular file")
+            rules = collections.Counter(re.findall(r"reloaded \S+ \((\d+) rules\)", log))
+            whole = str(len(re.findall(r'^\s*\{ name = "', policy_text(), re.M)))
+            print("reload: SIGUSR1 sent with the good file %d, the broken one %d, a FIFO "
+                  "include %d, a directory include %d, during a line-by-line rewrite %d; the "
+                  "daemon logged reloaded %d (rules: %s), reload failed %d (FIFO %d, "
+                  "directory %d)"
+                  % (sent["good"], sent["broken"], sent["fifo"], sent["directory"],
+                     sent["race"], ok, dict(rules), failed, fifo, directory))
+            ph.notes.append("reloads that met the rewrite: %d failed (log lines: %d syntax "
+                            "errors, %d 'no rules', %d 'changed while being read')"
+                            % (failed - sent["broken"] - sent["fifo"] - sent["directory"],
+                               log.count("error: syntax"), log.count("no rules: every"),
+                               log.count("changed while being read")))
+            ph.expect(fifo == sent["fifo"] and directory == sent["directory"],
+                      "each FIFO and directory @include is refused with its reason")
+            ph.expect(ok >= sent["good"] and failed >= sent["broken"] + sent["fifo"]
+                      + sent["directory"] and ok + failed <= sum(sent.values()),
+                      "every good file loads, every broken or hostile one fails, no reload "
+                      "more than was asked (SIGUSR1s during a reload fold into one)")
+            ph.expect(set(rules) == {whole},
+                      "every reload that loaded has the whole policy's %s rules (none "
+                      "partial during the rewrite)" % whole)
         elif name == "redis":
             self.redis = RedisServer(self.workdir)
             self.redis.start()

@@ -158,11 +158,13 @@ class ContentLoaderTest : public CppUnit::TestFixture {
     }
     void testBodyLimitIsReadAndBounded() {
         ScratchDir d;
-        const auto ok = d.write("ok.conf", "policy = { body_limit_kib = 8; };\nrules = ();\n");
+        const auto ok = d.write(
+            "ok.conf", "policy = { body_limit_kib = 8; allow_empty = true; };\nrules = ();\n");
         const LoadResult r = load_policy(ok);
         CPPUNIT_ASSERT_MESSAGE(dump(r), r.ok());
         CPPUNIT_ASSERT_EQUAL(std::size_t{8192}, r.policy->settings.body_limit);
-        const auto bad = d.write("bad.conf", "policy = { body_limit_kib = 0; };\nrules = ();\n");
+        const auto bad = d.write(
+            "bad.conf", "policy = { body_limit_kib = 0; allow_empty = true; };\nrules = ();\n");
         const LoadResult rb = load_policy(bad);
         CPPUNIT_ASSERT(!rb.ok());
         CPPUNIT_ASSERT_MESSAGE(dump(rb), has(rb, bad, 1, "between 1 and 16384"));

@@ -3,6 +3,8 @@
 // its file, line and substance, in one run; valid files compile into a Policy.
 #include <cppunit/extensions/HelperMacros.h>
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -57,9 +59,11 @@ class LoaderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testStageEarlierThanConditionsIsAnError);
     CPPUNIT_TEST(testBareInetSocketIsRefused);
     CPPUNIT_TEST(testIncludeErrorNamesTheIncludedFile);
+    CPPUNIT_TEST(testIncludeIsExpandedAsLibconfigWould);
+    CPPUNIT_TEST(testIncludeOfAFifoIsRefusedWithoutOpeningIt);
     CPPUNIT_TEST(testSeveralErrorsAreReportedInOneRun);
     CPPUNIT_TEST(testEmptyFileIsAnError);
-    CPPUNIT_TEST(testEmptyRulesListIsAWarning);
+    CPPUNIT_TEST(testNoRulesIsAnErrorUnlessAllowEmpty);
     CPPUNIT_TEST(testBinaryFileIsAnError);
     CPPUNIT_TEST(testTruncatedFileIsASyntaxErrorAtTheEnd);
     CPPUNIT_TEST(testGarbageFileIsASyntaxError);
@@ -483,6 +487,50 @@ rules = ( { name = "r"; action = "accept"; } );)");
         CPPUNIT_ASSERT_EQUAL(1, p.diagnostics.at(0).line);
     }
 
+    // The loader reads every @include itself (config/source_text.hpp) with
+    // libconfig 1.5's rule: at the start of a line, outside comments and
+    // strings; lines after an included file are still the main file's.
+    void testIncludeIsExpandedAsLibconfigWould() {
+        TempDir d;
+        const auto inc = d.write("r.inc",
+                                 "{ name = \"a\"; action = \"accept\"; },\n"
+                                 "{ name = \"b\";\n  action = \"accept\"; }\n");
+        const auto f = d.write("a.conf",
+                               "policy = { monitor = false; };\n"                 // 1
+                               "rules = (\n"                                      // 2
+                               "  @include \"r.inc\"\n"                           // 3
+                               ", { name = \"c\"; action = \"rejekt\"; }\n"       // 4
+                               ");\n"                                             // 5
+                               "/*\n@include \"not-there.inc\"\n*/\n"             // 6-8
+                               "# @include \"not-there.inc\"\n"                   // 9
+                               "x = \"\n@include \\\"not-there.inc\\\"\n\";\n");  // 10-12
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT(!r.ok());
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(r), std::size_t(3), r.rule_count);
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 4, "unknown action 'rejekt'"));
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 10, "unknown key 'x'"));
+        CPPUNIT_ASSERT_EQUAL_MESSAGE(dump(r), std::size_t(2), r.diagnostics.size());
+        // A rule from the included file keeps its own file and line.
+        const auto g = d.write("b.conf", "rules = (\n@include \"r.inc\"\n);\n");
+        const LoadResult ok = load_policy(g);
+        CPPUNIT_ASSERT_MESSAGE(dump(ok), ok.ok());
+        CPPUNIT_ASSERT_EQUAL(inc, ok.policy->rules.at(1).file);
+        CPPUNIT_ASSERT_EQUAL(2, ok.policy->rules.at(1).line);
+    }
+
+    // A FIFO would block libconfig's fopen(3) forever (issue 29 point 3).
+    void testIncludeOfAFifoIsRefusedWithoutOpeningIt() {
+        TempDir d;
+        const auto fifo = d.path() + "/r.inc";
+        CPPUNIT_ASSERT_EQUAL(0, ::mkfifo(fifo.c_str(), 0600));
+        const auto f = d.write("a.conf", "rules = (\n@include \"r.inc\"\n);\n");
+        const LoadResult r = load_policy(f);
+        CPPUNIT_ASSERT(!r.ok());
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2,
+                                            "cannot open include file 'r.inc': a FIFO, not a "
+                                            "regular file"));
+    }
+
     void testSeveralErrorsAreReportedInOneRun() {
         TempDir d;
         const auto f = d.write("a.conf", R"(daemon = { timeout = 0; };
@@ -510,15 +558,31 @@ rules = (
         CPPUNIT_ASSERT(has(load_policy(g), g, 0, "no settings"));
     }
 
-    void testEmptyRulesListIsAWarning() {
+    // No rules accepts every message: an error unless the file says
+    // allow_empty (issue 29 point 4: an emptied rules file loaded as 0 rules).
+    void testNoRulesIsAnErrorUnlessAllowEmpty() {
         TempDir d;
         const auto f = d.write("a.conf", "policy = { monitor = false; };\nrules = ();\n");
         const LoadResult r = load_policy(f);
-        CPPUNIT_ASSERT(r.ok());
-        CPPUNIT_ASSERT(has(r, f, 2, "no rules", Diagnostic::Severity::Warning));
+        CPPUNIT_ASSERT(!r.ok());
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2, "no rules: every message would be accepted"));
+        CPPUNIT_ASSERT_MESSAGE(dump(r), has(r, f, 2, "allow_empty = true"));
+        const auto g = d.write("b.conf", "policy = { monitor = false; };\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(g)), has(load_policy(g), g, 0, "no rules"));
+        // An emptied rules file behind an @include is the same.
+        d.write("rules.inc", "");
+        const auto h = d.write("c.conf", "rules = (\n@include \"rules.inc\"\n);\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(h)), has(load_policy(h), h, 1, "no rules"));
+        // Said on purpose: loads, without a diagnostic, also with --strict.
+        const auto e = d.write("e.conf", "policy = { allow_empty = true; };\nrules = ();\n");
         LoadOptions strict;
         strict.strict = true;
-        CPPUNIT_ASSERT(!load_policy(f, strict).ok());
+        const LoadResult ok = load_policy(e, strict);
+        CPPUNIT_ASSERT_MESSAGE(dump(ok), ok.ok());
+        CPPUNIT_ASSERT(ok.diagnostics.empty());
+        CPPUNIT_ASSERT(ok.policy->rules.empty());
+        const auto n = d.write("n.conf", "policy = { allow_empty = true; };\n");
+        CPPUNIT_ASSERT_MESSAGE(dump(load_policy(n)), load_policy(n).ok());
     }
 
     void testBinaryFileIsAnError() {

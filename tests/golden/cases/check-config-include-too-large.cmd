@@ -1,0 +1,1 @@
+d=$(mktemp -d) && MV=$(realpath "$MV") && cp configs/include-hostile.conf "$d/main.conf" && cd "$d" && yes '# a comment line of a file larger than the configuration size bound' | head -c 17000000 > rules.inc && timeout 60 $MV check-config -c main.conf; s=$?; rm -rf "$d"; exit $s

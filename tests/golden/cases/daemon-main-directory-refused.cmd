@@ -1,0 +1,1 @@
+$MV -t -c configs
