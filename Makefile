@@ -331,7 +331,7 @@ check-fuzz:
 SOAK_SECONDS        ?= 600
 SOAK_SESSIONS       ?= 300
 SOAK_FAULT_SECONDS  ?= 120
-SOAK_FAULTS         ?= kill,reload,redis,disk,stall
+SOAK_FAULTS         ?= kill,reload,redis,trickling,oversized,disk,stall
 
 .PHONY: soak soak-faults
 help::
@@ -342,7 +342,8 @@ help::
 	@echo "  make soak-faults  the same load, SOAK_FAULT_SECONDS=$(SOAK_FAULT_SECONDS) s for each fault of"
 	@echo "                    SOAK_FAULTS=$(SOAK_FAULTS): daemon SIGKILL+restart, SIGUSR1 every second"
 	@echo "                    with good, broken, FIFO- and directory-@include files and a file"
-	@echo "                    rewritten line by line, Redis stopped and slow, state disk full,"
+	@echo "                    rewritten line by line, Redis stopped, slow, trickling a byte"
+	@echo "                    every 300 ms and announcing a 2 GB reply, state disk full,"
 	@echo "                    500 stalled milter connections"
 
 soak: deps-test

@@ -43,7 +43,7 @@ std::string RedisStore::describe() const {
            std::to_string(options_.pool_size) + " connections at most";
 }
 
-bool RedisStore::find_master(RedisEndpoint& master, std::string& error) {
+bool RedisStore::find_master(RedisEndpoint& master, Deadline deadline, std::string& error) {
     const std::size_t n = options_.sentinels.size();
     std::size_t first = 0;
     {
@@ -51,14 +51,16 @@ bool RedisStore::find_master(RedisEndpoint& master, std::string& error) {
         first = sentinel_first_;
     }
     std::string why;
-    for (std::size_t i = 0; i < n; ++i) {
+    std::size_t i = 0;
+    for (; i < n && std::chrono::steady_clock::now() < deadline; ++i) {
         const std::size_t at = (first + i) % n;
         const RedisEndpoint& sentinel = options_.sentinels[at];
         std::string err;
-        auto conn = RedisConnection::connect(sentinel, options_, false, err);
+        auto conn = RedisConnection::connect(sentinel, options_, false, deadline, err);
         ReplyPtr r;
         if (conn)
-            r = conn->command({"SENTINEL", "get-master-addr-by-name", options_.master_name}, err);
+            r = conn->command({"SENTINEL", "get-master-addr-by-name", options_.master_name},
+                              deadline, err);
         if (r) err = read_master_address(r.get(), master.host, master.port);
         if (r && err.empty()) {
             std::lock_guard lock(mu_);
@@ -67,23 +69,33 @@ bool RedisStore::find_master(RedisEndpoint& master, std::string& error) {
         }
         if (why.empty()) why = "sentinel " + sentinel.text() + ": " + err;
     }
+    if (i < n) {
+        // The deadline ended the round (a sentinel too slow to answer): the
+        // next one starts with the first sentinel not asked, so one that
+        // hangs cannot use every call's whole timeout.
+        std::lock_guard lock(mu_);
+        sentinel_first_ = (first + std::max<std::size_t>(i, 1)) % n;
+        if (why.empty()) why = "timed out";
+    }
     error = "no sentinel gave the master's address (" + why + ")";
     return false;
 }
 
-std::unique_ptr<RedisConnection> RedisStore::open_connection(std::string& error) {
+std::unique_ptr<RedisConnection> RedisStore::open_connection(Deadline deadline,
+                                                             std::string& error) {
     if (options_.sentinels.empty())
-        return RedisConnection::connect({options_.host, options_.port}, options_, true, error);
+        return RedisConnection::connect({options_.host, options_.port}, options_, true, deadline,
+                                        error);
     RedisEndpoint master;
-    if (!find_master(master, error)) return nullptr;
-    auto conn = RedisConnection::connect(master, options_, true, error);
+    if (!find_master(master, deadline, error)) return nullptr;
+    auto conn = RedisConnection::connect(master, options_, true, deadline, error);
     if (!conn) {
         error = master.text() + ": " + error;
         return nullptr;
     }
     // During a failover a sentinel may still name the old master, which may
     // be back as a replica: count only on a server that says it is master.
-    ReplyPtr role = conn->command({"ROLE"}, error);
+    ReplyPtr role = conn->command({"ROLE"}, deadline, error);
     const std::string what = role ? read_role(role.get()) : std::string();
     if (what != "master") {
         error = master.text() + " is " + (role ? "a " + (what.empty() ? "?" : what) : error) +
@@ -110,10 +122,16 @@ void RedisStore::forget_master() {
     idle_cv_.notify_all();
 }
 
-std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
+std::unique_ptr<RedisConnection> RedisStore::acquire(Deadline deadline, std::string& error) {
     std::unique_lock lock(mu_);
-    const auto deadline = std::chrono::steady_clock::now() + options_.timeout;
     while (true) {
+        // The call's time is used up (its retry, or EVAL after NOSCRIPT):
+        // a backend error, without spending a healthy pooled connection on
+        // a command that could only time out, nor counting a connect failure.
+        if (std::chrono::steady_clock::now() >= deadline) {
+            error = "timed out after " + std::to_string(options_.timeout.count()) + " ms";
+            return nullptr;
+        }
         if (!idle_.empty()) {
             auto conn = std::move(idle_.back());
             idle_.pop_back();
@@ -124,7 +142,8 @@ std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
             return nullptr;
         }
         if (open_ < options_.pool_size) break;
-        if (idle_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty()) {
+        if (idle_cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+            open_ >= options_.pool_size) {
             error = "all " + std::to_string(options_.pool_size) + " connections busy for " +
                     std::to_string(options_.timeout.count()) + " ms";
             return nullptr;
@@ -134,7 +153,7 @@ std::unique_ptr<RedisConnection> RedisStore::acquire(std::string& error) {
     const std::uint64_t generation = generation_;
     lock.unlock();
     // Connect outside the lock: it may take up to the timeout.
-    auto conn = open_connection(error);
+    auto conn = open_connection(deadline, error);
     lock.lock();
     if (conn) conn->generation = generation;
     if (conn && dropped_ > 0) {
@@ -162,12 +181,13 @@ void RedisStore::release(std::unique_ptr<RedisConnection> conn) {
     idle_cv_.notify_one();
 }
 
-ReplyPtr RedisStore::run(const std::vector<std::string>& command, std::string& error) {
+ReplyPtr RedisStore::run(const std::vector<std::string>& command, Deadline deadline,
+                         std::string& error) {
     for (int attempt = 0; attempt < 2; ++attempt) {
-        auto conn = acquire(error);
+        auto conn = acquire(deadline, error);
         if (!conn) return nullptr;
         const bool reused = conn->used();
-        ReplyPtr reply = conn->command(command, error);
+        ReplyPtr reply = conn->command(command, deadline, error);
         // A master demoted by a failover (it came back as a replica) refuses
         // writes before a script changes anything: every pooled connection
         // points there, so drop them all and ask the sentinels again.
@@ -191,14 +211,15 @@ ReplyPtr RedisStore::run(const std::vector<std::string>& command, std::string& e
 }
 
 ReplyPtr RedisStore::run_script(int which, const std::vector<std::string>& keys,
-                                const std::vector<std::string>& args, std::string& error) {
+                                const std::vector<std::string>& args, Deadline deadline,
+                                std::string& error) {
     std::string sha;
     {
         std::lock_guard lock(mu_);
         sha = shas_[which];
     }
     if (sha.empty()) {
-        ReplyPtr r = run({"SCRIPT", "LOAD", std::string(script_text(which))}, error);
+        ReplyPtr r = run({"SCRIPT", "LOAD", std::string(script_text(which))}, deadline, error);
         if (!r) return nullptr;
         if (r->type != REDIS_REPLY_STRING) {
             error = "unexpected reply to SCRIPT LOAD";
@@ -211,12 +232,12 @@ ReplyPtr RedisStore::run_script(int which, const std::vector<std::string>& keys,
     std::vector<std::string> cmd{"EVALSHA", sha, std::to_string(keys.size())};
     cmd.insert(cmd.end(), keys.begin(), keys.end());
     cmd.insert(cmd.end(), args.begin(), args.end());
-    ReplyPtr r = run(cmd, error);
+    ReplyPtr r = run(cmd, deadline, error);
     if (r || error.rfind("NOSCRIPT", 0) != 0) return r;
     // Redis lost its script cache (restart, SCRIPT FLUSH): EVAL runs and caches it.
     cmd[0] = "EVAL";
     cmd[1] = std::string(script_text(which));
-    return run(cmd, error);
+    return run(cmd, deadline, error);
 }
 
 RateResult RedisStore::rate(const RateRequest& request) {
@@ -233,7 +254,7 @@ RateResult RedisStore::rate(const RateRequest& request) {
         args.push_back(std::to_string(w.limit));
     }
     std::string error;
-    ReplyPtr r = run_script(kRate, {options_.prefix + "r:" + request.key}, args, error);
+    ReplyPtr r = run_script(kRate, {options_.prefix + "r:" + request.key}, args, deadline(), error);
     if (!r) {
         result.error = where_ + ": " + error;
         return result;
@@ -258,7 +279,7 @@ GreylistResult RedisStore::greylist(const GreylistRequest& request) {
         std::to_string(request.expiry.count()), std::to_string(request.pass_lifetime.count()),
         std::to_string(use_client ? request.client_after : 0)};
     std::string error;
-    ReplyPtr r = run_script(kGreylist, {tkey, ckey}, args, error);
+    ReplyPtr r = run_script(kGreylist, {tkey, ckey}, args, deadline(), error);
     if (!r) {
         result.error = where_ + ": " + error;
         return result;
@@ -270,7 +291,7 @@ GreylistResult RedisStore::greylist(const GreylistRequest& request) {
 
 std::string RedisStore::ping() {
     std::string error;
-    ReplyPtr r = run({"PING"}, error);
+    ReplyPtr r = run({"PING"}, deadline(), error);
     return r ? std::string() : where_ + ": " + error;
 }
 

@@ -7,9 +7,18 @@
 // script yet (NOSCRIPT: first use, a restart, SCRIPT FLUSH), with EVAL, which
 // also caches it.
 //
+// Time: `timeout` bounds each call (rate, greylist, ping) as a whole: the
+// wait for a pooled connection, connecting (the sentinels' answer, AUTH,
+// SELECT, ROLE), the script (and its EVAL fallback, and the one retry) share
+// one deadline; a server that answers too slowly, even a byte at a time,
+// is a timeout like a silent one. Size: a reply larger than any the store
+// reads (kMaxReplyBytes, kMaxReplyElements) is refused before it is
+// buffered (redis_connection.hpp). Both are backend errors: the rules follow
+// on_backend_error as in an outage.
+//
 // Connections: a pool of at most pool_size connections guarded by a mutex;
 // a caller borrows one for one command (libmilter worker threads call in
-// concurrently) and waits at most `timeout` for a free one. A connection that
+// concurrently) and waits for a free one until its deadline. A connection that
 // fails is dropped; the next caller opens a new one, so the daemon reconnects
 // after an outage without a restart. After a failed connect every caller
 // fails at once for retry_interval instead of each waiting for its own
@@ -86,13 +95,15 @@ class RedisStore final : public Store {
   private:
     // Run one script with EVALSHA, falling back to EVAL. nullptr + error on failure.
     ReplyPtr run_script(int which, const std::vector<std::string>& keys,
-                        const std::vector<std::string>& args, std::string& error);
-    ReplyPtr run(const std::vector<std::string>& command, std::string& error);
-    std::unique_ptr<RedisConnection> acquire(std::string& error);
+                        const std::vector<std::string>& args, Deadline deadline,
+                        std::string& error);
+    ReplyPtr run(const std::vector<std::string>& command, Deadline deadline, std::string& error);
+    std::unique_ptr<RedisConnection> acquire(Deadline deadline, std::string& error);
     void release(std::unique_ptr<RedisConnection> conn);
     // A new connection: to host:port, or to the master the sentinels name.
-    std::unique_ptr<RedisConnection> open_connection(std::string& error);
-    bool find_master(RedisEndpoint& master, std::string& error);
+    std::unique_ptr<RedisConnection> open_connection(Deadline deadline, std::string& error);
+    bool find_master(RedisEndpoint& master, Deadline deadline, std::string& error);
+    Deadline deadline() const { return std::chrono::steady_clock::now() + options_.timeout; }
     // The master changed (announced, or a READONLY reply): no pooled
     // connection may be used again; those in use are dropped at release.
     void forget_master();

@@ -2,10 +2,6 @@
 // sentinel_watch.cpp - a thread subscribed to "+switch-master" (see sentinel_watch.hpp).
 #include "state/sentinel_watch.hpp"
 
-#include <poll.h>
-#include <sys/time.h>
-
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
@@ -15,10 +11,6 @@ namespace mv::state {
 namespace {
 
 constexpr auto kTick = std::chrono::milliseconds(250);
-
-struct ContextFree {
-    void operator()(redisContext* c) const { redisFree(c); }
-};
 
 // Sleep `d` unless stopped first.
 void pause(std::stop_token stop, std::chrono::milliseconds d) {
@@ -61,37 +53,31 @@ void SentinelWatch::run(std::stop_token stop) {
 }
 
 bool SentinelWatch::watch(const RedisEndpoint& sentinel, std::stop_token stop) {
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(timeout_.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((timeout_.count() % 1000) * 1000);
-    std::unique_ptr<redisContext, ContextFree> c(
-        redisConnectWithTimeout(sentinel.host.c_str(), sentinel.port, tv));
-    if (!c || c->err != 0 || redisSetTimeout(c.get(), tv) != REDIS_OK) return false;
-    BoundedReader bound;
-    bound_reader(c->reader, bound);
-    const ReplyPtr ack(static_cast<redisReply*>(redisCommand(c.get(), "SUBSCRIBE +switch-master")));
-    if (!ack) return false;
+    // Connecting and subscribing are bounded by the timeout, as every store
+    // call is; each announcement by kMaxReplyBytes (RedisConnection).
+    RedisOptions options;
+    options.timeout = timeout_;
+    std::string error;
+    const auto deadline = std::chrono::steady_clock::now() + timeout_;
+    auto conn = RedisConnection::connect(sentinel, options, false, deadline, error);
+    if (!conn) return false;
+    if (!conn->command({"SUBSCRIBE", "+switch-master"}, deadline, error)) return false;
     const std::string prefix = master_name_ + " ";
     while (!stop.stop_requested()) {
-        pollfd p{c->fd, POLLIN, 0};
-        const int n = ::poll(&p, 1, static_cast<int>(kTick.count()));
-        if (n < 0 && errno != EINTR) return true;
-        if (n <= 0) continue;
-        if (redisBufferRead(c.get()) != REDIS_OK) return true;  // closed or broken: next one
-        while (true) {
-            void* raw = nullptr;
-            if (redisGetReplyFromReader(c.get(), &raw) != REDIS_OK) return true;
-            if (raw == nullptr) break;
-            const ReplyPtr owned(static_cast<redisReply*>(raw));
-            const redisReply* r = owned.get();
-            // ["message", "+switch-master", "NAME OLD-IP OLD-PORT NEW-IP NEW-PORT"]
-            if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
-                text(r->element[0]) != "message")
-                continue;
-            const std::string_view body = text(r->element[2]);
-            if (body.size() <= 512 && body.substr(0, prefix.size()) == prefix)
-                on_switch_(std::string(body));
+        // Wake up every kTick to see `stop`; an announcement that trickles in
+        // is kept (bounded in size) across the ticks.
+        const ReplyPtr owned = conn->next_reply(std::chrono::steady_clock::now() + kTick, error);
+        if (!owned) {
+            if (conn->broken()) return true;  // closed, refused or broken: next one
+            continue;
         }
+        const redisReply* r = owned.get();
+        // ["message", "+switch-master", "NAME OLD-IP OLD-PORT NEW-IP NEW-PORT"]
+        if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 || text(r->element[0]) != "message")
+            continue;
+        const std::string_view body = text(r->element[2]);
+        if (body.size() <= 512 && body.substr(0, prefix.size()) == prefix)
+            on_switch_(std::string(body));
     }
     return true;
 }

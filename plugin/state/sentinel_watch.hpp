@@ -12,7 +12,9 @@
 // new one never sees.
 //
 // Call order: construct (the thread starts), destroy (stops it: at most
-// about 250 ms plus one connect timeout). on_switch runs on the watch's
+// about 250 ms plus one timeout, which bounds connecting and subscribing
+// together). Each announcement is bounded in size (kMaxReplyBytes); one
+// that trickles in never blocks the thread past a tick. on_switch runs on the watch's
 // thread and must not block long.
 //
 // Errors: none reported; an unreachable sentinel is retried. The store does

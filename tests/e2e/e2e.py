@@ -31,6 +31,7 @@ from cases import policy_service  # noqa: E402
 from cases import hostile_policy  # noqa: E402
 from cases import security  # noqa: E402
 from cases import hostile_reload  # noqa: E402
+from cases import hostile_redis  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -53,6 +54,7 @@ GROUPS = [
     ("policy-service", policy_service),
     ("hostile-policy", hostile_policy),
     ("security", security),
+    ("hostile-redis", hostile_redis),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

@@ -1,11 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-# slow_proxy.py - a TCP proxy on loopback that can hold back every answer.
+# slow_proxy.py - a TCP proxy on loopback that can hold back, trickle or swell every answer.
 #
-# SlowProxy(target_port) listens on a free 127.0.0.1 port and forwards each
-# connection to 127.0.0.1:target_port (a redis-server). While `delay` is
-# above 0, every chunk from the server is sent to the client `delay` seconds
-# after it arrived: a Redis that answers after 2 s. Requests go through at
-# once. When the target does not answer a connect, the client's connection
+# SlowProxy(target_port, mode) listens on a free 127.0.0.1 port and forwards
+# each connection to 127.0.0.1:target_port (a redis-server). While `delay`
+# is above 0 the answers are spoiled as `mode` says:
+#   slow     every chunk from the server is sent `delay` seconds after it
+#            arrived: a Redis that answers after 2 s;
+#   trickle  every chunk is sent one byte every TRICKLE seconds (a peer that
+#            keeps each read() short of a per-read timeout: issue 29);
+#   huge     the answer is replaced by "$2147483648\r\n" (a 2 GB string)
+#            and HUGE_CAP bytes of "x" as fast as the client reads, then the
+#            connection says nothing more (issue 29).
+# Requests go through at once. When the target does not answer a connect, the client's connection
 # is closed (as a stopped Redis would refuse it).
 #
 # Hand-written rather than a tool (socat, toxiproxy): socat cannot delay a
@@ -30,8 +36,15 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from harness.net import free_port, wait_listening, HarnessError  # noqa: E402
 
 
+TRICKLE = 0.3
+HUGE_CAP = 64 << 20
+
+
 class SlowProxy:
-    def __init__(self, target_port):
+    def __init__(self, target_port, mode="slow"):
+        if mode not in ("slow", "trickle", "huge"):
+            raise ValueError("mode %r" % mode)
+        self.mode = mode
         self.target_port = target_port
         self.port = free_port()
         self.delay = 0.0
@@ -80,6 +93,23 @@ class SlowProxy:
                 data = src.recv(65536)
                 if not data:
                     break
+                if answers and self.delay > 0 and self.mode == "trickle":
+                    for i in range(len(data)):
+                        dst.sendall(data[i:i + 1])
+                        if self._stopped.wait(TRICKLE):
+                            break
+                    continue
+                if answers and self.delay > 0 and self.mode == "huge":
+                    dst.sendall(b"$2147483648\r\n")
+                    chunk = b"x" * 65536
+                    for _ in range(HUGE_CAP // len(chunk)):
+                        if self._stopped.is_set():
+                            break
+                        dst.sendall(chunk)  # raises once the client has closed
+                    while not self._stopped.wait(0.5):  # then nothing more
+                        if not src.recv(65536):
+                            break
+                    break
                 if answers and self.delay > 0:
                     due = time.monotonic() + self.delay
                     while time.monotonic() < due and not self._stopped.is_set():
@@ -113,17 +143,20 @@ class SlowProxy:
 
 
 class ProxyProcess:
-    """SlowProxy in its own process; set_delay(d) with d > 0 means `delay`."""
+    """SlowProxy in its own process; set_delay(d) with d > 0 turns `mode` on
+    (for "slow": answers held `delay` seconds), set_delay(0) off."""
 
-    def __init__(self, target_port, delay=2.0):
+    def __init__(self, target_port, delay=2.0, mode="slow"):
         self.target_port = target_port
         self.port = free_port()
         self.delay = delay
+        self.mode = mode
         self.proc = None
 
     def start(self, timeout=10.0):
         self.proc = subprocess.Popen([sys.executable, os.path.abspath(__file__),
-                                      str(self.target_port), str(self.port), str(self.delay)],
+                                      str(self.target_port), str(self.port), str(self.delay),
+                                      self.mode],
                                      stdin=subprocess.DEVNULL, start_new_session=True)
         if not wait_listening(self.port, timeout):
             self.stop()
@@ -144,11 +177,12 @@ class ProxyProcess:
 
 
 def main():
-    """python3 slow_proxy.py TARGET_PORT LISTEN_PORT DELAY: a process of its own
-    (the soak's client threads would hold the GIL against it). SIGUSR1 holds
-    every answer DELAY seconds, SIGUSR2 lets them through at once, SIGTERM ends."""
+    """python3 slow_proxy.py TARGET_PORT LISTEN_PORT DELAY [MODE]: a process of its
+    own (the soak's client threads would hold the GIL against it). SIGUSR1
+    turns MODE on (slow: every answer held DELAY seconds), SIGUSR2 lets the
+    answers through at once, SIGTERM ends."""
     target, listen, delay = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3])
-    proxy = SlowProxy(target)
+    proxy = SlowProxy(target, sys.argv[4] if len(sys.argv) > 4 else "slow")
     proxy.port = listen
     proxy.start()
     done = threading.Event()

@@ -34,6 +34,16 @@
 #   redis   Redis stopped then restarted, then made slow (a proxy holding
 #           every answer 2 s, above timeout_ms): rule rl-closed answers
 #           451 4.4.3 inside those windows, rl-open always accepts;
+#   trickling  the proxy sends Redis's answers one byte every 300 ms for a
+#           third of the phase: each call must end within timeout_ms (issue
+#           29), so rl-closed answers 451 4.4.3 inside the window and never
+#           Postfix's milter timeout, rl-open accepts; three probe RCPTs for
+#           rl-closed inside the window get 451 4.4.3 within 3 x timeout_ms;
+#   oversized  the proxy answers every command with a 2 GB string
+#           ("$2147483648", then 64 MB as fast as it is read) for a third of
+#           the phase: refused at the header (issue 29), the same replies and
+#           probes as trickling, and the daemon's peak resident size (VmHWM) stays
+#           within OVERSIZED_GROWTH_MB of its size when the window opened;
 #   disk    the state file's tmpfs filled: periodic saves fail with a log line,
 #           replies stay as the policy says, the last good file stays whole,
 #           saving works again once space is back;
@@ -96,6 +106,12 @@ RUNNERS = 4  # smtp-source processes
 # machine adds to a loopback round trip.
 REDIS_TIMEOUT_MS = env_int("SOAK_REDIS_TIMEOUT_MS", 1000)
 DRAIN_TIMEOUT = 240.0
+# trickling, oversized: a probe RCPT for rl-closed inside the window gets its
+# 451 4.4.3 within this many seconds (a store call is bounded by timeout_ms).
+PROBE_BOUND = 3 * REDIS_TIMEOUT_MS / 1000.0
+# oversized: what the load alone may add to the daemon's peak during the
+# window; the defect added the proxy's 64 MB per pooled connection (8).
+OVERSIZED_GROWTH_MB = env_int("SOAK_OVERSIZED_GROWTH_MB", 128)
 
 # Replies as DESIGN.md section 2 and the policy below say (texts are the
 # policy's), and Postfix's own for the steps the milter does not answer.
@@ -785,6 +801,56 @@ def fault_redis(ph):
     print("redis: fast again at t=%.0f s" % (time.monotonic() - ph.t0), flush=True)
 
 
+def fault_hostile(ph):
+    """trickling / oversized: the proxy's mode on for the middle third."""
+    step = max(10.0, ph.seconds / 3)
+    time.sleep(step)
+    ph.rss_before_hostile = proc_kib(ph.daemon.proc.pid, "VmRSS")
+    ph.open_window("redis")
+    ph.suite.proxy.set_delay(1.0)
+    on = time.monotonic()
+    print("%s: on at t=%.0f s" % (ph.name, on - ph.t0), flush=True)
+    # Probes: a RCPT for rl-closed must get the outage reply within
+    # PROBE_BOUND, not wait for the trickle (or Postfix's milter timeout).
+    ph.probes = []
+    time.sleep(1.0)
+    for i in range(3):
+        ph.probes.append(probe_rcpt(ph, "rlc-probe-%d@example.test" % i))
+    time.sleep(max(0.0, step - (time.monotonic() - on)))
+    ph.suite.proxy.set_delay(0.0)
+    ph.close_window("redis")
+    ph.hwm_after_hostile = proc_kib(ph.daemon.proc.pid, "VmHWM")
+    print("%s: off at t=%.0f s" % (ph.name, time.monotonic() - ph.t0), flush=True)
+
+
+def probe_rcpt(ph, addr):
+    """One session outside the tally: the RCPT's reply and its seconds (no message sent)."""
+    try:
+        with SmtpSession(ph.postfix.smtp_port, timeout=60.0) as s:
+            s.cmd("EHLO probe.example.test")
+            s.cmd("MAIL FROM:<probe@example.test>")
+            t0 = time.monotonic()
+            got = s.cmd("RCPT TO:<%s>" % addr)
+            took = time.monotonic() - t0
+            s.cmd("RSET")
+            s.cmd("QUIT")
+        return got, took
+    except Exception as e:  # noqa: BLE001 - any failure is a failed probe, reported
+        return ["error: %r" % e], 60.0
+
+
+def proc_kib(pid, key):
+    """VmRSS, VmHWM... of a process in KiB (-1 when unreadable)."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return -1
+
+
 def fault_disk(ph):
     step = max(10.0, ph.seconds / 4)
     time.sleep(step)
@@ -979,10 +1045,11 @@ class Suite:
             ph.expect(set(rules) == {whole},
                       "every reload that loaded has the whole policy's %s rules (none "
                       "partial during the rewrite)" % whole)
-        elif name == "redis":
+        elif name in ("redis", "trickling", "oversized"):
             self.redis = RedisServer(self.workdir)
             self.redis.start()
-            self.proxy = ProxyProcess(self.redis.port, delay=2.0)
+            mode = {"redis": "slow", "trickling": "trickle", "oversized": "huge"}[name]
+            self.proxy = ProxyProcess(self.redis.port, delay=2.0, mode=mode)
             self.proxy.start()
             state = ('state = { backend = "redis"; redis = { host = "127.0.0.1"; port = %d; '
                      'prefix = "soak:"; timeout_ms = %d; }; };'
@@ -990,13 +1057,28 @@ class Suite:
             write(conf, policy_text(state=state, rules=STATE_RULES))
             ph = Phase(self, name, FAULT_SECONDS, STATE_SHARES)
             try:
-                ph.run(conf, fault_redis)
+                ph.run(conf, fault_redis if name == "redis" else fault_hostile)
             finally:
                 self.proxy.stop()
                 self.redis.stop()
             ph.expect(ph.tally.fault_seen, "clients saw the backend error (451 4.4.3 in a window)")
             ph.expect(ph.tally.seen.get("RCPT 451 4.4.3", 0) == ph.tally.fault_seen.get(
                 "RCPT 451 4.4.3", 0), "451 4.4.3 only inside a window")
+            if name != "redis":
+                print("%s: probe RCPTs for rl-closed inside the window: %s" % (name, [
+                    "%s in %.2f s" % (got[0][:9] if got else "none", took)
+                    for got, took in ph.probes]))
+                ph.expect(all(got == BACKEND_DOWN and took < PROBE_BOUND
+                              for got, took in ph.probes),
+                          "each probe RCPT for rl-closed gets 451 4.4.3 within %.0f s (3 x "
+                          "timeout_ms)" % PROBE_BOUND)
+            if name == "oversized":
+                grown = (ph.hwm_after_hostile - ph.rss_before_hostile) // 1024
+                print("oversized: daemon RSS %d MiB when the window opened, peak (VmHWM) %d MiB "
+                      "after it" % (ph.rss_before_hostile // 1024, ph.hwm_after_hostile // 1024))
+                ph.expect(grown < OVERSIZED_GROWTH_MB,
+                          "the daemon's peak is %d MiB above its size when the window opened "
+                          "(bound %d MiB)" % (grown, OVERSIZED_GROWTH_MB))
         elif name == "disk":
             ph = Phase(self, name, FAULT_SECONDS, STATE_SHARES)
             ph.state_dir = os.path.join(self.workdir, "state-disk")
