@@ -3,6 +3,7 @@
 #include "codes/reply_text.hpp"
 
 #include <array>
+#include <cstdio>
 
 namespace mv::codes {
 
@@ -65,6 +66,17 @@ std::string walk(std::string_view t, Text on_text, Var on_var) {
 std::string check_template(std::string_view tmpl) {
     return walk(
         tmpl, [](std::string_view) {}, [](const VarInfo&) {});
+}
+
+std::string first_non_ascii(std::string_view tmpl) {
+    for (std::size_t i = 0; i < tmpl.size(); ++i) {
+        const auto c = static_cast<unsigned char>(tmpl[i]);
+        if (c >= 0x20 && c <= 0x7e) continue;
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X", c);
+        return std::string("byte ") + hex + " at column " + std::to_string(i + 1);
+    }
+    return {};
 }
 
 std::size_t max_expanded_length(std::string_view tmpl) {

@@ -4,6 +4,7 @@
 
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "config/schema.hpp"
 #include "config/state_condition_parser.hpp"
@@ -378,10 +379,16 @@ DnsCondition read_dns_condition(const Setting& s, dns::Config& config, ListTable
         const int idx = config.find_list(name);
         if (idx < 0) {
             std::string known;
-            for (const auto& l : config.lists) known += (known.empty() ? "" : ", ") + l.name;
+            std::vector<std::string> names;
+            for (const auto& l : config.lists) {
+                known += (known.empty() ? "" : ", ") + l.name;
+                names.push_back(l.name);
+            }
+            const std::string hint = closest(name, names);
             diag.error(*at, "no DNS list '" + name + "'" +
-                                (known.empty() ? std::string(" (dns.lists defines none)")
-                                               : " (dns.lists defines " + known + ")"));
+                                (!hint.empty()   ? " (did you mean '" + hint + "'?)"
+                                 : known.empty() ? std::string(" (dns.lists defines none)")
+                                                 : " (dns.lists defines " + known + ")"));
             return out;
         }
         const dns::ListSpec& spec = config.lists[idx];

@@ -28,8 +28,11 @@
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
 #include "config/sendmail_check.hpp"
+#include "config/service_check.hpp"
 #include "config/settings_parser.hpp"
+#include "config/shadow_check.hpp"
 #include "config/state_condition_parser.hpp"
+#include "config/syntax_hint.hpp"
 #include "policy_service/deployment_check.hpp"
 
 namespace mv::config {
@@ -185,8 +188,13 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
                 msg = std::move(why);
         }
         // libconfig says only "syntax error" for a file cut short.
-        if (file == path && e.getLine() >= lines)
+        if (file == path && e.getLine() >= lines) {
             msg += " at end of file (truncated? a missing ')', '}' or ';'?)";
+        } else if (std::strcmp(e.getError(), "syntax error") == 0) {
+            // Name the likely cause from the text around the line.
+            if (const std::string hint = syntax_hint(file, e.getLine()); !hint.empty())
+                msg += " (likely cause: " + hint + ")";
+        }
         diag.error(file, e.getLine(), msg);
         result.diagnostics = diag.take();
         return result;
@@ -206,6 +214,9 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     if (root.exists("policy")) parse_policy_settings(root["policy"], policy->settings, diag);
     if (root.exists("state")) read_state_settings(root["state"], policy->settings.state, diag);
 
+    // Errors in the lists or rules leave rules out or incomplete: the order
+    // check below would then see conditions that are not there.
+    const int errors_before_rules = diag.errors();
     ListTable lists;
     if (root.exists("lists")) lists.load(root["lists"], diag);
     auto dns_config = std::make_shared<dns::Config>();
@@ -227,6 +238,9 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
             if (rule) policy->rules.push_back(std::move(*rule));
         }
     }
+    if (diag.errors() == errors_before_rules) check_shadowed_rules(policy->rules, diag);
+    if (options.service && root.exists("daemon"))
+        check_service_access(root["daemon"], policy->settings, diag);
     lists.warn_unused(diag);
     warn_unused_lists(*dns_config, diag);
     policy->dns = dns_config;

@@ -52,6 +52,12 @@ bool read_reply_keys(const Setting& r, const std::string& rule_name, codes::Repl
                 if (!why.empty()) {
                     diag.error(line, "rule '" + rule_name + "': reply text: " + why);
                     ok = false;
+                } else if (const std::string bad = codes::first_non_ascii(t); !bad.empty()) {
+                    // Replies are ASCII; the glue would send '?' for the byte.
+                    diag.error(line, "rule '" + rule_name +
+                                         "': reply text is not ASCII (RFC 5321 section 2.4): " +
+                                         bad + "; write it in ASCII (e.g. \"Zurueckgewiesen\")");
+                    ok = false;
                 }
                 spec.text.push_back(t);
             };
