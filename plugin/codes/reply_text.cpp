@@ -13,15 +13,26 @@ struct VarInfo {
     std::string_view name;
     std::size_t max_len;
     std::string_view TextVars::*field;
+    bool domain_only = false;  // the part of the field after its last '@'
 };
+
+std::string_view value_of(const VarInfo& v, const TextVars& vars) {
+    std::string_view s = vars.*(v.field);
+    if (v.domain_only) {
+        const auto at = s.rfind('@');
+        s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
+    }
+    return s;
+}
 
 // Maximum lengths: addresses per RFC 5321 4.5.3.1 (path 256), names per
 // domain length (255), rule names as the loader bounds them (64).
-constexpr std::array<VarInfo, 11> kVars = {{
+constexpr std::array<VarInfo, 12> kVars = {{
     {"client_addr", 45, &TextVars::client_addr},
     {"client_name", 255, &TextVars::client_name},
     {"helo", 255, &TextVars::helo},
     {"sender", 256, &TextVars::sender},
+    {"sender_domain", 255, &TextVars::sender, true},
     {"rcpt", 256, &TextVars::rcpt},
     {"rule", 64, &TextVars::rule},
     {"retry", 20, &TextVars::retry},
@@ -105,7 +116,7 @@ std::string expand_template(std::string_view tmpl, const TextVars& vars) {
     std::string out;
     walk(
         tmpl, [&](std::string_view s) { out += sanitize_value(s, s.size()); },
-        [&](const VarInfo& v) { out += sanitize_value(vars.*(v.field), v.max_len); });
+        [&](const VarInfo& v) { out += sanitize_value(value_of(v, vars), v.max_len); });
     return out;
 }
 

@@ -2,6 +2,7 @@
 // reply_text.hpp - reply text templates with variables, and their safe expansion.
 //
 // Reply text may reference ${client_addr}, ${client_name}, ${helo}, ${sender},
+// ${sender_domain} (the sender's part after its last '@'; "" for <>),
 // ${rcpt}, ${rule}, ${retry}, ${queue_id}, and the DNS evidence of the rule
 // that decided: ${dns_zones} (the zones that listed the client, by the names
 // they are shown as), ${dns_score} (the list's score), ${dns_txt} (the TXT

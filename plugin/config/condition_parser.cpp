@@ -182,6 +182,7 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
     negated_ = 0;
     stage_requirements_.clear();
     uses_dns_ = false;
+    dns_list_keys_ = 0;
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
         return false;
@@ -357,6 +358,7 @@ ConditionPtr ConditionParser::dns_key(const Setting& s, bool& ok) {
     DnsCondition c = read_dns_condition(s, *dns_, lists_, diag_);
     need(c.stage);
     if (c.reason) note_reason(*c.reason);
+    if (negated_ == 0) dns_list_keys_ |= c.list_keys;
     if (!c.condition) {
         ok = false;
         return nullptr;

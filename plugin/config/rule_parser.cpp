@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "codes/reply_text.hpp"
+#include "config/dns_parser.hpp"
 #include "config/reply_parser.hpp"
 #include "config/schema.hpp"
 #include "config/settings_parser.hpp"
@@ -257,7 +258,12 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         if (settings_.delay_reject && rule.stage <= codes::Stage::Mail)
             delivery = codes::Stage::Rcpt;
         const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
-        parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_);
+        // A dns_list refusal's text names what was listed (the client, its
+        // name, the HELO name or the sender domain), not always the client.
+        const std::string text = rule.reason == codes::Reason::DnsBlockList
+                                     ? dns_list_text(conditions_.dns_list_keys())
+                                     : std::string();
+        parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_, text);
     }
     if (diag_.errors() != errors_before) return std::nullopt;
     return rule;
