@@ -35,6 +35,10 @@ bool DnsOwner::adopt(const policy::Policy& policy) {
                                      std::to_string(cfg.timeout_ms) + " ms, rules wait at most " +
                                      std::to_string(cfg.budget_ms) + " ms per transaction");
     }
+    // Health checks report to the metrics too; attach_dns() starts them for
+    // every list zone, so a resolver that does not answer at start is a
+    // warning in the log at once (Service::finish_check).
+    service_->set_meters(meters_);
     dns::attach_dns(policy, service_, meters_.get());
     return true;
 }
