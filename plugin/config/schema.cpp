@@ -65,9 +65,9 @@ std::string closest_in(std::string_view word, const Range& known) {
     for (const auto& k : known) {
         const std::string_view kv(k);
         const std::size_t d = edit_distance(word, kv);
-        // Two edits turn any one- or two-letter word into any other: only
-        // suggest what is closer than the word is long.
-        if (d < best_d && d < std::max<std::size_t>(word.size(), 1)) {
+        // Two edits turn a short word into many others ("per" -> "key"):
+        // for words under five letters only one edit counts.
+        if (d < best_d && (d <= 1 || word.size() >= 5)) {
             best_d = d;
             best = std::string(kv);
         }
@@ -111,6 +111,11 @@ constexpr std::pair<std::string_view, std::string_view> kHabitKeys[] = {
     {"graylist", "greylist"},
     {"id", "name"},
     {"monitor_mode", "monitor"},
+    // rate_limit keys (the same words, where "client_addr" is not a key).
+    {"client_address", "client"},
+    {"client_ip", "client"},
+    {"sasl_username", "sasl_login"},
+    {"sender_address", "sender"},
     {"warn_only", "monitor"},
 };
 
