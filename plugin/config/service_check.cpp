@@ -43,8 +43,14 @@ std::string primary_group(const std::string& user) {
 }
 
 void check_unix_path(const libconfig::Setting& at, const std::string& socket, Diagnostics& diag) {
-    if (socket.rfind("unix:", 0) != 0 && socket.rfind("local:", 0) != 0) return;
-    const std::string path = socket.substr(socket.find(':') + 1);
+    // unix:PATH, local:PATH, or an absolute PATH alone (libmilter's forms).
+    std::string path;
+    if (socket.rfind("unix:", 0) == 0 || socket.rfind("local:", 0) == 0)
+        path = socket.substr(socket.find(':') + 1);
+    else if (!socket.empty() && socket[0] == '/')
+        path = socket;
+    else
+        return;
     for (const char* dir : kWritable)
         if (path.rfind(dir, 0) == 0) return;
     std::string msg = "unix socket " + path +
@@ -53,9 +59,9 @@ void check_unix_path(const libconfig::Setting& at, const std::string& socket, Di
                       "/var/spool/postfix/milter-verdict/";
     if (path.rfind("/tmp/", 0) == 0 || path.rfind("/var/tmp/", 0) == 0)
         msg += ", and its /tmp is private (PrivateTmp=yes): Postfix would not see the socket";
-    msg +=
-        "; use unix:/var/spool/postfix/milter-verdict/milter-verdict.sock (Postfix's chrooted "
-        "smtpd reaches it as unix:milter-verdict/milter-verdict.sock)";
+    const std::string name = path.substr(path.rfind('/') + 1);
+    msg += "; use unix:/var/spool/postfix/milter-verdict/" + name +
+           " (Postfix's chrooted smtpd reaches it as unix:milter-verdict/" + name + ")";
     diag.warning(at, msg);
 }
 
