@@ -82,7 +82,10 @@ void check_service_access(const libconfig::Setting& daemon, const policy::Settin
                              "(socket_group lookup fails)");
         return;
     }
-    const std::string user = settings.user.empty() ? kUnitUser : settings.user;
+    // Without `user` the daemon stays whoever starts it (root by hand, the
+    // unit's user under systemd): nothing to compare with.
+    if (settings.user.empty()) return;
+    const std::string& user = settings.user;
     if (user == "root") return;
     std::string own = settings.group;
     if (own.empty()) own = primary_group(user);
@@ -90,17 +93,15 @@ void check_service_access(const libconfig::Setting& daemon, const policy::Settin
     // A user this host does not know: nothing to compare with (the daemon
     // itself refuses to start as an unknown user).
     if (own.empty() || wanted == own) return;
-    diag.warning(
-        at, "socket_group '" + wanted + "': the service user '" + user +
-                (settings.user.empty() ? "' (the packaged unit's User=, no `user` here)" : "'") +
-                " runs as group '" + own +
-                "' and cannot chown the socket to another group (the daemon exits: "
-                "chown: Operation not permitted; the packaged unit, PrivateUsers=yes, "
-                "maps no other group even for a member); leave socket_group out (the "
-                "socket gets group '" +
-                own +
-                "') and put the MTA's user in that group (the package adds "
-                "postfix to milter-verdict)");
+    diag.warning(at, "socket_group '" + wanted + "': the service user '" + user +
+                         "' runs as group '" + own +
+                         "' and cannot chown the socket to another group (the daemon exits: "
+                         "chown: Operation not permitted; the packaged unit, PrivateUsers=yes, "
+                         "maps no other group even for a member); leave socket_group out (the "
+                         "socket gets group '" +
+                         own +
+                         "') and put the MTA's user in that group (the package adds "
+                         "postfix to milter-verdict)");
 }
 
 }  // namespace mv::config

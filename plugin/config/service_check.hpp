@@ -12,10 +12,10 @@
 //   not root: chown(2) lets an unprivileged process give a file only to a
 //   group it is in, and PrivateUsers=yes maps no supplementary group into the
 //   unit, so only the daemon's own group works (the package puts the postfix
-//   user into that group). The service user is `user`, or the unit's
-//   milter-verdict when `user` is not set; the daemon's group is `group`, or
-//   the user's primary group (milter-verdict when the user does not exist on
-//   this host);
+//   user into that group). The service user is the configured `user` (without
+//   one the daemon stays whoever starts it: nothing is compared); the daemon's
+//   group is `group`, or the user's primary group (milter-verdict for the
+//   unit's user when it does not exist on this host);
 // * a unix socket (socket, policy_socket) outside the directories the unit
 //   lets it write: /run/milter-verdict, /var/lib/milter-verdict,
 //   /var/spool/postfix/milter-verdict (under PrivateTmp=yes a socket in /tmp
