@@ -39,6 +39,7 @@ void usage(std::ostream& err) {
 int check_config_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string file = kDefaultConfig;
     config::LoadOptions options;
+    options.service = true;
     for (std::size_t i = 0; i < args.size(); ++i) {
         const std::string& a = args[i];
         if (a == "--strict") {

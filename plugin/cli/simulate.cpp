@@ -27,11 +27,12 @@
 // greylist triplets there like a real transaction would.
 //
 // DNS rules (dns_list, reverse_dns, sender_domain, rcpt_domain) get their
-// answers offline when any --dns-answer is given (or --dns offline): every
-// answer given (on the command line, or in any transaction of --file) is
-// known to every transaction of the run and any other question is NXDOMAIN;
-// otherwise (--dns live) they are looked up through the configuration's
-// resolver, with its timeout and budget. simulate prints each lookup a rule
+// answers offline unless --dns live is given: every answer given with
+// --dns-answer (on the command line, or in any transaction of --file) is
+// known to every transaction of the run and any other question is NXDOMAIN
+// (not listed, no such domain), which the "dns" line says; simulate never
+// sends a query unless asked. With --dns live they are looked up through the
+// configuration's resolver, with its timeout and budget. simulate prints each lookup a rule
 // read and its answer, and each list's score. When the policy has a
 // reverse_dns rule and neither --client-name nor --client-resolve is given,
 // no {client_resolve} is presented, so the daemon's own PTR lookups run.
@@ -205,7 +206,9 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
     if (r.policy->dns_slot->needed()) {
         bool answers = false;
         for (const auto& in : inputs) answers = answers || !in.dns_answers.empty();
-        if (dns_mode.empty()) dns_mode = answers ? "offline" : "live";
+        // Offline unless asked: a check before a roll-out must not send the
+        // test's addresses to list operators, nor depend on the network.
+        if (dns_mode.empty()) dns_mode = "offline";
         std::unique_ptr<dns::Resolver> resolver;
         if (dns_mode == "offline") {
             auto table = std::make_unique<dns::TableResolver>();
@@ -231,9 +234,14 @@ int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
         auto service = std::make_shared<dns::Service>(
             std::move(resolver), options,
             [&err](dns::Severity, const std::string& line) { err << line << "\n"; });
-        out << "dns     " << service->describe()
-            << (dns_mode == "live" ? "" : "; anything else is NXDOMAIN; zones not health-checked")
-            << "\n\n";
+        if (dns_mode == "offline" && !answers)
+            out << "dns     offline, no --dns-answer given: every name is NXDOMAIN, nothing is "
+                   "listed; zones not health-checked; --dns live asks the configured resolver\n\n";
+        else
+            out << "dns     " << service->describe()
+                << (dns_mode == "live" ? ""
+                                       : "; anything else is NXDOMAIN; zones not health-checked")
+                << "\n\n";
         dns::attach_dns(*r.policy, service, nullptr, /*trace=*/true);
     }
     if (policy_service) {

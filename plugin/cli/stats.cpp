@@ -28,6 +28,12 @@ void usage(std::ostream& out) {
     out << "usage: milter-verdict stats [-c FILE | -m ADDRESS] [--all]\n";
 }
 
+// One DNS list zone's counters (milter_verdict_dns_*{zone}).
+struct Zone {
+    double lookups = 0, cache_hits = 0, timeouts = 0, errors = 0, check_failures = 0;
+    bool unhealthy = false;
+};
+
 struct Row {
     double reject = 0, tempfail = 0, accept = 0, other = 0, monitor = 0;
     std::map<std::string, double> replies;  // "550 5.7.1" -> count
@@ -54,7 +60,24 @@ std::string stats_report(const observability::Exposition& scrape, bool all) {
     std::map<std::string, std::pair<double, double>> store;  // backend -> ops, errors
     std::string version = "?";
     double reloads_ok = 0, reloads_failed = 0;
+    std::map<std::string, Zone> zones;
     for (const auto& s : scrape.samples) {
+        if (s.name.rfind("milter_verdict_dns_", 0) == 0 && !s.label("zone").empty()) {
+            Zone& z = zones[s.label("zone")];
+            if (s.name == "milter_verdict_dns_lookups_total")
+                z.lookups = s.value;
+            else if (s.name == "milter_verdict_dns_cache_hits_total")
+                z.cache_hits = s.value;
+            else if (s.name == "milter_verdict_dns_timeouts_total")
+                z.timeouts = s.value;
+            else if (s.name == "milter_verdict_dns_errors_total")
+                z.errors = s.value;
+            else if (s.name == "milter_verdict_dns_zone_check_failures_total")
+                z.check_failures = s.value;
+            else if (s.name == "milter_verdict_dns_zone_unhealthy")
+                z.unhealthy = s.value > 0;
+            continue;
+        }
         if (s.name == "milter_verdict_decisions_total" ||
             s.name == "milter_verdict_monitor_decisions_total") {
             Row& r = rules[s.label("rule")];
@@ -106,6 +129,17 @@ std::string stats_report(const observability::Exposition& scrape, bool all) {
         if (scalar.count("milter_verdict_state_memory_entries"))
             out += "; " + num(scalar["milter_verdict_state_memory_entries"]) + " entries of " +
                    num(scalar["milter_verdict_state_memory_max_entries"]);
+        out += "\n";
+    }
+    // DNS: one line per list zone; an unhealthy zone and failed health
+    // checks (no answer: the resolver unreachable?) stand out.
+    for (const auto& [zone, z] : zones) {
+        out += "dns      " + zone + ": " + num(z.lookups) + " lookups, " + num(z.cache_hits) +
+               " from the cache, " + num(z.timeouts) + " timeouts, " + num(z.errors) + " errors";
+        if (z.unhealthy)
+            out += "; UNHEALTHY, skipped (RFC 5782 health check)";
+        else if (z.check_failures > 0)
+            out += "; " + num(z.check_failures) + " failed health checks";
         out += "\n";
     }
 

@@ -4,7 +4,9 @@
 // stats_report() turns the samples of one scrape (observability/scrape.hpp)
 // into a short report for people without Grafana: the version, the policy
 // (rules, list entries, last load, reloads), the traffic per front end, the
-// state store, then one row per rule with its decisions summed over front
+// state store, the DNS list zones (lookups, cache hits, timeouts, errors, and
+// "UNHEALTHY, skipped" or the count of failed health checks), then one row
+// per rule with its decisions summed over front
 // ends and stages: reject, tempfail, accept, other (discard, quarantine),
 // monitor (would-be decisions) and its replies ("550 5.7.1 x3"), busiest
 // first. Rules without any decision are counted in one line, or listed

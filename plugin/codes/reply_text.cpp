@@ -3,6 +3,7 @@
 #include "codes/reply_text.hpp"
 
 #include <array>
+#include <cstdio>
 
 namespace mv::codes {
 
@@ -12,15 +13,26 @@ struct VarInfo {
     std::string_view name;
     std::size_t max_len;
     std::string_view TextVars::*field;
+    bool domain_only = false;  // the part of the field after its last '@'
 };
+
+std::string_view value_of(const VarInfo& v, const TextVars& vars) {
+    std::string_view s = vars.*(v.field);
+    if (v.domain_only) {
+        const auto at = s.rfind('@');
+        s = at == std::string_view::npos ? std::string_view() : s.substr(at + 1);
+    }
+    return s;
+}
 
 // Maximum lengths: addresses per RFC 5321 4.5.3.1 (path 256), names per
 // domain length (255), rule names as the loader bounds them (64).
-constexpr std::array<VarInfo, 11> kVars = {{
+constexpr std::array<VarInfo, 12> kVars = {{
     {"client_addr", 45, &TextVars::client_addr},
     {"client_name", 255, &TextVars::client_name},
     {"helo", 255, &TextVars::helo},
     {"sender", 256, &TextVars::sender},
+    {"sender_domain", 255, &TextVars::sender, true},
     {"rcpt", 256, &TextVars::rcpt},
     {"rule", 64, &TextVars::rule},
     {"retry", 20, &TextVars::retry},
@@ -67,6 +79,17 @@ std::string check_template(std::string_view tmpl) {
         tmpl, [](std::string_view) {}, [](const VarInfo&) {});
 }
 
+std::string first_non_ascii(std::string_view tmpl) {
+    for (std::size_t i = 0; i < tmpl.size(); ++i) {
+        const auto c = static_cast<unsigned char>(tmpl[i]);
+        if (c >= 0x20 && c <= 0x7e) continue;
+        char hex[8];
+        std::snprintf(hex, sizeof hex, "0x%02X", c);
+        return std::string("byte ") + hex + " at column " + std::to_string(i + 1);
+    }
+    return {};
+}
+
 std::size_t max_expanded_length(std::string_view tmpl) {
     std::size_t n = 0;
     walk(
@@ -93,7 +116,7 @@ std::string expand_template(std::string_view tmpl, const TextVars& vars) {
     std::string out;
     walk(
         tmpl, [&](std::string_view s) { out += sanitize_value(s, s.size()); },
-        [&](const VarInfo& v) { out += sanitize_value(vars.*(v.field), v.max_len); });
+        [&](const VarInfo& v) { out += sanitize_value(value_of(v, vars), v.max_len); });
     return out;
 }
 

@@ -2,6 +2,7 @@
 // reply_text.hpp - reply text templates with variables, and their safe expansion.
 //
 // Reply text may reference ${client_addr}, ${client_name}, ${helo}, ${sender},
+// ${sender_domain} (the sender's part after its last '@'; "" for <>),
 // ${rcpt}, ${rule}, ${retry}, ${queue_id}, and the DNS evidence of the rule
 // that decided: ${dns_zones} (the zones that listed the client, by the names
 // they are shown as), ${dns_score} (the list's score), ${dns_txt} (the TXT
@@ -32,6 +33,11 @@ struct TextVars {
 
 // Empty string if `tmpl` is well-formed, else a one-line error message.
 std::string check_template(std::string_view tmpl);
+// Empty if the literal text of `tmpl` is printable ASCII (0x20-0x7e, what
+// RFC 5321 section 2.4 allows in a reply and what expansion keeps), else
+// "byte 0xC3 at column 4" for the first other byte (columns count bytes from 1).
+// expand_template() would send such a byte as '?': a configuration error.
+std::string first_non_ascii(std::string_view tmpl);
 // Worst-case length of the expansion of a well-formed template.
 std::size_t max_expanded_length(std::string_view tmpl);
 // Expand a well-formed template; the result is printable ASCII without CR/LF/NUL.

@@ -2,6 +2,8 @@
 // condition_parser.cpp - `when` groups, string matches and list references.
 #include "config/condition_parser.hpp"
 
+#include <cctype>
+#include <map>
 #include <stdexcept>
 #include <vector>
 
@@ -70,6 +72,75 @@ bool valid_macro_name(const std::string& name) {
     return true;
 }
 
+// Exact values written as Postfix access(5) tables or shell globs read
+// them, which never match here: a bare domain as a sender or recipient (an
+// exact address without '@'), and '*' or '?' taken literally. Warnings, each
+// with the form that does what was meant. Addresses may legally hold '*' and
+// '?' in the local part, so only a glob in a domain (or in a host name) is
+// reported; "postmaster" is a valid recipient without a domain (RFC 5321).
+void warn_habits(const StringMatchSpec& b, Field field, const std::string& what,
+                 Diagnostics& diag) {
+    const bool address = field == Field::Sender || field == Field::Recipient;
+    const bool host = field == Field::Helo || field == Field::ClientName;
+    if (!address && !host) return;
+    // A list file of thousands of bare domains used as senders: its first
+    // such line is reported with the count, not every line.
+    std::map<const NamedList*, std::pair<const StringMatchSpec::Entry*, int>> per_list;
+    auto report = [&](const StringMatchSpec::Entry& e, const std::string& msg) {
+        if (e.origin.list == nullptr) {
+            ListTable::warn(e.origin, msg, diag);
+            return;
+        }
+        auto& [first, n] = per_list[e.origin.list];
+        if (n++ == 0) first = &e;
+    };
+    std::map<const NamedList*, std::string> first_msg;
+    for (const auto& e : b.entries) {
+        if (e.kind != 'e') continue;
+        const std::string& v = e.value;
+        const auto at = v.rfind('@');
+        const std::string domain = !address ? v : at == std::string::npos ? v : v.substr(at + 1);
+        const bool star_local = address && at != std::string::npos && v.substr(0, at) == "*";
+        if (star_local || domain.find_first_of("*?") != std::string::npos) {
+            // "*.example.com" -> subdomain example.com; "*@example.com" -> domain.
+            std::string d = domain;
+            while (!d.empty() && (d[0] == '*' || d[0] == '?' || d[0] == '.')) d.erase(0, 1);
+            const bool simple = !d.empty() && d.find_first_of("*?") == std::string::npos;
+            std::string msg = what + " '" + v +
+                              "': '*' and '?' are not wildcards in an exact value (it matches "
+                              "only that literal text); ";
+            if (simple && star_local)
+                msg += "did you mean " + what + " = { domain = \"" + d + "\"; }?";
+            else if (simple && domain[0] == '*' && (address ? at == std::string::npos : true))
+                msg += "did you mean " + what + " = { subdomain = \"" + d +
+                       "\"; } (the domain and every name under it)?";
+            else
+                msg += "write a domain or subdomain match, or a regex /.../";
+            if (e.origin.list && !first_msg.count(e.origin.list)) first_msg[e.origin.list] = msg;
+            report(e, msg);
+            continue;
+        }
+        if (!address || at != std::string::npos || v == "<>") continue;
+        std::string lower;
+        for (char c : v) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower == "postmaster") continue;
+        std::string msg = what + " '" + v +
+                          "' has no '@': an exact value is a whole address and matches no "
+                          "mail from a domain";
+        if (v.find('.') != std::string::npos)
+            msg += "; did you mean " + what + " = { domain = \"" + v + "\"; }?";
+        if (e.origin.list && !first_msg.count(e.origin.list)) first_msg[e.origin.list] = msg;
+        report(e, msg);
+    }
+    for (const auto& [list, first] : per_list) {
+        std::string msg = first_msg[list];
+        if (first.second > 1)
+            msg += " (" + std::to_string(first.second - 1) + " more such value" +
+                   (first.second > 2 ? "s" : "") + " in list '" + list->name + "')";
+        ListTable::warn(first.first->origin, msg, diag);
+    }
+}
+
 }  // namespace
 
 ConditionPtr ConditionParser::shared(const Setting& s, const std::string& kind, bool& ok,
@@ -111,6 +182,7 @@ bool ConditionParser::parse(const Setting& when, ConditionPtr& out, Stage& stage
     negated_ = 0;
     stage_requirements_.clear();
     uses_dns_ = false;
+    dns_list_keys_ = 0;
     if (!when.isGroup()) {
         diag_.error(when, "when must be a group { key = value; ... }, not " + type_name(when));
         return false;
@@ -286,6 +358,7 @@ ConditionPtr ConditionParser::dns_key(const Setting& s, bool& ok) {
     DnsCondition c = read_dns_condition(s, *dns_, lists_, diag_);
     need(c.stage);
     if (c.reason) note_reason(*c.reason);
+    if (negated_ == 0) dns_list_keys_ |= c.list_keys;
     if (!c.condition) {
         ok = false;
         return nullptr;
@@ -345,6 +418,7 @@ ConditionPtr ConditionParser::build_string_match(const Setting& s, Field field, 
         ok = false;
         return nullptr;
     }
+    warn_habits(b, field, what, diag_);
     const policy::StringMatch& m = b.match;
     if (m.exact.empty() && m.domains.empty() && m.subdomains.empty() && m.regexes.empty() &&
         !m.null_sender) {

@@ -73,6 +73,9 @@ class ConditionParser {
         dns_slot_ = std::move(slot);
     }
     bool uses_dns() const { return uses_dns_; }
+    // After parse(): the keys (dns::ListKey bits) of the refusing dns_list
+    // conditions of `when`, for the default reply text (dns_list_text()).
+    unsigned dns_list_keys() const { return dns_list_keys_; }
     // After parse(): the reason of the rule's default reply (codes/defaults.hpp)
     // when its reason-bearing conditions are all of one kind - size or
     // declared_size over a bound (MessageTooBig), rcpt_count over a bound
@@ -144,6 +147,7 @@ class ConditionParser {
     std::shared_ptr<dns::Config> dns_;
     std::shared_ptr<policy::DnsSlot> dns_slot_;
     bool uses_dns_ = false;
+    unsigned dns_list_keys_ = 0;
 };
 
 }  // namespace mv::config

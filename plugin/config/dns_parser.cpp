@@ -2,8 +2,10 @@
 // dns_parser.cpp - `dns` settings, DNS lists and the DNS conditions (dns_parser.hpp).
 #include "config/dns_parser.hpp"
 
+#include <cctype>
 #include <set>
 #include <stdexcept>
+#include <vector>
 
 #include "config/schema.hpp"
 #include "config/state_condition_parser.hpp"
@@ -266,6 +268,37 @@ Stage list_stage(const dns::ListSpec& spec) {
 
 }  // namespace
 
+std::string dns_list_text(unsigned keys) {
+    using dns::ListKey;
+    // What was listed, by the list's keys: with one key its value; with
+    // several (which one listed is known only at run time) the client's
+    // address, which is short, and the kinds of the other names, so that the
+    // line stays within RFC 5321's 512 octets whatever the names.
+    struct Part {
+        ListKey key;
+        const char* one;   // the only key
+        const char* kind;  // one of several
+    };
+    static const Part kParts[] = {
+        {ListKey::ClientAddr, "Client host [${client_addr}]", "client host [${client_addr}]"},
+        {ListKey::ClientName, "Client host name ${client_name}", "client host name"},
+        {ListKey::Helo, "HELO name ${helo}", "HELO name"},
+        {ListKey::SenderDomain, "Sender domain ${sender_domain}", "sender domain"},
+    };
+    std::vector<const Part*> parts;
+    for (const auto& p : kParts)
+        if (keys & static_cast<unsigned>(p.key)) parts.push_back(&p);
+    if (parts.empty()) parts.push_back(&kParts[0]);
+    if (parts.size() == 1) return std::string(parts[0]->one) + " blocked using ${dns_zones}";
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out += i + 1 == parts.size() ? " or " : ", ";
+        out += parts[i]->kind;
+    }
+    out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+    return out + " blocked using ${dns_zones}";
+}
+
 bool is_dns_key(const std::string& key) {
     return key == "dns_list" || key == "reverse_dns" || key == "sender_domain" ||
            key == "rcpt_domain";
@@ -378,10 +411,16 @@ DnsCondition read_dns_condition(const Setting& s, dns::Config& config, ListTable
         const int idx = config.find_list(name);
         if (idx < 0) {
             std::string known;
-            for (const auto& l : config.lists) known += (known.empty() ? "" : ", ") + l.name;
+            std::vector<std::string> names;
+            for (const auto& l : config.lists) {
+                known += (known.empty() ? "" : ", ") + l.name;
+                names.push_back(l.name);
+            }
+            const std::string hint = closest(name, names);
             diag.error(*at, "no DNS list '" + name + "'" +
-                                (known.empty() ? std::string(" (dns.lists defines none)")
-                                               : " (dns.lists defines " + known + ")"));
+                                (!hint.empty()   ? " (did you mean '" + hint + "'?)"
+                                 : known.empty() ? std::string(" (dns.lists defines none)")
+                                                 : " (dns.lists defines " + known + ")"));
             return out;
         }
         const dns::ListSpec& spec = config.lists[idx];
@@ -405,7 +444,10 @@ DnsCondition read_dns_condition(const Setting& s, dns::Config& config, ListTable
         out.stage = list_stage(spec);
         out.condition = policy::make_dns_list_condition(static_cast<std::size_t>(idx), name,
                                                         out.stage, allowed);
-        if (!allowed) out.reason = codes::Reason::DnsBlockList;
+        if (!allowed) {
+            out.reason = codes::Reason::DnsBlockList;
+            out.list_keys = spec.keys;
+        }
         return out;
     }
     if (k == "reverse_dns") {

@@ -55,7 +55,14 @@ struct DnsCondition {
     policy::ConditionPtr condition;
     codes::Stage stage = codes::Stage::Connect;
     std::optional<codes::Reason> reason;
+    unsigned list_keys = 0;  // dns_list (not allowed): what the list is queried with (ListKey bits)
 };
+
+// The default reply text of a dns_list refusal: it names what was listed, by
+// the list's keys - "Client host [${client_addr}]", "Client host name
+// ${client_name}", "HELO name ${helo}", "Sender domain ${sender_domain}"
+// (several keys: joined with "or") - then "blocked using ${dns_zones}".
+std::string dns_list_text(unsigned keys);
 DnsCondition read_dns_condition(const libconfig::Setting& s, dns::Config& config, ListTable& lists,
                                 Diagnostics& diag);
 

@@ -224,10 +224,18 @@ bool ListTable::collect_values(const libconfig::Setting& s, Diagnostics& diag, V
 }
 
 void ListTable::report_unknown(const libconfig::Setting& at, const std::string& name,
-                               Diagnostics& diag) {
+                               Diagnostics& diag) const {
     std::string msg = "unknown list '@" + name + "'";
-    if (!valid_list_name(name))
+    if (!valid_list_name(name)) {
         msg += " (a value starting with '@' names a list; write domains without '@')";
+    } else if (const std::string hint = closest(name, order_); !hint.empty()) {
+        msg += " (did you mean '@" + hint + "'?)";
+    } else if (!order_.empty()) {
+        msg += " (lists defined: ";
+        for (std::size_t i = 0; i < order_.size() && i < 8; ++i)
+            msg += (i ? ", @" : "@") + order_[i];
+        msg += order_.size() > 8 ? ", ...)" : ")";
+    }
     diag.error(at, msg);
 }
 
@@ -238,6 +246,16 @@ void ListTable::report(const Origin& origin, const std::string& message, Diagnos
         diag.error(origin.list->source, origin.list->lines[origin.index], message);
     } else {
         diag.error(*origin.list->elements[origin.index], message);
+    }
+}
+
+void ListTable::warn(const Origin& origin, const std::string& message, Diagnostics& diag) {
+    if (origin.list == nullptr) {
+        diag.warning(*origin.at, message);
+    } else if (!origin.list->source.empty()) {
+        diag.warning(origin.list->source, origin.list->lines[origin.index], message);
+    } else {
+        diag.warning(*origin.list->elements[origin.index], message);
     }
 }
 

@@ -68,12 +68,15 @@ class ListTable {
 
     // True when a list of that name is defined.
     bool known(const std::string& name) const { return lists_.count(name) != 0; }
-    // Reports a reference to an undefined list at `at`.
-    static void report_unknown(const libconfig::Setting& at, const std::string& name,
-                               Diagnostics& diag);
+    // Reports a reference to an undefined list at `at`, with the closest
+    // defined name (two edits at most) as a suggestion.
+    void report_unknown(const libconfig::Setting& at, const std::string& name,
+                        Diagnostics& diag) const;
 
     // Reports a problem with one collected value at its own file and line.
     static void report(const Origin& origin, const std::string& message, Diagnostics& diag);
+    // The same, as a warning (error with --strict).
+    static void warn(const Origin& origin, const std::string& message, Diagnostics& diag);
 
     void warn_unused(Diagnostics& diag) const;
 

@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <libconfig.h++>
 #include <optional>
 #include <unordered_map>
@@ -24,14 +25,37 @@
 #include "config/rule_parser.hpp"
 #include "config/schema.hpp"
 #include "config/sendmail_check.hpp"
+#include "config/service_check.hpp"
 #include "config/settings_parser.hpp"
+#include "config/shadow_check.hpp"
 #include "config/source_text.hpp"
 #include "config/state_condition_parser.hpp"
+#include "config/syntax_hint.hpp"
 #include "policy_service/deployment_check.hpp"
 
 namespace mv::config {
 
 namespace {
+
+// The lines of the file that line `text_line` of the expanded source came
+// from, numbered as in that file (an @include directive's own line is empty),
+// for syntax_hint(): it reads what the loader read, never the file again.
+std::vector<std::string> lines_of(const SourceText& source, int text_line) {
+    const std::size_t file = source.origin(text_line).file;
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    for (std::size_t n = 0; n < source.lines.size() && start <= source.text.size(); ++n) {
+        std::size_t end = source.text.find('\n', start);
+        if (end == std::string::npos) end = source.text.size();
+        const SourceText::Origin o = source.lines[n];
+        if (o.file == file && o.line >= 1) {
+            if (out.size() < static_cast<std::size_t>(o.line)) out.resize(o.line);
+            out[o.line - 1] = source.text.substr(start, end - start);
+        }
+        start = end + 1;
+    }
+    return out;
+}
 
 std::string dir_of(const std::string& path) {
     const auto slash = path.rfind('/');
@@ -78,8 +102,14 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
         const auto [file, line] = diag.where(e.getLine());
         std::string msg = std::string("syntax: ") + e.getError();
         // libconfig says only "syntax error" for a file cut short.
-        if (file == path && line >= source->main_lines)
+        if (file == path && line >= source->main_lines) {
             msg += " at end of file (truncated? a missing ')', '}' or ';'?)";
+        } else if (std::strcmp(e.getError(), "syntax error") == 0) {
+            // Name the likely cause from the text around the line.
+            if (const std::string hint = syntax_hint(lines_of(*source, e.getLine()), line);
+                !hint.empty())
+                msg += " (likely cause: " + hint + ")";
+        }
         diag.error(file, line, msg);
         result.diagnostics = diag.take();
         return result;
@@ -95,6 +125,9 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
     if (root.exists("policy")) parse_policy_settings(root["policy"], policy->settings, diag);
     if (root.exists("state")) read_state_settings(root["state"], policy->settings.state, diag);
 
+    // Errors in the lists or rules leave rules out or incomplete: the order
+    // check below would then see conditions that are not there.
+    const int errors_before_rules = diag.errors();
     ListTable lists;
     if (root.exists("lists")) lists.load(root["lists"], diag);
     auto dns_config = std::make_shared<dns::Config>();
@@ -122,6 +155,9 @@ LoadResult load_policy_untimed(const std::string& path, const LoadOptions& optio
             if (rule) policy->rules.push_back(std::move(*rule));
         }
     }
+    if (diag.errors() == errors_before_rules) check_shadowed_rules(policy->rules, diag);
+    if (options.service && root.exists("daemon"))
+        check_service_access(root["daemon"], policy->settings, diag);
     lists.warn_unused(diag);
     warn_unused_lists(*dns_config, diag);
     policy->dns = dns_config;

@@ -34,6 +34,10 @@ struct LoadOptions {
     // check-config --mta sendmail: also warn about rules that cannot work as
     // written under Sendmail (sendmail_check.hpp).
     bool sendmail = false;
+    // check-config: also warn about socket settings the packaged systemd unit
+    // cannot use on this host (service_check.hpp; reads the user and group
+    // databases, so never at daemon start or reload).
+    bool service = false;
 };
 
 struct LoadResult {

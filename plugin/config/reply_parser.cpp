@@ -52,6 +52,12 @@ bool read_reply_keys(const Setting& r, const std::string& rule_name, codes::Repl
                 if (!why.empty()) {
                     diag.error(line, "rule '" + rule_name + "': reply text: " + why);
                     ok = false;
+                } else if (const std::string bad = codes::first_non_ascii(t); !bad.empty()) {
+                    // Replies are ASCII; the glue would send '?' for the byte.
+                    diag.error(line, "rule '" + rule_name +
+                                         "': reply text is not ASCII (RFC 5321 section 2.4): " +
+                                         bad + "; write it in ASCII (e.g. \"Zurueckgewiesen\")");
+                    ok = false;
                 }
                 spec.text.push_back(t);
             };
@@ -82,7 +88,7 @@ bool read_reply_keys(const Setting& r, const std::string& rule_name, codes::Repl
 
 bool parse_reply(const Setting* reply, const Setting& rule, const std::string& rule_name,
                  policy::Action action, codes::Stage delivery, codes::ReplySpec& out,
-                 codes::Reason& reason, Diagnostics& diag) {
+                 codes::Reason& reason, Diagnostics& diag, const std::string& default_text) {
     const bool refuses = action == policy::Action::Reject || action == policy::Action::Tempfail;
     if (reply != nullptr && !refuses) {
         diag.error(*reply, "rule '" + rule_name + "': action " +
@@ -129,7 +135,7 @@ bool parse_reply(const Setting* reply, const Setting& rule, const std::string& r
         if (spec.basic != 0) spec.enhanced[0] = static_cast<char>('0' + spec.basic / 100);
     }
     if (spec.basic == 0) spec.basic = d.basic;
-    if (spec.text.empty()) spec.text.push_back(d.text);
+    if (spec.text.empty()) spec.text.push_back(default_text.empty() ? d.text : default_text);
 
     const Setting& at = reply != nullptr ? *reply : rule;
     bool ok = true;

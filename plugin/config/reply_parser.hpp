@@ -32,6 +32,9 @@ namespace mv::config {
 // (their defaults apply), Disconnect when the reply disconnects, else Policy.
 bool parse_reply(const libconfig::Setting* reply, const libconfig::Setting& rule,
                  const std::string& rule_name, policy::Action action, codes::Stage delivery,
-                 codes::ReplySpec& out, codes::Reason& reason, Diagnostics& diag);
+                 codes::ReplySpec& out, codes::Reason& reason, Diagnostics& diag,
+                 const std::string& default_text = {});
+// `default_text`, when not empty, replaces the default table's text for this
+// rule (a dns_list refusal names what its list is queried with).
 
 }  // namespace mv::config

@@ -2,7 +2,11 @@
 // rule_parser.cpp - rule keys, stages and delivery stages.
 #include "config/rule_parser.hpp"
 
+#include <cctype>
+#include <utility>
+
 #include "codes/reply_text.hpp"
+#include "config/dns_parser.hpp"
 #include "config/reply_parser.hpp"
 #include "config/schema.hpp"
 #include "config/settings_parser.hpp"
@@ -22,6 +26,40 @@ std::optional<Action> parse_action(const std::string& a) {
     if (a == "quarantine") return Action::Quarantine;
     if (a == "continue") return Action::Continue;
     return std::nullopt;
+}
+
+// What a Postfix access(5) / smtpd_access_policy(5) or postfwd action word
+// means here, for the "did you mean" of an unknown action: OK and PERMIT
+// accept, REJECT rejects, DEFER, DEFER_IF_PERMIT and DEFER_IF_REJECT answer
+// 4xx (tempfail), DUNNO and WARN go on (continue), HOLD keeps the message
+// (quarantine), DISCARD discards. Compared case-insensitively, so "Reject"
+// and "defer" are found too. "" when there is no such word.
+std::string action_habit(const std::string& word) {
+    std::string w;
+    for (char c : word) w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    static const std::pair<const char*, const char*> kWords[] = {
+        {"accept", "accept"},
+        {"reject", "reject"},
+        {"tempfail", "tempfail"},
+        {"discard", "discard"},
+        {"quarantine", "quarantine"},
+        {"continue", "continue"},
+        {"ok", "accept"},
+        {"permit", "accept"},
+        {"pass", "accept"},
+        {"defer", "tempfail"},
+        {"defer_if_permit", "tempfail"},
+        {"defer_if_reject", "tempfail"},
+        {"dunno", "continue"},
+        {"warn", "continue"},
+        {"prepend", "continue"},
+        {"hold", "quarantine"},
+        {"fail", "reject"},
+        {"deny", "reject"},
+    };
+    for (const auto& [theirs, ours] : kWords)
+        if (w == theirs) return ours;
+    return {};
 }
 
 // Checks a template for a header value or a log line; false after reporting.
@@ -135,9 +173,12 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
             rule.action = *act;
             action_ok = true;
         } else {
-            diag_.error(s["action"], "unknown action '" + *a +
-                                         "' (accept, reject, tempfail, discard, quarantine, "
-                                         "continue)");
+            const std::string ours = action_habit(*a);
+            diag_.error(
+                s["action"],
+                "unknown action '" + *a +
+                    (ours.empty() ? std::string("'") : "' (did you mean \"" + ours + "\"?)") +
+                    " (accept, reject, tempfail, discard, quarantine, continue)");
         }
     }
 
@@ -217,7 +258,12 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         if (settings_.delay_reject && rule.stage <= codes::Stage::Mail)
             delivery = codes::Stage::Rcpt;
         const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
-        parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_);
+        // A dns_list refusal's text names what was listed (the client, its
+        // name, the HELO name or the sender domain), not always the client.
+        const std::string text = rule.reason == codes::Reason::DnsBlockList
+                                     ? dns_list_text(conditions_.dns_list_keys())
+                                     : std::string();
+        parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_, text);
     }
     if (diag_.errors() != errors_before) return std::nullopt;
     return rule;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/diagnostics.hpp"
 
@@ -33,6 +34,17 @@ void check_keys(const libconfig::Setting& group, std::initializer_list<std::stri
 
 // The closest of `known` to `word` within two edits, or "".
 std::string closest(std::string_view word, std::initializer_list<std::string_view> known);
+std::string closest(std::string_view word, const std::vector<std::string>& known);
+
+// The key of ours that a Postfix (access(5), smtpd restrictions, policy
+// delegation attributes) or postfwd admin means by `word` ("recipient" ->
+// "rcpt", "client_address" -> "client_addr", "helo_name" -> "helo"), when it
+// is one of `known`; "" otherwise.
+std::string habit_key(std::string_view word, std::initializer_list<std::string_view> known);
+
+// " (did you mean 'KEY'?)" for an unknown key: the Postfix word first, then
+// the closest key within two edits; "" when there is neither.
+std::string key_suggestion(std::string_view word, std::initializer_list<std::string_view> known);
 
 std::optional<std::string> read_string(const libconfig::Setting& s, Diagnostics& diag);
 std::optional<bool> read_bool(const libconfig::Setting& s, Diagnostics& diag);

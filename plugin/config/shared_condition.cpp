@@ -42,7 +42,7 @@ void report_unknown_refs(const Setting& s, const ListTable& lists, Diagnostics& 
     if (s.getType() == Setting::TypeString) {
         const std::string v = static_cast<const char*>(s);
         if (!v.empty() && v[0] == '@' && !lists.known(v.substr(1)))
-            ListTable::report_unknown(s, v.substr(1), diag);
+            lists.report_unknown(s, v.substr(1), diag);
         return;
     }
     if (s.isAggregate())

@@ -154,8 +154,13 @@ std::optional<policy::RateLimitSpec> read_rate_limit(const Setting& s, const std
                 const std::string name = one;
                 const auto key = parse_key(name);
                 if (!key) {
-                    diag.error(one, "unknown rate_limit key '" + name +
-                                        "' (client, client_net, sender, sender_domain, "
+                    // postfwd and Postfix name these too (client_address,
+                    // recipient, sasl_username).
+                    const std::string hint =
+                        key_suggestion(name, {"client", "client_net", "sender", "sender_domain",
+                                              "sasl_login", "rcpt", "rcpt_domain"});
+                    diag.error(one, "unknown rate_limit key '" + name + "'" + hint +
+                                        " (client, client_net, sender, sender_domain, "
                                         "sasl_login, rcpt, rcpt_domain)");
                     ok = false;
                 } else if (!seen.insert(*key).second) {

@@ -195,9 +195,13 @@ void Service::check(const ZoneEntry& zone, ZoneKind kind) {
     auto listed = lookup({listed_name, RrType::A}, options_.check_timeout);
     auto unlisted = lookup({unlisted_name, RrType::A}, options_.check_timeout);
     const std::string shown = zone.show_as;
-    // Whichever answer comes last finishes the check.
-    auto finish = [this, key, shown, kind, listed, unlisted](const Answer&) {
+    // Whichever answer comes last finishes the check, once: when both are in
+    // before the second then() (the cache, an instant resolver), both
+    // callbacks see them done.
+    auto finished = std::make_shared<std::atomic<bool>>(false);
+    auto finish = [this, key, shown, kind, listed, unlisted, finished](const Answer&) {
         if (!listed->done() || !unlisted->done()) return;
+        if (finished->exchange(true)) return;
         finish_check(key, shown, kind, listed->answer(), unlisted->answer());
     };
     listed->then(finish);
@@ -234,17 +238,33 @@ void Service::finish_check(const std::string& key, const std::string& shown, Zon
               ") is listed (" + unlisted.summary() + "): the zone lists everything";
     }
     Health before;
+    bool failed_before = false;
+    std::shared_ptr<ZoneMeters> meters;
+    Health now;
     {
         std::lock_guard lock(mu_);
         ZoneState& st = zones_[key];
         before = st.health;
+        failed_before = st.failed;
         st.checking = false;
         st.checked = clock_->now();
         // A failed check says nothing new: keep what we knew.
         if (h != Health::Unknown) st.health = h;
+        st.failed = failed;
         st.why = why;
+        now = st.health;
+        meters = meters_;
     }
+    if (meters)
+        if (auto m = meters->zone(shown)) m->health(h == Health::Healthy, now == Health::Unhealthy);
     const std::string zone = shown + " (" + std::string(kind_name(kind)) + ")";
+    if (failed && !failed_before) {
+        // No answer for the test entries: the resolver (or the list's
+        // server) does not answer; every rule on the zone then fails.
+        log(Severity::Warning, "dns: zone " + zone + ": health check got no answer: " + why +
+                                   " (is the resolver reachable?)");
+        return;
+    }
     if (h == Health::Unhealthy && before != Health::Unhealthy)
         log(Severity::Warning,
             "dns: zone " + zone + " is unhealthy and skipped: " + why + " (RFC 5782 5)");

@@ -52,6 +52,7 @@
 #include "dns/clock.hpp"
 #include "dns/list_spec.hpp"
 #include "dns/resolver.hpp"
+#include "dns/zone_meter.hpp"
 
 namespace mv::dns {
 
@@ -128,7 +129,13 @@ class Service {
 
     LookupPtr lookup(const Question& q, Millis timeout);
 
-    // Zone health.
+    // Zone health. The end of each check is reported to the meters' zone
+    // (metrics) when set_meters() gave some; a check that gets no answer is
+    // a warning the first time in a row (the resolver may be unreachable).
+    void set_meters(std::shared_ptr<ZoneMeters> meters) {
+        std::lock_guard lock(mu_);
+        meters_ = std::move(meters);
+    }
     void check(const ZoneEntry& zone, ZoneKind kind);
     bool usable(const ZoneEntry& zone, ZoneKind kind);
     Health health(const std::string& zone, ZoneKind kind) const;
@@ -150,6 +157,7 @@ class Service {
         bool checking = false;
         TimePoint checked{};
         std::string why;
+        bool failed = false;  // the last check got no answer
     };
     void finish_check(const std::string& key, const std::string& shown, ZoneKind kind,
                       const Answer& listed, const Answer& unlisted);
@@ -166,6 +174,7 @@ class Service {
     std::unordered_map<std::string, ZoneState> zones_;   // "kind zone"
     std::map<std::string, ZoneCounters> zone_counters_;  // bounded by the zones configured
     std::unordered_set<std::string> error_logged_;       // zones whose error answer was logged
+    std::shared_ptr<ZoneMeters> meters_;
 
     std::atomic<bool> stopping_{false};
     std::atomic<std::uint64_t> lookups_{0}, shared_{0}, timeouts_{0}, failures_{0};

@@ -206,9 +206,18 @@ std::unique_ptr<UnboundResolver> UnboundResolver::create(const ResolverSettings&
     // A stub zone is asked iteratively; with QNAME minimisation a list lookup
     // (5 labels under the zone) would cost up to 5 round trips instead of 1.
     option("qname-minimisation:", "no");
-    // Our cache is in front; libunbound keeps a small one for its own use.
+    // Our cache is in front; libunbound keeps a small one for its own use,
+    // bounded by the same TTLs. cache_entries = 0 means no cache at all:
+    // libunbound 1.17 rounds "msg-cache-size: 0" up to a working minimum and
+    // keeps answering from it, but with "cache-max-ttl: 0" every answer
+    // expires at once, so each lookup asks the server (measured against a
+    // counting server: tests/unit/test_unbound_resolver.cpp).
     option("msg-cache-size:", "4m");
     option("rrset-cache-size:", "4m");
+    const bool no_cache = s.cache_entries == 0;
+    option("cache-max-ttl:", no_cache ? "0" : std::to_string(s.cache_max_ttl).c_str());
+    option("cache-max-negative-ttl:",
+           no_cache ? "0" : std::to_string(s.cache_max_negative_ttl).c_str());
     if (!error.empty()) return nullptr;
     std::string description = std::string("libunbound ") + ub_version();
     if (s.forward.empty()) {

@@ -13,8 +13,10 @@
 // allowed (a local resolver is the usual upstream), no QNAME minimisation
 // (one round trip per list lookup in a stub zone), and libunbound's own
 // answers for private, documentation and .test names turned off (the
-// upstream answers those too). It returns null and an error for settings
-// libunbound refuses.
+// upstream answers those too). libunbound's own cache keeps answers at most
+// cache_max_ttl / cache_max_negative_ttl; with cache_entries = 0 it keeps
+// none (cache-max-ttl 0: every lookup asks the server, with TTL 0). It
+// returns null and an error for settings libunbound refuses.
 //
 // One thread owns the context: it takes new questions from a queue (woken by
 // an eventfd), calls ub_resolve_async, polls ub_fd() and runs ub_process(),

@@ -18,7 +18,11 @@
 //                       (SERVFAIL, REFUSED, network, a malformed answer) or
 //                       answered an error code (127.255.255.0/24, outside
 //                       127.0.0.0/8: RFC 5782 2.3), never a listing
-// The RFC 5782 health checks of a zone are not counted.
+//   health(ok, unhealthy) each RFC 5782 health check of the zone as it ends:
+//                       ok false when it failed (no answer: the resolver or
+//                       the list server unreachable) or found the zone
+//                       unhealthy; unhealthy: the zone is skipped now
+// The lookups of the health checks themselves are not counted as lookups.
 //
 // Thread contract: ZoneMeters::zone() at policy load (one thread); a
 // ZoneMeter from any thread (the resolver's included), without blocking.
@@ -35,6 +39,10 @@ class ZoneMeter {
     virtual void lookup(bool from_cache) = 0;
     virtual void timeout() = 0;
     virtual void error() = 0;
+    virtual void health(bool ok, bool unhealthy) {
+        (void)ok;
+        (void)unhealthy;
+    }
 };
 
 class ZoneMeters {

@@ -43,7 +43,24 @@ void DnsOwner::commit(const policy::Policy& policy, Prepared prepared) {
         log_.log(LogLevel::Info, "dns: " + service_->describe() + "; lookups time out after " +
                                      std::to_string(cfg.timeout_ms) + " ms, rules wait at most " +
                                      std::to_string(cfg.budget_ms) + " ms per transaction");
+        // Is anyone there? One question any resolver answers (the root's A:
+        // no data); no answer at all within 5 s is a warning, whatever the
+        // rules (list zones are health-checked on their own below). An
+        // answer of any kind, a refusal included, means it is reachable.
+        const std::string described = service_->describe();
+        service_->lookup(dns::Question{".", dns::RrType::A}, dns::Millis(5000))
+            ->then([&log = log_, described](const dns::Answer& a) {
+                if (a.outcome == dns::Outcome::Timeout)
+                    log.log(LogLevel::Warning,
+                            "dns: the resolver does not answer (" + described +
+                                "): no answer within 5 s at start; DNS rules answer their "
+                                "on_backend_error (or the policy's on_error) until it does");
+            });
     }
+    // Health checks report to the metrics too; attach_dns() starts them for
+    // every list zone, so a resolver that does not answer at start is a
+    // warning in the log at once (Service::finish_check).
+    if (service_) service_->set_meters(meters_);
     dns::attach_dns(policy, service_, meters_.get());
 }
 

@@ -15,6 +15,10 @@ class SeriesMeter final : public dns::ZoneMeter {
     }
     void timeout() override { s_->timeouts->add(); }
     void error() override { s_->errors->add(); }
+    void health(bool ok, bool unhealthy) override {
+        if (!ok) s_->check_failures->add();
+        s_->unhealthy->set(unhealthy ? 1 : 0);
+    }
 
   private:
     std::shared_ptr<DnsZoneSeries> s_;

@@ -7,6 +7,9 @@
 //   milter_verdict_dns_cache_hits_total{zone}   of which answered from the cache
 //   milter_verdict_dns_timeouts_total{zone}     ended by the lookup timeout
 //   milter_verdict_dns_errors_total{zone}       failed otherwise, or answered an error code
+//   milter_verdict_dns_zone_check_failures_total{zone}  health checks without an answer or
+//                                               finding the zone unhealthy
+//   milter_verdict_dns_zone_unhealthy{zone}     1 while the zone is skipped
 // through Metrics::dns_zone(). A meter holds its series: while a policy
 // naming the zone is in use the series are exported (the families retire
 // unused series), and a zone kept across a reload keeps its counts.

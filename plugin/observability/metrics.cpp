@@ -84,6 +84,14 @@ Metrics::Metrics(Options options) : options_(std::move(options)) {
         "milter_verdict_dns_errors_total",
         "DNS lookups that failed (SERVFAIL, network) or answered an error code, by zone.",
         MetricKind::Counter, {"zone"}, true);
+    dns_check_failures_ = family<Counter>(
+        "milter_verdict_dns_zone_check_failures_total",
+        "RFC 5782 health checks of a zone that got no answer or found it unhealthy, by zone.",
+        MetricKind::Counter, {"zone"}, true);
+    dns_unhealthy_ = family<Gauge>(
+        "milter_verdict_dns_zone_unhealthy",
+        "1 while a zone is skipped because its health check found it unhealthy, by zone.",
+        MetricKind::Gauge, {"zone"}, true);
     reloads_ =
         family<Counter>("milter_verdict_policy_reloads_total",
                         "Policy reloads (SIGUSR1), by result.", MetricKind::Counter, {"result"});
@@ -199,6 +207,8 @@ std::shared_ptr<DnsZoneSeries> Metrics::dns_zone(std::string_view zone) {
     s->cache_hits = dns_cache_hits_->get({zone});
     s->timeouts = dns_timeouts_->get({zone});
     s->errors = dns_errors_->get({zone});
+    s->check_failures = dns_check_failures_->get({zone});
+    s->unhealthy = dns_unhealthy_->get({zone});
     return s;
 }
 

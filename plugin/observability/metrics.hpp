@@ -19,7 +19,8 @@
 //   milter_verdict_state_memory_entries, _state_memory_max_entries, _state_memory_evictions_total
 //   milter_verdict_state_redis_reconnects_total, _state_redis_connect_failures_total
 //   milter_verdict_dns_lookups_total{zone}, _dns_cache_hits_total{zone},
-//   milter_verdict_dns_timeouts_total{zone}, _dns_errors_total{zone}
+//   milter_verdict_dns_timeouts_total{zone}, _dns_errors_total{zone},
+//   milter_verdict_dns_zone_check_failures_total{zone}, _dns_zone_unhealthy{zone}
 //   milter_verdict_policy_reloads_total{result}, _policy_last_reload_successful,
 //   milter_verdict_policy_last_reload_success_timestamp_seconds,
 //   milter_verdict_policy_rules, _policy_list_entries
@@ -80,6 +81,8 @@ struct DnsZoneSeries {
     std::shared_ptr<Counter> cache_hits;
     std::shared_ptr<Counter> timeouts;
     std::shared_ptr<Counter> errors;
+    std::shared_ptr<Counter> check_failures;  // health checks without an answer or unhealthy
+    std::shared_ptr<Gauge> unhealthy;         // 1 while the zone is skipped
 };
 
 class Metrics {
@@ -135,6 +138,8 @@ class Metrics {
     std::shared_ptr<Family<Counter>> dns_cache_hits_;
     std::shared_ptr<Family<Counter>> dns_timeouts_;
     std::shared_ptr<Family<Counter>> dns_errors_;
+    std::shared_ptr<Family<Counter>> dns_check_failures_;
+    std::shared_ptr<Family<Gauge>> dns_unhealthy_;
     std::shared_ptr<Family<Counter>> reloads_;
     std::shared_ptr<Family<Gauge>> last_reload_ok_;
     std::shared_ptr<Family<Gauge>> last_reload_time_;

@@ -79,6 +79,7 @@ bool contains(const std::vector<std::string>& v, const std::string& s) {
 struct CountingMeters final : ZoneMeters {
     struct Counts {
         int lookups = 0, cache_hits = 0, timeouts = 0, errors = 0;
+        int check_failures = 0, unhealthy = -1;  // -1: never reported
     };
     struct Meter final : ZoneMeter {
         Counts& c;
@@ -89,6 +90,10 @@ struct CountingMeters final : ZoneMeters {
         }
         void timeout() override { ++c.timeouts; }
         void error() override { ++c.errors; }
+        void health(bool ok, bool unhealthy) override {
+            c.check_failures += !ok;
+            c.unhealthy = unhealthy;
+        }
     };
     std::map<std::string, Counts> zones;
     std::shared_ptr<ZoneMeter> zone(std::string_view shown) override {
@@ -116,6 +121,7 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testSecretZoneNameNeverShows);
     CPPUNIT_TEST(testTxtOfTheHit);
     CPPUNIT_TEST(testUnhealthyZoneIsSkippedWithALogLine);
+    CPPUNIT_TEST(testHealthCheckWithoutAnswerIsAWarningAndAMetric);
     CPPUNIT_TEST(testIpv6ClientUsesNibbles);
     CPPUNIT_TEST(testReverseIsForwardConfirmed);
     CPPUNIT_TEST(testForwardLookupsStartWithThePtrAnswer);
@@ -354,6 +360,44 @@ class DnsEvidenceTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(facts.match == Match::No);
         CPPUNIT_ASSERT(facts.detail.find("wild.example skipped (unhealthy)") != std::string::npos);
         for (const auto& q : r->asked()) CPPUNIT_ASSERT(q != "A 10.2.0.192.wild.example");
+    }
+
+    // No answer for a zone's test entries (the resolver down at start): a
+    // warning once per streak, a failed check on the zone's metric; the zone
+    // stays in use. An unhealthy zone: a failed check and the unhealthy gauge.
+    void testHealthCheckWithoutAnswerIsAWarningAndAMetric() {
+        auto* r = new TableResolver;
+        r->add({"2.0.0.127.down.example", RrType::A}, failure(Outcome::Timeout));
+        r->add({"1.0.0.127.down.example", RrType::A}, failure(Outcome::Timeout));
+        r->add({"2.0.0.127.wild.example", RrType::A}, records({"127.0.0.2"}));
+        r->add({"1.0.0.127.wild.example", RrType::A}, records({"127.0.0.2"}));
+        std::vector<std::pair<Severity, std::string>> logged;
+        ServiceOptions o;
+        o.health_checks = true;
+        o.retry_failed_check = std::chrono::seconds(0);
+        auto service = std::make_shared<Service>(
+            std::unique_ptr<Resolver>(r), o,
+            [&](Severity s, const std::string& l) { logged.emplace_back(s, l); });
+        auto meters = std::make_shared<CountingMeters>();
+        service->set_meters(meters);
+        const ZoneEntry down = zone("down.example"), wild = zone("wild.example");
+        service->check(down, ZoneKind::Ipv4);
+        service->check(down, ZoneKind::Ipv4);
+        service->check(wild, ZoneKind::Ipv4);
+        int warnings = 0;
+        for (const auto& [sev, line] : logged)
+            if (line.find("down.example") != std::string::npos) {
+                CPPUNIT_ASSERT_MESSAGE(
+                    line, line.find("is the resolver reachable?") != std::string::npos ||
+                              sev == Severity::Info);
+                warnings += sev == Severity::Warning;
+            }
+        CPPUNIT_ASSERT_EQUAL(1, warnings);
+        CPPUNIT_ASSERT_EQUAL(2, meters->zones["down.example"].check_failures);
+        CPPUNIT_ASSERT_EQUAL(0, meters->zones["down.example"].unhealthy);
+        CPPUNIT_ASSERT(service->health("down.example", ZoneKind::Ipv4) == Health::Unknown);
+        CPPUNIT_ASSERT_EQUAL(1, meters->zones["wild.example"].check_failures);
+        CPPUNIT_ASSERT_EQUAL(1, meters->zones["wild.example"].unhealthy);
     }
 
     void testIpv6ClientUsesNibbles() {

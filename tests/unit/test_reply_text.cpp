@@ -21,6 +21,8 @@ class ReplyTextTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testExpansionNeverContainsLineBreaks);
     CPPUNIT_TEST(testPercentIsKeptLiterally);
     CPPUNIT_TEST(testEachVariableIsCutAtItsDocumentedMaximum);
+    CPPUNIT_TEST(testSenderDomainIsThePartAfterTheLastAt);
+    CPPUNIT_TEST(testFirstNonAsciiByteIsNamedWithItsColumn);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -128,6 +130,30 @@ class ReplyTextTest : public CppUnit::TestFixture {
                                          expand_template(row.tmpl, v));
             CPPUNIT_ASSERT_EQUAL_MESSAGE(row.tmpl, row.max, max_expanded_length(row.tmpl));
         }
+    }
+
+    // ${sender_domain}: the sender after its last '@', bounded like a domain
+    // name (255); empty for the null sender; made printable like the others.
+    void testSenderDomainIsThePartAfterTheLastAt() {
+        TextVars v;
+        v.sender = "\"a@b\"@Spam.Example";
+        CPPUNIT_ASSERT_EQUAL(std::string("domain Spam.Example"),
+                             expand_template("domain ${sender_domain}", v));
+        v.sender = "";
+        CPPUNIT_ASSERT_EQUAL(std::string("domain "), expand_template("domain ${sender_domain}", v));
+        v.sender = "a@b\xc3\xbc.example";
+        CPPUNIT_ASSERT_EQUAL(std::string("b??.example"), expand_template("${sender_domain}", v));
+        CPPUNIT_ASSERT_EQUAL(std::size_t{255}, max_expanded_length("${sender_domain}"));
+    }
+
+    // RFC 5321 2.4: replies are ASCII; a literal text names its first other
+    // byte (the loader makes it a configuration error).
+    void testFirstNonAsciiByteIsNamedWithItsColumn() {
+        CPPUNIT_ASSERT_EQUAL(std::string(), first_non_ascii("Refused, see ${rule} ~ ok"));
+        CPPUNIT_ASSERT_EQUAL(std::string("byte 0xC3 at column 4"), first_non_ascii("Zur\xc3\xbc"
+                                                                                   "ckgewiesen"));
+        CPPUNIT_ASSERT_EQUAL(std::string("byte 0x09 at column 2"), first_non_ascii("a\tb"));
+        CPPUNIT_ASSERT_EQUAL(std::string("byte 0x7F at column 1"), first_non_ascii("\x7f"));
     }
 };
 

@@ -36,7 +36,16 @@ const char* kScrape =
     "milter_verdict_policy_reloads_total{result=\"failure\"} 1\n"
     "milter_verdict_policy_last_reload_successful 1\n"
     "milter_verdict_policy_rules 4\n"
-    "milter_verdict_policy_list_entries 1000\n";
+    "milter_verdict_policy_list_entries 1000\n"
+    "milter_verdict_dns_lookups_total{zone=\"zen.example\"} 12\n"
+    "milter_verdict_dns_cache_hits_total{zone=\"zen.example\"} 5\n"
+    "milter_verdict_dns_timeouts_total{zone=\"zen.example\"} 1\n"
+    "milter_verdict_dns_errors_total{zone=\"zen.example\"} 0\n"
+    "milter_verdict_dns_zone_check_failures_total{zone=\"zen.example\"} 2\n"
+    "milter_verdict_dns_zone_unhealthy{zone=\"zen.example\"} 0\n"
+    "milter_verdict_dns_lookups_total{zone=\"bl.example\"} 3\n"
+    "milter_verdict_dns_zone_check_failures_total{zone=\"bl.example\"} 1\n"
+    "milter_verdict_dns_zone_unhealthy{zone=\"bl.example\"} 1\n";
 
 }  // namespace
 
@@ -76,6 +85,10 @@ class StatsTest : public CppUnit::TestFixture {
                 "milter-verdict 0.1.0\n"
                 "policy   4 rules, 1000 list entries; last load ok; reloads 2 ok, 1 failed\n"
                 "traffic  milter: 12 connections (1 open), 10 transactions (0 open)\n"
+                "dns      bl.example: 3 lookups, 0 from the cache, 0 timeouts, 0 errors; "
+                "UNHEALTHY, skipped (RFC 5782 health check)\n"
+                "dns      zen.example: 12 lookups, 5 from the cache, 1 timeouts, 0 errors; 2 "
+                "failed health checks\n"
                 "\n"
                 "rule          reject  tempfail  accept  other  monitor  replies\n"
                 "(no rule)          0         0       7      0        0\n"

@@ -520,6 +520,15 @@ def dead_cases(ctx, results, dead):
     conf = write_conf(ctx, "dns-dead.conf", DEAD_CONF % {"dead": dead.port})
     d = start(ctx, results, "dead resolver", conf)
     try:
+        with results.case("%s: a resolver that does not answer at start is a warning, and so "
+                          "is the list zone's failed health check" % GROUP) as r:
+            r.expect(d.wait_log("dns: the resolver does not answer", timeout=12),
+                     "start-up probe warning:\n" + d.log()[-2000:])
+            r.expect(d.wait_log("dns: zone bl.dns.test (IPv4): health check got no answer",
+                                timeout=12), "health check warning:\n" + d.log()[-2000:])
+            for line in d.log().splitlines():
+                if "does not answer" in line or "health check got no answer" in line:
+                    r.expect("warning" in line.lower(), "logged as a warning: " + line)
         with results.case("%s: a dead DNS server gives the configured 451 4.4.3 within the "
                           "budget; HELO and MAIL are not held" % GROUP) as r:
             t = session(ctx, "192.0.2.10")

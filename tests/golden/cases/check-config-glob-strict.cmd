@@ -1,0 +1,1 @@
+$MV check-config --strict -c configs/habits/glob.conf

@@ -1,0 +1,1 @@
+$MV check-config -c configs/habits/socket-group.conf

@@ -1,0 +1,1 @@
+$MV simulate -c configs/dns-rhsbl.conf --file configs/transactions-rhsbl.txt
