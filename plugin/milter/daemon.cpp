@@ -59,6 +59,7 @@
 #include "milter/signal_thread.hpp"
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
+#include "milter/stop_waker.hpp"
 #include "observability/dns_metrics.hpp"
 #include "observability/log_format.hpp"
 #include "observability/metrics.hpp"
@@ -370,9 +371,11 @@ int daemon_main(const std::vector<std::string>& args) {
                      " (" + std::to_string(initial->rules.size()) + " rules)");
         initial.reset();  // the store holds it; a reload may free it
         notifier.notify("READY=1");
-        if (milter_on)
+        if (milter_on) {
+            // SIGTERM wakes libmilter's listener at once (stop_waker.hpp).
+            StopWaker waker(spec);
             rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
-        else
+        } else
             wait_stop_signal();
         notifier.notify("STOPPING=1");
     }

@@ -32,6 +32,7 @@ from cases import hostile_policy  # noqa: E402
 from cases import security  # noqa: E402
 from cases import hostile_reload  # noqa: E402
 from cases import hostile_redis  # noqa: E402
+from cases import stop  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -55,6 +56,7 @@ GROUPS = [
     ("hostile-policy", hostile_policy),
     ("security", security),
     ("hostile-redis", hostile_redis),
+    ("stop", stop),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).
