@@ -174,6 +174,7 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     // A DNS rule without state may be evaluated later than its stage (delay_reject).
     const bool uses_dns = s.exists("when") && conditions_.uses_dns();
     rule.dns_deferrable = uses_dns && !stateful;
+    rule.uses_dns = uses_dns;
     if (s.exists("on_backend_error")) {
         const auto v = read_string(s["on_backend_error"], diag_);
         if (v && *v == "open")
