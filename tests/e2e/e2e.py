@@ -29,6 +29,7 @@ from cases import metrics  # noqa: E402
 from cases import idn  # noqa: E402
 from cases import policy_service  # noqa: E402
 from cases import security  # noqa: E402
+from cases import order  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -49,6 +50,7 @@ GROUPS = [
     ("idn", idn),
     ("policy-service", policy_service),
     ("security", security),
+    ("order", order),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).
