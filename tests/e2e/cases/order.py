@@ -14,6 +14,16 @@
 #   milter_verdict_monitor_decisions_total nor logged as would=; an
 #   unauthenticated client is counted once. Counters asserted exactly.
 #
+# * The golden order cases (tests/golden/configs/order-*.conf with the
+#   transactions of tests/golden/configs/transactions-order-*.txt, whose
+#   simulate output is tests/golden/cases/simulate-order-*.out) through
+#   Postfix and the milter: one table, CASES, of (config, client, sender,
+#   recipients, expected RCPT/MAIL reply lines), the same decisions simulate
+#   and the policy service golden cases show. Clients are presented with
+#   XCLIENT ADDR (in mynetworks for the group, so that Postfix takes the
+#   recipients and the milter decides; example.org is routed like our own
+#   domain for the group).
+#
 # SMTP AUTH: Postfix's smtpd asks a fake Dovecot auth server (protocol 1.2,
 # PLAIN only, every password accepted) on a unix socket in the work directory.
 # Every daemon, the Redis server and the auth thread are stopped in `finally`;
@@ -29,9 +39,31 @@ from harness.redis_server import RedisServer
 from harness.net import free_port
 
 GROUP = "order"
+REFUSED = "550 5.7.1 Message refused by policy"
+
+# (config, client address, sender, [(recipient, first reply line)]); a
+# recipient None stands for MAIL's own reply. The same transactions as the
+# golden files, with the same outcomes.
+CASES = [
+    ("order-accept.conf", "198.51.100.7", "a@trusted.example",
+     [("blocked@example.org", REFUSED), ("ok@example.org", "250 2.1.5 Ok"),
+      ("late@example.org", "250 2.1.5 Ok")]),
+    ("order-accept.conf", "198.51.100.7", "a@other.example",
+     [("late@example.org", REFUSED), ("ok@example.org", "250 2.1.5 Ok")]),
+    ("order-accept.conf", "192.0.2.10", "a@other.example",
+     [("blocked@example.org", REFUSED), ("late@example.org", REFUSED),
+      ("ok@example.org", "250 2.1.5 Ok")]),
+    ("order-held.conf", "203.0.113.5", "a@example.net",
+     [("postmaster@example.org", "250 2.1.5 Ok"), ("b@example.org", REFUSED)]),
+    ("order-held.conf", "192.0.2.1", "spam@spam.example",
+     [(None, "250 2.1.0 Ok"), ("postmaster@example.org", "250 2.1.5 Ok"),
+      ("b@example.org", REFUSED)]),
+    ("order-immediate.conf", "192.0.2.1", "spam@spam.example", [(None, REFUSED)]),
+]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
 EXAMPLE = os.path.join(ROOT, "config", "examples", "mx-greylisting-redis.conf")
+GOLDEN = os.path.join(ROOT, "tests", "golden", "configs")
 
 
 class FakeDovecotAuth:
@@ -179,10 +211,47 @@ def first(reply):
     return reply[0] if isinstance(reply, list) else reply
 
 
+def xclient_replies(ctx, addr, sender, rcpts):
+    """First reply lines of MAIL and each RCPT for a client presented by XCLIENT."""
+    with ctx.session() as s:
+        s.cmd("EHLO xclient.example.test")
+        s.cmd("XCLIENT ADDR=%s NAME=[UNAVAILABLE]" % addr)
+        s.cmd("EHLO client.example.test")
+        got = [first(s.cmd("MAIL FROM:<%s>" % sender))]
+        if got[0].startswith("250"):
+            for r in rcpts:
+                got.append(first(s.cmd("RCPT TO:<%s>" % r)))
+        s.cmd("QUIT")
+        return got
+
+
+def table_cases(ctx, results):
+    by_conf = {}
+    for case in CASES:
+        by_conf.setdefault(case[0], []).append(case)
+    for conf, cases in by_conf.items():
+        daemon = ctx.start_daemon(os.path.join(GOLDEN, conf))
+        try:
+            for n, (_, addr, sender, steps) in enumerate(cases, 1):
+                with results.case("%s: %s transaction %d through Postfix: the decisions of "
+                                  "simulate-order golden" % (GROUP, conf, n)) as r:
+                    rcpts = [x for x, _ in steps if x is not None]
+                    want = [reply for x, reply in steps if x is not None]
+                    mail = [reply for x, reply in steps if x is None]
+                    got = xclient_replies(ctx, addr, sender, rcpts)
+                    r.expect_equal(got[0][:len(mail[0])] if mail else got[0][:3],
+                                   mail[0] if mail else "250", "MAIL reply")
+                    if not mail or mail[0].startswith("250"):
+                        r.expect_equal(got[1:], want, "RCPT replies")
+        finally:
+            ctx.stop_daemon(results, "%s (%s)" % (GROUP, conf), daemon)
+
+
 def run(ctx, results):
     pf = ctx.postfix
     saved = {k: pf.postconf(k) for k in ("smtpd_sasl_auth_enable", "smtpd_sasl_type",
-                                         "smtpd_sasl_path")}
+                                         "smtpd_sasl_path", "smtpd_authorized_xclient_hosts",
+                                         "mynetworks", "virtual_mailbox_domains")}
     auth = FakeDovecotAuth(os.path.join(ctx.workdir, "dovecot-auth"))
     redis = RedisServer(ctx.workdir)
     daemon = None
@@ -192,8 +261,15 @@ def run(ctx, results):
             auth.start()
             redis.start()
             pf.reconfigure(smtpd_sasl_auth_enable="yes", smtpd_sasl_type="dovecot",
-                           smtpd_sasl_path=auth.path)
+                           smtpd_sasl_path=auth.path,
+                           smtpd_authorized_xclient_hosts="127.0.0.0/8",
+                           # The table's clients relay to example.org: the milter decides.
+                           mynetworks="127.0.0.0/8 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24",
+                           virtual_mailbox_domains=saved["virtual_mailbox_domains"]
+                           + " example.org")
             r.expect(True, "setup")
+
+        table_cases(ctx, results)
 
         metrics_port = free_port()
         conf = os.path.join(ctx.workdir, "order-example.conf")
