@@ -10,9 +10,11 @@
 // monitor headers, log lines).
 //
 // Monitor (Rule::monitor or Settings::monitor): a matching final rule does not
-// decide; it logs "rule #N NAME (monitor) would reject 550 5.7.1 text" and
-// yields a monitor header value "would reject 550 5.7.1 text (rule NAME)".
-// A monitored rule changes nothing else: its add_headers are not applied.
+// decide; it yields a Tentative (StageResult::would) with its log line "rule
+// #N NAME (monitor) would reject 550 5.7.1 text" and monitor header value
+// "would reject 550 5.7.1 text (rule NAME)", which the session reports or
+// drops (an earlier rule decided in its place, session.hpp). A monitored
+// rule changes nothing else: its add_headers are not applied.
 //
 // DNS: before each rule the evaluator clears the DNS variables of the
 // Transaction; a rule that decides keeps them in its Decision (${dns_zones},

@@ -334,11 +334,12 @@ bool Session::release(Stage now, Verdict& v) {
 // Runs the rules of `stage` from `from` on as at that stage. With
 // delay_reject and DNS, a rule whose answers are not in stops the run and is
 // queued with the rest. True when `v` is to be delivered.
-bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Verdict& v) {
+bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Verdict& v,
+                        std::size_t bound) {
     State& st = *state_;
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
-    auto r = ev.run(stage, st.limit(), from, defer);
+    auto r = ev.run(stage, std::min(st.limit(), bound), from, defer);
     const bool message = stage == Stage::Mail;
     // Tried again at every command until its answers are in: say it once.
     if (r.suspended && *r.suspended == st.last_suspended && !r.log.empty()) r.log.pop_back();
@@ -449,7 +450,15 @@ Verdict Session::mail(std::string_view sender) {
     };
     if (catch_up(Stage::Mail, false, v) || st.message_over()) return done();
     if (st.deferred()) {
-        st.msg.deferred.push_back({Stage::Mail, 0});
+        // The MAIL rules written before the rule waiting for DNS come first
+        // in the file: they run now (an accept of authenticated senders
+        // decides without waiting for a list lookup written after it); the
+        // rest runs after the waiting rule.
+        const std::size_t bound = deferred_bound();
+        const std::size_t queued = st.msg.deferred.size();
+        if (run_stage(Stage::Mail, 0, defer(), Stage::Mail, v, bound)) return done();
+        if (!st.message_over() && st.msg.deferred.size() == queued)
+            st.msg.deferred.push_back({Stage::Mail, std::min(bound, st.limit())});
         return done();
     }
     if (run_stage(Stage::Mail, 0, defer(), Stage::Mail, v)) return done();

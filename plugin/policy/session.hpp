@@ -198,7 +198,8 @@ class Session {
     void report(Tentative& t, Verdict& v, bool log);
     void release_would(codes::Stage now, Verdict& v);
     void finish(codes::Stage now, Verdict& v);
-    bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v);
+    bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v,
+                   std::size_t bound = static_cast<std::size_t>(-1));
     bool catch_up(codes::Stage now, bool wait, Verdict& v);
     bool defer() const;
     PolicyPtr policy_;

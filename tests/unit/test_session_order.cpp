@@ -64,6 +64,7 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMonitoredDnsTimeoutOverriddenByEarlierAccept);
     CPPUNIT_TEST(testNoLookupWhenAcceptedAtConnect);
     CPPUNIT_TEST(testLookupStartsWhenNothingDecided);
+    CPPUNIT_TEST(testEarlierMailAcceptDoesNotWaitForLaterListRule);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -313,6 +314,29 @@ class SessionOrderTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(s.connect().action == Action::Continue);
         // Not accepted: the MAIL rule can still decide, its lookups start now.
         CPPUNIT_ASSERT(called(*dns, "start connect"));
+    }
+
+    // Issue 24 point 4: an authenticated submitter whose accept (rule #1,
+    // MAIL) comes before a DNS list rule (#2, connect) whose answers are not
+    // in (delay_reject): #1 decides at MAIL in file order, nothing waits for
+    // the list.
+    void testEarlierMailAcceptDoesNotWaitForLaterListRule() {
+        PolicyBuilder b;
+        b.rule("authenticated", Action::Accept, fake(Match::Yes, Stage::Mail));
+        auto& r = b.rule("dnsbl", Action::Reject,
+                         make_dns_list_condition(0, "bl", Stage::Connect, false));
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;
+        dns->lists[0].arrives_on_wait = false;
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        CPPUNIT_ASSERT(s.connect().action == Action::Continue);
+        const Verdict m = s.mail("a@example.org");
+        CPPUNIT_ASSERT(m.action == Action::Accept);
+        CPPUNIT_ASSERT_EQUAL(std::string("authenticated"), m.rule);
+        CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
     }
 };
 
