@@ -314,8 +314,10 @@ bool Session::release(Stage now, Verdict& v) {
         (message ? st.msg.accepted : st.conn.accepted) = true;
         if (!message) st.conn.accept.reset();
     } else if (refusal(d.action)) {
+        // Non-SMTP: refusals go out at end of data only (session.hpp).
+        if (tx_.non_smtp) return false;
         if (e == &st.msg.eom_refusal) {
-            if (tx_.non_smtp || now != Stage::Data) return false;
+            if (now != Stage::Data) return false;
         } else if (now < Stage::Rcpt && st.holds(policy_->settings)) {
             return false;
         }

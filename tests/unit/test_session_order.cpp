@@ -65,6 +65,7 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNoLookupWhenAcceptedAtConnect);
     CPPUNIT_TEST(testLookupStartsWhenNothingDecided);
     CPPUNIT_TEST(testEarlierMailAcceptDoesNotWaitForLaterListRule);
+    CPPUNIT_TEST(testNonSmtpWaitingRefusalGoesOutAtEndOfData);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -337,6 +338,24 @@ class SessionOrderTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(m.action == Action::Accept);
         CPPUNIT_ASSERT_EQUAL(std::string("authenticated"), m.rule);
         CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
+    }
+
+    // Non-SMTP mail: a refusal that waited for an earlier DATA rule still
+    // goes out at end of data only (DESIGN.md section 2).
+    void testNonSmtpWaitingRefusalGoesOutAtEndOfData() {
+        PolicyBuilder b;
+        b.rule("data-accept", Action::Accept, fake(Match::No, Stage::Data));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        s.transaction().non_smtp = true;
+        s.connect();
+        s.mail("a@example.org");
+        CPPUNIT_ASSERT(s.rcpt("b@example.org").action == Action::Continue);
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        const Verdict e = s.end_of_message();
+        CPPUNIT_ASSERT(e.action == Action::Reject);
+        CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
     }
 };
 
