@@ -215,6 +215,7 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     // A DNS rule without state may be evaluated later than its stage (delay_reject).
     const bool uses_dns = s.exists("when") && conditions_.uses_dns();
     rule.dns_deferrable = uses_dns && !stateful;
+    rule.uses_dns = uses_dns;
     if (s.exists("on_backend_error")) {
         const auto v = read_string(s["on_backend_error"], diag_);
         if (v && *v == "open")
@@ -255,8 +256,22 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         // Delivery stage: delay_reject holds connect/HELO/MAIL verdicts until
         // the first RCPT, where Postfix can pass the reply text on.
         codes::Stage delivery = rule.stage;
-        if (settings_.delay_reject && rule.stage <= codes::Stage::Mail)
-            delivery = codes::Stage::Rcpt;
+        // An earlier rule that may let the mail through and runs later makes
+        // a refusal wait for it (session.hpp): it goes out at that stage.
+        const bool refuses = rule.action == Action::Reject || rule.action == Action::Tempfail;
+        if (refuses && permit_ && permit_->stage > rule.stage) {
+            delivery = permit_->stage;
+            if (!settings_.delay_reject)
+                diag_.warning(s, "rule '" + name + "': its refusal at " +
+                                     std::string(codes::stage_name(rule.stage)) +
+                                     " waits for the earlier rule '" + permit_->name + "' (" +
+                                     permit_->file + ":" + std::to_string(permit_->line) +
+                                     "), which may let the mail through at " +
+                                     std::string(codes::stage_name(permit_->stage)) +
+                                     ": with delay_reject = false it goes out there at the "
+                                     "earliest (file order is decision order)");
+        }
+        if (settings_.delay_reject && delivery <= codes::Stage::Mail) delivery = codes::Stage::Rcpt;
         const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
         // A dns_list refusal's text names what was listed (the client, its
         // name, the HELO name or the sender domain), not always the client.
@@ -266,6 +281,15 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_, text);
     }
     if (diag_.errors() != errors_before) return std::nullopt;
+    if (rule.action == Action::Accept || rule.action == Action::Discard ||
+        rule.action == Action::Quarantine)
+        if (!permit_ || rule.stage > permit_->stage) {
+            permit_ = policy::Rule{};
+            permit_->name = rule.name;
+            permit_->file = rule.file;
+            permit_->line = rule.line;
+            permit_->stage = rule.stage;
+        }
     return rule;
 }
 

@@ -42,6 +42,10 @@ class RuleParser {
     ConditionParser& conditions_;
     Diagnostics& diag_;
     std::unordered_map<std::string, std::pair<std::string, int>> names_;  // name -> file, line
+    // The earlier rule that may let mail through (accept, discard,
+    // quarantine) with the latest stage: a later refusal waits for it (file
+    // order is decision order) and is delivered at that stage at the earliest.
+    std::optional<policy::Rule> permit_;
 };
 
 // Valid rule names: 1-64 characters of [A-Za-z0-9._-].

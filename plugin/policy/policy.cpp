@@ -88,6 +88,23 @@ const Policy::Derived& Policy::derived() const {
             const int st = static_cast<int>(rules[i].stage);
             for (int s = 0; s <= st; ++s) derived_->first_from[s] = i;
         }
+        for (auto& a : derived_->final_after)
+            for (auto& b : a) b.fill(rules.size());
+        derived_->dns_from.fill(rules.size());
+        for (std::size_t i = rules.size(); i-- > 0;) {
+            const Rule& r = rules[i];
+            const int st = static_cast<int>(r.stage);
+            if (r.uses_dns || r.dns_deferrable)
+                for (int s = 0; s <= st; ++s) derived_->dns_from[s] = i;
+            if (r.action == Action::Continue) continue;
+            const bool enforcing = !r.monitor && !settings.monitor;
+            const bool permits = r.action != Action::Reject && r.action != Action::Tempfail;
+            for (int s = 0; s < st; ++s)
+                for (int e = 0; e < 2; ++e)
+                    for (int p = 0; p < 2; ++p)
+                        if ((!e || enforcing) && (!p || permits))
+                            derived_->final_after[e][p][s] = i;
+        }
         for (std::size_t i = 0; i < rules.size(); ++i)
             derived_->by_stage[static_cast<int>(rules[i].stage)].push_back(i);
     });
@@ -104,6 +121,15 @@ const std::vector<std::size_t>& Policy::rules_at(Stage stage) const {
 
 std::size_t Policy::first_rule_from(Stage stage) const {
     return derived().first_from[static_cast<int>(stage)];
+}
+
+std::size_t Policy::first_final_after(Stage stage, bool enforcing_only, bool permits_only) const {
+    return derived()
+        .final_after[enforcing_only ? 1 : 0][permits_only ? 1 : 0][static_cast<int>(stage)];
+}
+
+std::size_t Policy::first_dns_from(Stage stage) const {
+    return derived().dns_from[static_cast<int>(stage)];
 }
 
 bool Policy::needs_headers() const {

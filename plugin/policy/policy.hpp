@@ -80,6 +80,9 @@ struct Rule {
     // `when` reads DNS evidence and no state store: with delay_reject the
     // engine may evaluate it at a later stage instead of waiting (session.hpp).
     bool dns_deferrable = false;
+    // `when` reads DNS evidence: the session starts its lookups only while
+    // this rule can still decide (dns_deferrable implies it).
+    bool uses_dns = false;
 };
 
 class Policy {
@@ -113,6 +116,20 @@ class Policy {
     // The index of the first rule that runs at `stage` or later; rules.size()
     // when there is none.
     std::size_t first_rule_from(codes::Stage stage) const;
+    // The index of the first rule with a final action (not `continue`) that
+    // runs after `stage`: while it is undecided, no later rule's decision
+    // reached at `stage` is final (file order is decision order, DESIGN.md
+    // section 3). With `enforcing_only`, monitored rules are not counted
+    // (what may override a monitored rule's would-be decision). rules.size()
+    // when there is none.
+    // With `permits_only`, rules that refuse (reject, tempfail) are not
+    // counted: a refusal does not wait for an earlier rule that can only
+    // refuse too (the mail is refused either way; the refusal that can go
+    // out first does, as Postfix refuses at RCPT before its header checks).
+    std::size_t first_final_after(codes::Stage stage, bool enforcing_only = false,
+                                  bool permits_only = false) const;
+    // The index of the first rule reading DNS that runs at `stage` or later.
+    std::size_t first_dns_from(codes::Stage stage) const;
 
   private:
     // What the functions above derive from the rules, computed once on
@@ -125,6 +142,9 @@ class Policy {
         std::array<std::set<std::string>, codes::kStageCount> macros;
         std::array<std::vector<std::size_t>, codes::kStageCount> by_stage;
         std::array<std::size_t, codes::kStageCount> first_from{};
+        // [enforcing_only][permits_only][stage]
+        std::array<std::array<std::array<std::size_t, codes::kStageCount>, 2>, 2> final_after{};
+        std::array<std::size_t, codes::kStageCount> dns_from{};
         unsigned content = 0;
     };
     const Derived& derived() const;

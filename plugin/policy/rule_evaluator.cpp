@@ -132,6 +132,11 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
         tx_.dns_txt.clear();
         tx_.dns_detail.clear();
         tx_.dns_pending = false;
+        if ((rule.uses_dns || rule.dns_deferrable) && before_dns_) {
+            auto f = std::move(before_dns_);
+            before_dns_ = nullptr;
+            f();
+        }
         const bool may_defer = defer && rule.dns_deferrable;
         if (tx_.dns) tx_.dns->set_waiting(!may_defer);
         const Match m = rule.when ? rule.when->match(tx_) : Match::Yes;
@@ -194,16 +199,18 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
         const std::string result =
             outcome(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
         if (monitored) {
-            res.monitor = true;
-            WouldBe w;
-            w.rule = rule.name;
-            w.action = d.action;
+            Tentative t;
+            t.index = i;
+            t.stage = stage;
+            t.log_pos = res.log.size();
+            t.would.rule = rule.name;
+            t.would.action = d.action;
             if (refusal(d.action))
-                w.reply = reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
-            res.would.push_back(std::move(w));
-            res.log.push_back(head + " would " + result + log_extra);
-            res.monitor_headers.push_back("would " + result + " (rule " +
-                                          codes::sanitize_value(rule.name, 64) + ")");
+                t.would.reply =
+                    reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
+            t.log = head + " would " + result + log_extra;
+            t.header = "would " + result + " (rule " + codes::sanitize_value(rule.name, 64) + ")";
+            res.would.push_back(std::move(t));
             continue;
         }
         for (const auto& h : rule.add_headers)

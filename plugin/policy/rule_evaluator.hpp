@@ -10,9 +10,11 @@
 // monitor headers, log lines).
 //
 // Monitor (Rule::monitor or Settings::monitor): a matching final rule does not
-// decide; it logs "rule #N NAME (monitor) would reject 550 5.7.1 text" and
-// yields a monitor header value "would reject 550 5.7.1 text (rule NAME)".
-// A monitored rule changes nothing else: its add_headers are not applied.
+// decide; it yields a Tentative (StageResult::would) with its log line "rule
+// #N NAME (monitor) would reject 550 5.7.1 text" and monitor header value
+// "would reject 550 5.7.1 text (rule NAME)", which the session reports or
+// drops (an earlier rule decided in its place, session.hpp). A monitored
+// rule changes nothing else: its add_headers are not applied.
 //
 // DNS: before each rule the evaluator clears the DNS variables of the
 // Transaction; a rule that decides keeps them in its Decision (${dns_zones},
@@ -35,6 +37,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <limits>
 #include <optional>
 #include <string>
@@ -61,14 +64,24 @@ struct Decision {
     std::string dns_zones, dns_score, dns_txt;
 };
 
+// A monitored rule's would-be decision, not reported yet: the session reports
+// it (log line, WouldBe, monitor header) once no earlier rule can still
+// decide in its place, and drops it when one does (session.hpp).
+struct Tentative {
+    std::size_t index = kNoRule;  // the monitored rule
+    codes::Stage stage = codes::Stage::Connect;
+    std::size_t log_pos = 0;  // where its line goes among StageResult::log
+    std::string log;          // "rule #2 x (monitor) would reject 550 5.7.1 ..."
+    std::string header;       // monitor header value
+    WouldBe would;
+};
+
 struct StageResult {
     std::optional<Decision> decision;
     std::vector<std::pair<std::string, std::string>> headers;  // add_headers of matched rules
-    std::vector<std::string> monitor_headers;                  // values of would-be decisions
     std::vector<std::string> log;
-    bool monitor = false;        // some monitored rule would have decided
-    std::vector<WouldBe> would;  // what each of them would have done
-    Timing timing;               // of this run (evaluated = true)
+    std::vector<Tentative> would;  // what monitored rules would have done, in order
+    Timing timing;                 // of this run (evaluated = true)
     // With `defer`: the index of the rule whose DNS answers were not in; the
     // run stopped there and the caller evaluates it (and the rest) later.
     std::optional<std::size_t> suspended;
@@ -81,6 +94,10 @@ codes::Stage delivery_stage(const Settings& s, bool non_smtp, codes::Stage stage
 class RuleEvaluator {
   public:
     RuleEvaluator(const Policy& policy, const Transaction& tx) : policy_(policy), tx_(tx) {}
+
+    // Called once before the first rule that reads DNS (Rule::uses_dns) is
+    // evaluated: the session starts the lookups then, and only then.
+    void before_dns(std::function<void()> f) { before_dns_ = std::move(f); }
 
     // Rules from index `from`. With `defer`, a rule that may be deferred
     // (Rule::dns_deferrable) does not wait for DNS: if an answer it needs is
@@ -108,6 +125,7 @@ class RuleEvaluator {
 
     const Policy& policy_;
     const Transaction& tx_;
+    mutable std::function<void()> before_dns_;
 };
 
 }  // namespace mv::policy

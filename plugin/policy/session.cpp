@@ -31,6 +31,7 @@ struct Session::State {
     MessageState msg;
     std::unique_ptr<DnsEvidence> dns;      // Transaction::dns points here
     std::size_t last_suspended = kNoRule;  // its "evaluated later" line is logged once
+    std::vector<Stage> dns_due;            // stages whose lookups are not started yet
     // Front-end overrides (session.hpp): delay_reject and the delivery stage.
     std::optional<bool> hold;
     std::optional<Stage> deliver_at;
@@ -106,22 +107,6 @@ void reset_message_fields(Transaction& tx) {
     tx.size = 0;
 }
 
-// Merge a stage's contributions into the verdict of the call and the
-// connection- or message-level header lists.
-void absorb(StageResult& r, Verdict& v, HeaderList& headers, MarkList& monitor) {
-    for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
-    for (auto& m : r.monitor_headers) monitor.add(std::move(m), kMaxMonitorHeaders);
-    for (auto& l : r.log) v.log.push_back(std::move(l));
-    for (auto& w : r.would) v.would.push_back(std::move(w));
-    v.monitor = v.monitor || r.monitor;
-    // One call may run several stages' rules (a deferred rule caught up at
-    // RCPT, then the RCPT rules): their times add up.
-    v.timing.evaluated = v.timing.evaluated || r.timing.evaluated;
-    v.timing.engine += r.timing.engine;
-    v.timing.state_wait += r.timing.state_wait;
-    v.timing.dns_wait += r.timing.dns_wait;
-}
-
 // Say on the decision's log line that it is not delivered now.
 void note(Verdict& v, const char* text) {
     if (!v.log.empty()) v.log.back() += text;
@@ -143,19 +128,172 @@ Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Ver
 
 }  // namespace
 
+// The rule that must decide before rule `i`, reached at `at`, may: the first
+// rule with a final action that runs after `at` and comes before `i` in the
+// file (file order is decision order). kNoRule when there is none.
+std::size_t Session::blocker(std::size_t i, Stage at, Action a) const {
+    const std::size_t j = policy_->first_final_after(at, false, refusal(a));
+    return j < i ? j : kNoRule;
+}
+
+std::string Session::waits_note(std::size_t j) const {
+    return " (waits for rule #" + std::to_string(j + 1) + " " + policy_->rules[j].name + ")";
+}
+
+// Rules at or after this index are not decided yet because a rule's DNS
+// answers were not in (delay_reject): nothing after it may be taken as final.
+std::size_t Session::deferred_bound() const {
+    const State& st = *state_;
+    std::size_t bound = kNoRule;
+    for (const auto* q : {&st.conn.deferred, &st.msg.deferred})
+        for (const Deferred& d : *q)
+            for (const std::size_t i : policy_->rules_at(d.stage))
+                if (i >= d.from) {
+                    bound = std::min(bound, i);
+                    break;
+                }
+    return bound;
+}
+
+// Every recipient was accepted by a rule: rules after the earliest of those
+// never decide the message (DATA and end-of-data rules before it still run).
+std::size_t Session::accept_bound() const {
+    const State& st = *state_;
+    return st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()
+               ? st.msg.rcpt_accept_min
+               : kNoRule;
+}
+
+// The decision kept for later by the earliest rule below `below`, or null.
+std::optional<Decision>* Session::earliest_held(std::size_t below) {
+    State& st = *state_;
+    std::optional<Decision>* best = nullptr;
+    for (auto* p : {&st.conn.accept, &st.conn.refusal, &st.conn.final, &st.msg.accept,
+                    &st.msg.refusal, &st.msg.final, &st.msg.eom_refusal})
+        if (*p && (*p)->index < below && (!best || (*p)->index < (*best)->index)) best = p;
+    return best;
+}
+
+void Session::hook(RuleEvaluator& ev) {
+    if (tx_.dns && !state_->dns_due.empty()) ev.before_dns([this] { start_dns(); });
+}
+
+// Lookups start when a rule that reads DNS is about to run, or at the end of
+// a call while such a rule can still decide: never for mail already decided.
+void Session::start_dns() {
+    State& st = *state_;
+    for (const Stage s : st.dns_due) tx_.dns->start(s, tx_);
+    st.dns_due.clear();
+}
+
+void Session::due_dns(Stage s) {
+    if (!tx_.dns) return;
+    auto& d = state_->dns_due;
+    if (std::find(d.begin(), d.end(), s) == d.end()) d.push_back(s);
+}
+
+// Merge a stage's contributions (rules run as at `stage`, during the call of
+// stage `now`) into the verdict of the call and the connection- or
+// message-level lists. A monitored rule's would-be decision is reported at
+// once when no earlier enforcing rule can still decide in its place, else it
+// waits for release_would().
+void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
+    State& st = *state_;
+    const bool message = stage >= Stage::Mail;
+    HeaderList& headers = message ? st.msg.headers : st.conn.headers;
+    for (auto& h : r.headers) headers.add(std::move(h), kMaxAddedHeaders);
+    std::size_t next = 0;
+    for (std::size_t i = 0; i <= r.log.size(); ++i) {
+        while (next < r.would.size() && r.would[next].log_pos <= i) {
+            Tentative& t = r.would[next++];
+            if (policy_->first_final_after(t.stage, true, refusal(t.would.action)) < t.index)
+                (now >= Stage::Mail ? st.msg.would : st.conn.would).push_back(std::move(t));
+            else
+                report(t, v, true);
+        }
+        if (i < r.log.size()) v.log.push_back(std::move(r.log[i]));
+    }
+    // One call may run several stages' rules (a deferred rule caught up at
+    // RCPT, then the RCPT rules): their times add up.
+    v.timing.evaluated = v.timing.evaluated || r.timing.evaluated;
+    v.timing.engine += r.timing.engine;
+    v.timing.state_wait += r.timing.state_wait;
+    v.timing.dns_wait += r.timing.dns_wait;
+}
+
+void Session::report(Tentative& t, Verdict& v, bool log) {
+    State& st = *state_;
+    if (log) v.log.push_back(std::move(t.log));
+    (t.stage >= Stage::Mail ? st.msg.monitor : st.conn.monitor)
+        .add(std::move(t.header), kMaxMonitorHeaders);
+    v.would.push_back(std::move(t.would));
+    v.monitor = true;
+}
+
+// Would-be decisions kept because an earlier rule was undecided: reported
+// once none is, dropped (a line says so) when an earlier rule decided.
+void Session::release_would(Stage now, Verdict& v) {
+    State& st = *state_;
+    const bool message = now >= Stage::Mail;
+    auto& list = message ? st.msg.would : st.conn.would;
+    if (list.empty()) return;
+    const bool over = message ? st.message_over() : st.connection_over();
+    std::size_t decided = std::min(st.limit(), now >= Stage::Data ? accept_bound() : kNoRule);
+    const std::size_t wait = deferred_bound();
+    std::vector<Tentative> keep;
+    for (Tentative& t : list) {
+        if (over || t.index > decided) {
+            std::string by =
+                decided < policy_->rules.size()
+                    ? "rule #" + std::to_string(decided + 1) + " " + policy_->rules[decided].name
+                    : (v.rule.empty() ? std::string("an earlier rule") : "rule " + v.rule);
+            v.log.push_back("rule #" + std::to_string(t.index + 1) + " " + t.would.rule +
+                            " (monitor): would-be decision not reported, " + by + " decides first");
+            continue;
+        }
+        if (t.index > wait ||
+            policy_->first_final_after(now, true, refusal(t.would.action)) < t.index) {
+            keep.push_back(std::move(t));
+            continue;
+        }
+        report(t, v, true);
+    }
+    list = std::move(keep);
+}
+
+// End of every call: would-be decisions, and the DNS lookups of rules that can
+// still decide (their keys are known now; nothing later waits for them to start).
+void Session::finish(Stage now, Verdict& v) {
+    State& st = *state_;
+    release_would(now, v);
+    if (!tx_.dns || st.dns_due.empty()) return;
+    const bool over = now >= Stage::Mail ? st.message_over() : st.connection_over();
+    if (!over && policy_->first_dns_from(now) < st.limit()) start_dns();
+}
+
 // A decision of a connect, HELO or MAIL rule (`at`), reached during the call
 // of stage `now`: hold it, or put it in `v`. True when `v` is to be delivered.
 bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage now, Verdict& v) {
     State& st = *state_;
     const bool message = at == Stage::Mail;
+    const std::size_t j = blocker(d.index, at, d.action);
+    // At HELO only rules before any held decision ran, so a new decision comes
+    // first in the file and replaces the held one (a flat evaluation never
+    // reaches it).
+    if (at == Stage::Helo)
+        for (auto* p : {&st.conn.refusal, &st.conn.final, &st.conn.accept})
+            if (*p && (*p)->index > d.index) p->reset();
     if (d.action == Action::Accept) {
+        if (j != kNoRule) {
+            // An earlier rule needs later data: it decides first.
+            (message ? st.msg.accept : st.conn.accept) = d;
+            note(v, waits_note(j).c_str());
+            return false;
+        }
         (message ? st.msg.accepted : st.conn.accepted) = true;
         v = deliver(ev, d, st.at(now), std::move(v));
         return true;
     }
-    // At HELO only rules before any held decision ran, so a new decision comes
-    // first in the file and replaces the held one (a flat evaluation never
-    // reaches it).
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
         if (message) {
             st.msg.final = d;
@@ -163,18 +301,16 @@ bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage
             return false;
         }
         st.conn.final = d;
-        if (at == Stage::Helo) st.conn.refusal.reset();
         note(v, " (at end of data of each message)");
         return false;
     }
-    if (st.holds(policy_->settings)) {
-        if (message) {
-            st.msg.refusal = d;
-        } else {
-            st.conn.refusal = d;
-            if (at == Stage::Helo) st.conn.final.reset();
-        }
-        note(v, " (held until RCPT)");
+    const bool holds = st.holds(policy_->settings);
+    if (holds || j != kNoRule) {
+        (message ? st.msg.refusal : st.conn.refusal) = d;
+        if (holds) note(v, " (held until RCPT)");
+        // Held past RCPT, or not held by delay_reject: say what it waits for.
+        if (j != kNoRule && (!holds || policy_->rules[j].stage > Stage::Rcpt))
+            note(v, waits_note(j).c_str());
         return false;
     }
     // At once. A HELO refusal is not sticky: another HELO is evaluated afresh.
@@ -184,19 +320,54 @@ bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage
     return true;
 }
 
+// After the rules of `now` (HELO, MAIL or DATA) decided nothing: the decision
+// kept by the earliest rule, when no earlier rule can still decide, goes out
+// now (an Accept; a refusal that is not held for RCPT). True when `v` is to be
+// delivered.
+bool Session::release(Stage now, Verdict& v) {
+    State& st = *state_;
+    std::optional<Decision>* e = earliest_held(now >= Stage::Data ? accept_bound() : kNoRule);
+    if (!e) return false;
+    const Decision d = **e;
+    if (d.index > deferred_bound() || blocker(d.index, now, d.action) != kNoRule) return false;
+    const bool message = now >= Stage::Mail;
+    if (d.action == Action::Accept) {
+        (message ? st.msg.accepted : st.conn.accepted) = true;
+        if (!message) st.conn.accept.reset();
+    } else if (refusal(d.action)) {
+        // Non-SMTP: refusals go out at end of data only (session.hpp).
+        if (tx_.non_smtp) return false;
+        if (e == &st.msg.eom_refusal) {
+            if (now != Stage::Data) return false;
+        } else if (now < Stage::Rcpt && st.holds(policy_->settings)) {
+            return false;
+        }
+        // A connection's refusal stays for the next HELO and message.
+        if (message) st.msg.closed = true;
+    } else {
+        return false;  // Discard, Quarantine: at end of data
+    }
+    RuleEvaluator ev(*policy_, tx_);
+    v.log.push_back(ev.label(d) + " (from " + std::string(codes::stage_name(d.decided_at)) +
+                    ") => " + ev.outcome(d, st.at(now)));
+    v = deliver(ev, d, st.at(now), std::move(v));
+    return true;
+}
+
 // Runs the rules of `stage` from `from` on as at that stage. With
 // delay_reject and DNS, a rule whose answers are not in stops the run and is
 // queued with the rest. True when `v` is to be delivered.
-bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Verdict& v) {
+bool Session::run_stage(Stage stage, std::size_t from, bool defer, Stage now, Verdict& v,
+                        std::size_t bound) {
     State& st = *state_;
     RuleEvaluator ev(*policy_, tx_);
-    auto r = ev.run(stage, st.limit(), from, defer);
+    hook(ev);
+    auto r = ev.run(stage, std::min(st.limit(), bound), from, defer);
     const bool message = stage == Stage::Mail;
     // Tried again at every command until its answers are in: say it once.
     if (r.suspended && *r.suspended == st.last_suspended && !r.log.empty()) r.log.pop_back();
     if (r.suspended) st.last_suspended = *r.suspended;
-    absorb(r, v, message ? st.msg.headers : st.conn.headers,
-           message ? st.msg.monitor : st.conn.monitor);
+    absorb(r, v, stage, now);
     if (r.suspended) {
         (message ? st.msg.deferred : st.conn.deferred).push_back({stage, *r.suspended});
         return false;
@@ -250,8 +421,9 @@ Verdict Session::connect() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Connect;
     if (st.connection_over()) return v;
-    if (tx_.dns) tx_.dns->start(Stage::Connect, tx_);
+    due_dns(Stage::Connect);
     run_stage(Stage::Connect, 0, defer(), Stage::Connect, v);
+    finish(Stage::Connect, v);
     return v;
 }
 
@@ -262,19 +434,23 @@ Verdict Session::helo(std::string_view name) {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Helo;
     if (st.connection_over()) return v;
-    if (tx_.dns) tx_.dns->start(Stage::Helo, tx_);
+    due_dns(Stage::Helo);
     // An earlier HELO still queued is evaluated with this name: a later HELO
     // replaces an earlier one.
     const bool queued = std::any_of(st.conn.deferred.begin(), st.conn.deferred.end(),
                                     [](const Deferred& d) { return d.stage == Stage::Helo; });
-    if (catch_up(Stage::Helo, false, v) || st.connection_over()) return v;
+    const auto done = [&] {
+        finish(Stage::Helo, v);
+        return v;
+    };
+    if (catch_up(Stage::Helo, false, v) || st.connection_over()) return done();
     if (st.deferred()) {
         if (!queued) st.conn.deferred.push_back({Stage::Helo, 0});
-        return v;
+        return done();
     }
-    if (queued) return v;  // the catch-up ran this HELO's rules
-    run_stage(Stage::Helo, 0, defer(), Stage::Helo, v);
-    return v;
+    if (!queued && run_stage(Stage::Helo, 0, defer(), Stage::Helo, v)) return done();
+    if (!st.deferred()) release(Stage::Helo, v);
+    return done();
 }
 
 Verdict Session::mail(std::string_view sender) {
@@ -286,17 +462,31 @@ Verdict Session::mail(std::string_view sender) {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Mail;
     if (st.message_over()) return v;
-    if (tx_.dns) {
-        tx_.dns->new_message();
-        tx_.dns->start(Stage::Mail, tx_);
-    }
-    if (catch_up(Stage::Mail, false, v) || st.message_over()) return v;
-    if (st.deferred()) {
-        st.msg.deferred.push_back({Stage::Mail, 0});
+    // Would-be decisions of connection rules waiting for later rules: each
+    // message has its own.
+    st.msg.would = st.conn.would;
+    if (tx_.dns) tx_.dns->new_message();
+    due_dns(Stage::Mail);
+    const auto done = [&] {
+        finish(Stage::Mail, v);
         return v;
+    };
+    if (catch_up(Stage::Mail, false, v) || st.message_over()) return done();
+    if (st.deferred()) {
+        // The MAIL rules written before the rule waiting for DNS come first
+        // in the file: they run now (an accept of authenticated senders
+        // decides without waiting for a list lookup written after it); the
+        // rest runs after the waiting rule.
+        const std::size_t bound = deferred_bound();
+        const std::size_t queued = st.msg.deferred.size();
+        if (run_stage(Stage::Mail, 0, defer(), Stage::Mail, v, bound)) return done();
+        if (!st.message_over() && st.msg.deferred.size() == queued)
+            st.msg.deferred.push_back({Stage::Mail, std::min(bound, st.limit())});
+        return done();
     }
-    run_stage(Stage::Mail, 0, defer(), Stage::Mail, v);
-    return v;
+    if (run_stage(Stage::Mail, 0, defer(), Stage::Mail, v)) return done();
+    if (!st.deferred()) release(Stage::Mail, v);
+    return done();
 }
 
 Verdict Session::rcpt(std::string_view recipient) {
@@ -307,10 +497,15 @@ Verdict Session::rcpt(std::string_view recipient) {
     if (st.message_over()) return v;
     const std::string rcpt(strip_address(recipient));
     tx_.current_rcpt = rcpt;
-    if (tx_.dns) tx_.dns->start(Stage::Rcpt, tx_);
+    const auto done = [&](Verdict out) {
+        finish(Stage::Rcpt, out);
+        return out;
+    };
     // What waited for DNS since connect, HELO or MAIL runs first, waiting now.
-    if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return v;
+    if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return done(std::move(v));
+    due_dns(Stage::Rcpt);
     RuleEvaluator ev(*policy_, tx_);
+    hook(ev);
 
     // Refuse (or, non-SMTP, remember for end of data) a recipient.
     const auto refuse = [&](const Decision& d, Verdict out) {
@@ -339,37 +534,57 @@ Verdict Session::rcpt(std::string_view recipient) {
     }
     tx_.recipients.push_back(rcpt);
 
+    // This recipient accepted by rule `d` (at RCPT or held from earlier):
+    // Continue tells the MTA to go on (SMFIS_ACCEPT here would accept the
+    // whole message); `rule` names the acceptor.
+    const auto accept_rcpt = [&](const Decision& d) {
+        ++st.msg.rcpt_accepted;
+        st.msg.rcpt_accept_min = std::min(st.msg.rcpt_accept_min, d.index);
+        v.rule = ev.rule_name(d);
+        v.decided_at = d.decided_at;
+    };
+
     auto r = ev.run(Stage::Rcpt, st.limit());
-    absorb(r, v, st.msg.headers, st.msg.monitor);
+    absorb(r, v, Stage::Rcpt, Stage::Rcpt);
     if (r.decision) {
         const Decision& d = *r.decision;
         if (d.action == Action::Accept) {
-            // This recipient only: Continue tells the MTA to go on (SMFIS_ACCEPT
-            // here would accept the whole message); `rule` names the acceptor.
-            ++st.msg.rcpt_accepted;
-            v.rule = ev.rule_name(d);
-            return v;
+            accept_rcpt(d);
+            return done(std::move(v));
         }
         if (d.action == Action::Discard || d.action == Action::Quarantine) {
             st.msg.final = d;
             note(v, " (at end of data)");
-            return v;
+            return done(std::move(v));
         }
-        return refuse(d, std::move(v));
+        const std::size_t j = blocker(d.index, Stage::Rcpt, d.action);
+        if (j != kNoRule && !tx_.non_smtp) {
+            // An earlier DATA or end-of-data rule decides first: the refusal
+            // is the message's, at end of data (or DATA) if that rule does not.
+            if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
+            note(v, (waits_note(j) + " (delivered at end of data)").c_str());
+            return done(std::move(v));
+        }
+        return done(refuse(d, std::move(v)));
     }
-    // A held connect/HELO/MAIL refusal: the MAIL one is earlier in the file
-    // (it was reached while only rules before the connection one ran). A
-    // Discard/Quarantine of an earlier rule already decided the message.
-    const std::optional<Decision>& held = st.msg.refusal ? st.msg.refusal : st.conn.refusal;
-    if (held && held->index < std::min(index_of(st.msg.final), index_of(st.conn.final))) {
-        Decision d = *held;
+    // The decision held from connect, HELO or MAIL by the earliest rule, when
+    // no earlier rule is still undecided: this recipient's.
+    if (std::optional<Decision>* e = earliest_held(kNoRule);
+        e && blocker((*e)->index, Stage::Rcpt, (*e)->action) == kNoRule) {
+        Decision d = **e;
         d.rcpt = rcpt;
-        v.log.push_back(ev.label(d) + " (held from " +
-                        std::string(codes::stage_name(d.decided_at)) + ") => " +
-                        ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)));
-        return refuse(d, std::move(v));
+        const std::string from =
+            " (held from " + std::string(codes::stage_name(d.decided_at)) + ")";
+        if (d.action == Action::Accept) {
+            v.log.push_back(ev.label(d) + from + " => accept (this recipient)");
+            accept_rcpt(d);
+        } else if (refusal(d.action) && e != &st.msg.eom_refusal) {
+            v.log.push_back(ev.label(d) + from + " => " +
+                            ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)));
+            return done(refuse(d, std::move(v)));
+        }
     }
-    return v;
+    return done(std::move(v));
 }
 
 Verdict Session::data() {
@@ -379,23 +594,40 @@ Verdict Session::data() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Data;
     if (st.message_over()) return v;
-    if (catch_up(Stage::Data, true, v) || st.message_over()) return v;
-    if (st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()) return v;
+    const auto done = [&] {
+        finish(Stage::Data, v);
+        return v;
+    };
+    if (catch_up(Stage::Data, true, v) || st.message_over()) return done();
     RuleEvaluator ev(*policy_, tx_);
-    auto r = ev.run(Stage::Data, st.limit());
-    absorb(r, v, st.msg.headers, st.msg.monitor);
-    if (!r.decision) return v;
+    hook(ev);
+    auto r = ev.run(Stage::Data, std::min(st.limit(), accept_bound()));
+    absorb(r, v, Stage::Data, Stage::Data);
+    if (!r.decision) {
+        release(Stage::Data, v);
+        return done();
+    }
     const Decision& d = *r.decision;
     if (d.action == Action::Discard || d.action == Action::Quarantine) {
         st.msg.final = d;
         note(v, " (at end of data)");
-        return v;
+        return done();
+    }
+    if (const std::size_t j = blocker(d.index, Stage::Data, d.action); j != kNoRule) {
+        // An earlier end-of-data rule decides first.
+        if (d.action == Action::Accept)
+            st.msg.accept = d;
+        else if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index)
+            st.msg.eom_refusal = d;
+        note(v, waits_note(j).c_str());
+        return done();
     }
     if (d.action == Action::Accept)
         st.msg.accepted = true;
     else
         st.msg.closed = true;
-    return deliver(ev, d, st.at(Stage::Data), std::move(v));
+    v = deliver(ev, d, st.at(Stage::Data), std::move(v));
+    return done();
 }
 
 void Session::header(std::string_view name, std::string_view value) {
@@ -440,8 +672,12 @@ Verdict Session::end_of_message() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
     if (st.conn.closed || st.msg.closed) return v;
-    if (catch_up(Stage::EndOfData, true, v) || st.conn.closed || st.msg.closed) return v;
+    if (catch_up(Stage::EndOfData, true, v) || st.conn.closed || st.msg.closed) {
+        finish(Stage::EndOfData, v);
+        return v;
+    }
     RuleEvaluator ev(*policy_, tx_);
+    hook(ev);
     if (st.msg.headers_unstored)
         v.log.push_back(std::to_string(st.msg.headers_unstored) + " of " +
                         std::to_string(st.msg.headers_seen) +
@@ -451,16 +687,15 @@ Verdict Session::end_of_message() {
                         std::to_string(st.msg.body_seen) + " bytes kept for conditions");
 
     std::optional<Decision> decided;
-    const bool all_accepted =
-        st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size();
-    if (!st.msg.accepted && !st.conn.accepted && !all_accepted) {
-        auto r = ev.run(Stage::EndOfData, st.limit());
-        absorb(r, v, st.msg.headers, st.msg.monitor);
+    if (!st.msg.accepted && !st.conn.accepted) {
+        const std::size_t bound = accept_bound();
+        auto r = ev.run(Stage::EndOfData, std::min(st.limit(), bound));
+        absorb(r, v, Stage::EndOfData, Stage::EndOfData);
         decided = r.decision;
         if (!decided) {
-            // Pending decisions, earliest rule first.
-            for (const auto* p : {&st.msg.eom_refusal, &st.msg.final, &st.conn.final})
-                if (*p && (!decided || (*p)->index < decided->index)) decided = **p;
+            // Kept decisions, earliest rule first: nothing is left to decide
+            // before them now.
+            if (std::optional<Decision>* e = earliest_held(bound)) decided = **e;
             if (decided)
                 v.log.push_back(ev.label(*decided) + " (from " +
                                 std::string(codes::stage_name(decided->decided_at)) + ") => " +
@@ -472,6 +707,7 @@ Verdict Session::end_of_message() {
         if (decided->action == Action::Accept) st.msg.accepted = true;
         if (refusal(decided->action)) st.msg.closed = true;
     }
+    release_would(Stage::EndOfData, v);
     // Headers matter only when the message goes on.
     if (v.action == Action::Continue || v.action == Action::Accept ||
         v.action == Action::Quarantine) {
@@ -514,24 +750,26 @@ bool Session::settled(Stage stage) const {
     const bool message = stage == Stage::Mail || stage == Stage::Data;
     if (message && st.msg.closed) return true;
     if (st.conn.refusal || st.conn.final || !st.conn.headers.items.empty() ||
-        marks_pending(*policy_, st.conn.monitor))
+        marks_pending(*policy_, st.conn.monitor) || !st.conn.would.empty())
         return false;
-    if (message && (st.msg.refusal || st.msg.final || st.msg.eom_refusal ||
-                    !st.msg.headers.items.empty() || marks_pending(*policy_, st.msg.monitor)))
+    if (message &&
+        (st.msg.refusal || st.msg.final || st.msg.eom_refusal || !st.msg.headers.items.empty() ||
+         marks_pending(*policy_, st.msg.monitor) || !st.msg.would.empty()))
         return false;
     if (st.conn.accepted || (message && st.msg.accepted)) return true;
     // Rules waiting for DNS answers run at a later call.
     if (st.deferred()) return false;
     // A rule at HELO runs again at the next HELO; DATA-stage rules have run
-    // when data() returns, and end-of-data rules are skipped when every
-    // recipient was accepted by a rule.
-    if (stage == Stage::Data && st.msg.rcpt_accepted > 0 &&
-        st.msg.rcpt_accepted >= tx_.recipients.size())
-        return true;
+    // when data() returns, and end-of-data rules after the earliest rule that
+    // accepted a recipient are skipped when every recipient was accepted.
+    // A held Accept counts in limit(): rules after it never run, and the
+    // rules before it that it waits for are rules still to run.
     const Stage next = stage == Stage::Connect || stage == Stage::Helo ? Stage::Helo
                        : stage == Stage::Mail                          ? Stage::Rcpt
                                                                        : Stage::EndOfData;
-    return policy_->first_rule_from(next) >= std::min(st.limit(), policy_->rules.size());
+    std::size_t bound = st.limit();
+    if (stage == Stage::Data) bound = std::min(bound, accept_bound());
+    return policy_->first_rule_from(next) >= std::min(bound, policy_->rules.size());
 }
 
 bool Session::defer() const {
@@ -572,10 +810,14 @@ Verdict Session::take_pending(Stage at, bool refusals, bool finals) {
     consider(st.conn.final, finals);
     if (!d) return v;
     // A kept decision of an earlier rule than the one asked for wins over it
-    // (flat first-match reading): do not deliver a later one out of order.
-    for (const auto* p :
-         {&st.msg.refusal, &st.conn.refusal, &st.msg.eom_refusal, &st.msg.final, &st.conn.final})
+    // (flat first-match reading): do not deliver a later one out of order;
+    // nor one an earlier rule still undecided at `at` may override.
+    for (const auto* p : {&st.msg.refusal, &st.conn.refusal, &st.msg.eom_refusal, &st.msg.final,
+                          &st.conn.final, &st.msg.accept, &st.conn.accept})
         if (*p && (*p)->index < d->index) return v;
+    if (refusal(d->action) &&
+        (blocker(d->index, at, d->action) != kNoRule || d->index > deferred_bound()))
+        return v;
     RuleEvaluator ev(*policy_, tx_);
     d->rcpt = tx_.current_rcpt;
     v.log.push_back(ev.label(*d) + " (from " + std::string(codes::stage_name(d->decided_at)) +

@@ -28,11 +28,31 @@
 //   only; rcpt() then returns Action::Continue with `rule` naming the accepting
 //   rule, because SMFIS_ACCEPT at RCPT would accept the whole message. DATA and
 //   end-of-data rules are skipped when every recipient was accepted by a rule.
-// * File order across stages: a decision held or pending (a delayed refusal,
-//   a Discard/Quarantine, a non-SMTP refusal moved to end of data) stops every
+// * File order is decision order (DESIGN.md section 3, issue 24): a decision
+//   of rule N reached at stage S waits while an earlier rule with a final
+//   action runs after S (Policy::first_final_after): an Accept waits for any
+//   such rule, a refusal only for one that may let the mail through (accept,
+//   discard, quarantine: an earlier refusal refuses the mail too, so the
+//   refusal that can go out first does). A waiting Accept of connect, HELO or
+//   MAIL is the accept of each recipient that no earlier RCPT rule decides
+//   (rcpt() answers Continue naming it), or of the message at the first stage
+//   where no earlier rule is left; a waiting refusal goes out at its own
+//   stage's delivery point once nothing earlier is left (without delay_reject
+//   at HELO, MAIL or DATA; a recipient's refusal waiting for an end-of-data
+//   rule is the message's, at DATA or end of data). The log line of a waiting
+//   decision ends "(waits for rule #N NAME)".
+// * A decision held or pending (a waiting or delayed decision, a
+//   Discard/Quarantine, a non-SMTP refusal moved to end of data) stops every
 //   rule written after it from running later; rules written before it still
 //   run at their stage and win if they decide (e.g. "accept postmaster" at RCPT
 //   beats a held connect-time reject for that recipient).
+// * Monitor: a monitored rule's would-be decision (log line, Verdict::would,
+//   monitor header) is reported once no earlier enforcing rule can still
+//   decide in its place (the same waiting rule as above), and dropped with a
+//   line "rule #N NAME (monitor): would-be decision not reported, rule #M
+//   NAME decides first" when one does. Monitored rules with a final action
+//   count as earlier rules for enforcing decisions: an accept waits for them,
+//   so they are evaluated as enforcement would (the outcome is the same).
 // * delay_reject: a held connect/HELO refusal lasts for the connection (it
 //   survives abort() and new messages); a held MAIL refusal lasts for the
 //   message. Each rcpt() then returns it with ${rcpt} = that recipient.
@@ -72,8 +92,11 @@
 //   would-be decision, under settings.monitor_header (none when "").
 // * DNS (dns_evidence.hpp): when the policy uses DNS and its DnsSlot has a
 //   source, the session opens one DnsEvidence, points Transaction::dns at it
-//   and calls start() at connect, HELO, MAIL and each RCPT before the rules,
-//   new_message() at MAIL. With delay_reject, a connect, HELO or MAIL rule
+//   and calls start() for connect, HELO, MAIL and each RCPT just before the
+//   first rule that reads DNS runs, or at the end of that call when a rule
+//   reading DNS can still decide (none is below a held decision, the
+//   connection or message is not decided): no lookup for mail already
+//   decided; new_message() at MAIL. With delay_reject, a connect, HELO or MAIL rule
 //   whose DNS answers are not in yet (Rule::dns_deferrable) is not waited
 //   for: the evaluation stops at it and the rest of the rules (that stage's
 //   and the following stages') run at the next call, in the same order, as
@@ -119,6 +142,8 @@
 namespace mv::policy {
 
 struct Decision;
+struct StageResult;
+struct Tentative;
 class RuleEvaluator;
 
 class Session {
@@ -170,7 +195,21 @@ class Session {
     struct State;
     bool settle(codes::Stage at, const Decision& d, const RuleEvaluator& ev, codes::Stage now,
                 Verdict& v);
-    bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v);
+    bool release(codes::Stage now, Verdict& v);
+    std::size_t blocker(std::size_t i, codes::Stage at, Action a) const;
+    std::string waits_note(std::size_t j) const;
+    std::size_t deferred_bound() const;
+    std::size_t accept_bound() const;
+    std::optional<Decision>* earliest_held(std::size_t below);
+    void hook(RuleEvaluator& ev);
+    void start_dns();
+    void due_dns(codes::Stage s);
+    void absorb(StageResult& r, Verdict& v, codes::Stage stage, codes::Stage now);
+    void report(Tentative& t, Verdict& v, bool log);
+    void release_would(codes::Stage now, Verdict& v);
+    void finish(codes::Stage now, Verdict& v);
+    bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v,
+                   std::size_t bound = static_cast<std::size_t>(-1));
     bool catch_up(codes::Stage now, bool wait, Verdict& v);
     bool defer() const;
     PolicyPtr policy_;

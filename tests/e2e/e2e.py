@@ -33,6 +33,7 @@ from cases import security  # noqa: E402
 from cases import hostile_reload  # noqa: E402
 from cases import hostile_redis  # noqa: E402
 from cases import stop  # noqa: E402
+from cases import order  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -57,6 +58,7 @@ GROUPS = [
     ("security", security),
     ("hostile-redis", hostile_redis),
     ("stop", stop),
+    ("order", order),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

@@ -114,6 +114,7 @@ class ResponderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRecipientsPastTheBoundAre452AndLoggedOnce);
     CPPUNIT_TEST(testRecipientBytesPastTheBoundAre452);
     CPPUNIT_TEST(testDefaultBoundIsPostfixsRecipientLimit);
+    CPPUNIT_TEST(testRateLimitBeforeAcceptCountsEveryRecipient);
     CPPUNIT_TEST_SUITE_END();
 
     std::unique_ptr<mv::test::StatePolicy> policy_;
@@ -571,6 +572,32 @@ rules = ( { name = "bad-client"; when = { client_addr = "203.0.113.0/24"; }; act
                 rcpt(r, "a@good.example", "r" + std::to_string(i) + "@x.example", "m1"));
         CPPUNIT_ASSERT_EQUAL(std::string("452 4.5.3 Too many recipients"),
                              rcpt(r, "a@good.example", "r1000@x.example", "m1"));
+    }
+
+    // Issue 24: config/examples/mx-greylisting-redis.conf's rate limit (rule
+    // #1 here) before the accept of authenticated senders: through the policy
+    // service as through the milter, every recipient is counted and the 31st
+    // is refused 450 4.7.1; the others are accepted (DUNNO: no
+    // policy_accept_ok).
+    void testRateLimitBeforeAcceptCountsEveryRecipient() {
+        Responder r = make(R"(
+rules = (
+    { name = "sasl-rate";
+      when = { auth = true;
+               rate_limit = { key = "sasl_login"; count = "recipient";
+                              limit = ["30/1m", "500/1d"]; }; };
+      action = "tempfail"; on_backend_error = "closed"; },
+    { name = "authenticated"; when = { auth = true; }; action = "accept"; }
+);
+)");
+        const Attrs auth = {{"sasl_method", "PLAIN"}, {"sasl_username", "alice"}};
+        for (int i = 1; i <= 30; ++i)
+            CPPUNIT_ASSERT_EQUAL(
+                std::string("DUNNO"),
+                rcpt(r, "alice@example.org", "r" + std::to_string(i) + "@example.net", "m1",
+                     "40001", auth));
+        const std::string a = rcpt(r, "alice@example.org", "r31@example.net", "m1", "40001", auth);
+        CPPUNIT_ASSERT_EQUAL(std::string("450 4.7.1"), a.substr(0, 9));
     }
 };
 

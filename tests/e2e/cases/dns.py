@@ -576,6 +576,60 @@ def dead_concurrent_cases(ctx, results, dead):
         ctx.stop_daemon(results, GROUP, d)
 
 
+ACCEPTED_CONF = """
+daemon = { log = "stderr"; metrics = "127.0.0.1:%(metrics)d"; };
+dns = {
+  resolver = ["127.0.0.1@%(nsd)d"];
+  lists = { clients = { zones = ( "bl.dns.test=127.0.0.[2..11]" ); }; };
+};
+rules = (
+  { name = "local"; when = { client_addr = "127.0.0.0/8"; }; action = "accept"; },
+  { name = "dnsbl"; when = { dns_list = "clients"; }; action = "reject"; }
+);
+"""
+
+
+def accepted_cases(ctx, results, nsd):
+    """Issue 24: no lookup for what is decided. A loopback client accepted at
+    connect by rule #1 is never looked up for rule #2: lookups_total stays 0;
+    a listed client is looked up once (the counter works)."""
+    mport = free_port()
+    conf = write_conf(ctx, "dns-accepted.conf", ACCEPTED_CONF % {"nsd": nsd.port,
+                                                                 "metrics": mport})
+    d = start(ctx, results, "accepted at connect", conf)
+    lk = "milter_verdict_dns_lookups_total"
+    try:
+        with results.case("%s: a connection accepted at connect causes 0 DNS lookups "
+                          "(milter_verdict_dns_lookups_total)" % GROUP) as r:
+            r.expect(d.wait_log("metrics on", timeout=10), "metrics endpoint")
+            with ctx.session() as s:
+                s.cmd("EHLO client.example.test")
+                got = [s.cmd("MAIL FROM:<a@example.test>"), s.cmd("RCPT TO:<b@example.test>")]
+                s.cmd("QUIT")
+            r.expect_equal([x[0][:3] if isinstance(x, list) else x[:3] for x in got],
+                           ["250", "250"], "MAIL, RCPT from 127.0.0.1")
+            time.sleep(0.5)
+            text = metrics_case.scrape(mport)[1]
+            r.expect_equal(metrics_case.value(text, lk, zone="bl.dns.test") or 0.0, 0.0,
+                           "%s{zone=bl.dns.test} after the loopback session" % lk)
+            c = MilterClient(d.port)
+            try:
+                c.negotiate()
+                c.macro("C", [("j", "mx.example.test"), ("{client_resolve}", "OK"),
+                              ("{client_name}", "mx.client.dns.test")])
+                c.connect_info(hostname="mx.client.dns.test", addr="192.0.2.10")
+                c.helo("mx.client.dns.test")
+                c.mail("alice@good.mail.dns.test")
+                c.rcpt("bob@example.test")
+                c.abort()
+            finally:
+                c.quit()
+            got = metrics_case.wait_value(mport, lk, 1.0, timeout=5, zone="bl.dns.test")
+            r.expect_equal(got, 1.0, "%s{zone=bl.dns.test} after a listed client" % lk)
+    finally:
+        ctx.stop_daemon(results, GROUP + " (accepted at connect)", d)
+
+
 def metrics_cases(ctx, results, nsd, proxy):
     mport = free_port()
     conf = write_conf(ctx, "dns-metrics.conf",
@@ -676,6 +730,7 @@ def run(ctx, results):
         dead_cases(ctx, results, dead)
         dead_concurrent_cases(ctx, results, dead)
         metrics_cases(ctx, results, nsd, proxy)
+        accepted_cases(ctx, results, nsd)
     finally:
         try:
             pf.reconfigure(**saved)

@@ -1,0 +1,2 @@
+# config/milter-verdict.conf (the sample) as shipped; rules exercised: transaction 1 trusted-networks, 2 bare-ip-helo-without-rdns, 3 abuser-disconnect, 4 blocked-sender, 5 former-employee and tag-external (continue, header), 6 partner-needs-auth, 7 trial-bounce-senders (monitor, would reject), 8 hold-suspicious-relay, 9 retired-list, 10 no-bounces-to-announce, 11 legacy-gateway.
+$MV simulate -c ../../config/milter-verdict.conf --file configs/examples/sample.txt

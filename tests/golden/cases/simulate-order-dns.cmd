@@ -1,0 +1,1 @@
+$MV simulate -c configs/order-dns.conf --file configs/transactions-order-dns.txt

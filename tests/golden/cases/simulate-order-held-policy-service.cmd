@@ -1,0 +1,1 @@
+$MV simulate -c configs/order-held.conf --policy-service --file configs/transactions-order-held.txt

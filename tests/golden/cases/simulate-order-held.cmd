@@ -1,0 +1,1 @@
+$MV simulate -c configs/order-held.conf --file configs/transactions-order-held.txt

@@ -1,0 +1,1 @@
+$MV simulate -c configs/order-monitor.conf --policy-service --file configs/transactions-order-monitor.txt

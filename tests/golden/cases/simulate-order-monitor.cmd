@@ -1,0 +1,1 @@
+$MV simulate -c configs/order-monitor.conf --file configs/transactions-order-monitor.txt

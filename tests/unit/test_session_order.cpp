@@ -1,0 +1,362 @@
+// SPDX-License-Identifier: Apache-2.0
+// test_session_order.cpp - file order is decision order at every stage
+// (DESIGN.md section 3, issue 24): a decision reached early waits while an
+// earlier rule that needs later data is undecided; an accept ends the
+// conversation only when no earlier rule can still decide; monitor mode
+// reports only would-be decisions no earlier rule overrides; no DNS lookup
+// starts for mail already decided.
+#include <cppunit/extensions/HelperMacros.h>
+
+#include <algorithm>
+
+#include "fake_condition.hpp"
+#include "fake_dns.hpp"
+#include "policy/dns_evidence.hpp"
+#include "policy/session.hpp"
+#include "policy_builder.hpp"
+#include "state_policy.hpp"
+
+using namespace mv::policy;
+using namespace mv::test;
+using mv::codes::Stage;
+
+namespace {
+
+bool logged(const Verdict& v, const std::string& needle) {
+    for (const auto& l : v.log)
+        if (l.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+bool called(const FakeDnsState& d, const std::string& c) {
+    return std::find(d.calls.begin(), d.calls.end(), c) != d.calls.end();
+}
+
+// config/examples/mx-greylisting-redis.conf's rules #2 and #3.
+const char* kSaslRate = R"(
+rules = (
+    { name = "sasl-rate";
+      when = { auth = true;
+               rate_limit = { key = "sasl_login"; count = "recipient";
+                              limit = ["30/1m", "500/1d"]; }; };
+      action = "tempfail";
+      on_backend_error = "closed"; },
+    { name = "authenticated";
+      when = { auth = true; };
+      action = "accept"; }
+);
+)";
+
+}  // namespace
+
+class SessionOrderTest : public CppUnit::TestFixture {
+    CPPUNIT_TEST_SUITE(SessionOrderTest);
+    CPPUNIT_TEST(testAcceptWaitsForEarlierRecipientRateLimit);
+    CPPUNIT_TEST(testAcceptBeforeLaterStageRuleDecidesAtOnce);
+    CPPUNIT_TEST(testConnectAcceptWaitsForEarlierMailRule);
+    CPPUNIT_TEST(testRefusalWithoutDelayRejectWaitsForEarlierRcptRule);
+    CPPUNIT_TEST(testRefusalWithoutDelayRejectGoesOutAtOnceWhenNothingEarlierPends);
+    CPPUNIT_TEST(testRcptRefusalWaitsForEarlierEndOfDataRule);
+    CPPUNIT_TEST(testHeldAcceptIsNotSettled);
+    CPPUNIT_TEST(testOverriddenWouldBeIsNotReported);
+    CPPUNIT_TEST(testWouldBeReportedWhenEarlierRuleDoesNotDecide);
+    CPPUNIT_TEST(testMonitoredRuleBeforeEnforcingAcceptIsEvaluated);
+    CPPUNIT_TEST(testMonitoredDnsTimeoutOverriddenByEarlierAccept);
+    CPPUNIT_TEST(testNoLookupWhenAcceptedAtConnect);
+    CPPUNIT_TEST(testLookupStartsWhenNothingDecided);
+    CPPUNIT_TEST(testEarlierMailAcceptDoesNotWaitForLaterListRule);
+    CPPUNIT_TEST(testNonSmtpWaitingRefusalGoesOutAtEndOfData);
+    CPPUNIT_TEST_SUITE_END();
+
+  public:
+    // Issue 24 point 1: the accept at MAIL (rule #2) waits for the recipient
+    // rate limit (rule #1): every recipient is counted, the 31st is refused
+    // 450 4.7.1 (DESIGN.md section 2: rate limit), the others are accepted
+    // by rule "authenticated".
+    void testAcceptWaitsForEarlierRecipientRateLimit() {
+        StatePolicy sp(kSaslRate);
+        Session s = sp.session();
+        s.transaction().auth_login = "alice";
+        s.connect();
+        const Verdict m = s.mail("alice@example.org");
+        CPPUNIT_ASSERT(m.action == Action::Continue);
+        CPPUNIT_ASSERT(logged(m, "(waits for rule #1 sasl-rate)"));
+        CPPUNIT_ASSERT(!s.settled(Stage::Mail));
+        for (int i = 1; i <= 30; ++i) {
+            const Verdict v = s.rcpt("r" + std::to_string(i) + "@example.net");
+            CPPUNIT_ASSERT(v.action == Action::Continue);
+            CPPUNIT_ASSERT_EQUAL(std::string("authenticated"), v.rule);
+            CPPUNIT_ASSERT(v.decided_at == Stage::Mail);
+        }
+        const Verdict v = s.rcpt("r31@example.net");
+        CPPUNIT_ASSERT(v.action == Action::Tempfail);
+        CPPUNIT_ASSERT_EQUAL(std::string("sasl-rate"), v.rule);
+        CPPUNIT_ASSERT_EQUAL(std::string("450 4.7.1"), wire(v).substr(0, 9));
+        // The message goes on for the 30 accepted recipients.
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        CPPUNIT_ASSERT(s.end_of_message().action == Action::Continue);
+    }
+
+    void testAcceptBeforeLaterStageRuleDecidesAtOnce() {
+        PolicyBuilder b;
+        b.rule("allow", Action::Accept, sender_domain("a.example"));
+        b.rule("block", Action::Reject, rcpt_is("x@b.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        const Verdict v = s.mail("u@a.example");
+        CPPUNIT_ASSERT(v.action == Action::Accept);
+        CPPUNIT_ASSERT(s.settled(Stage::Mail));
+    }
+
+    // A connection accept (rule #2) waits for the MAIL rule #1, then is the
+    // message's accept at MAIL, for each message.
+    void testConnectAcceptWaitsForEarlierMailRule() {
+        PolicyBuilder b;
+        b.rule("spam", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        b.rule("ours", Action::Accept, client_in("192.0.2.0/24"));
+        Session s(b.build());
+        s.transaction().client_addr = "192.0.2.9";
+        CPPUNIT_ASSERT(s.connect().action == Action::Continue);
+        CPPUNIT_ASSERT(!s.settled(Stage::Connect));
+        const Verdict ok = s.mail("u@ok.example");
+        CPPUNIT_ASSERT(ok.action == Action::Accept);
+        CPPUNIT_ASSERT_EQUAL(std::string("ours"), ok.rule);
+        CPPUNIT_ASSERT(ok.decided_at == Stage::Connect);
+        CPPUNIT_ASSERT(ok.delivered_at == Stage::Mail);
+        CPPUNIT_ASSERT(s.mail("u@spam.example").action == Action::Continue);  // held: RCPT
+        const Verdict r = s.rcpt("v@ok.example");
+        CPPUNIT_ASSERT(r.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("spam"), r.rule);
+    }
+
+    // delay_reject = false: a connect refusal (rule #2) waits for the RCPT
+    // accept (rule #1) and goes out at RCPT for other recipients.
+    void testRefusalWithoutDelayRejectWaitsForEarlierRcptRule() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@example.org"));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.action == Action::Continue);
+        CPPUNIT_ASSERT(logged(c, "(waits for rule #1 postmaster)"));
+        CPPUNIT_ASSERT(s.mail("a@x.example").action == Action::Continue);
+        const Verdict pm = s.rcpt("postmaster@example.org");
+        CPPUNIT_ASSERT(pm.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::string("postmaster"), pm.rule);
+        const Verdict other = s.rcpt("b@example.org");
+        CPPUNIT_ASSERT(other.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), other.rule);
+        CPPUNIT_ASSERT(other.delivered_at == Stage::Rcpt);
+    }
+
+    void testRefusalWithoutDelayRejectGoesOutAtOnceWhenNothingEarlierPends() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@example.org"));
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.action == Action::Reject);
+        CPPUNIT_ASSERT(c.delivered_at == Stage::Connect);
+    }
+
+    // A recipient refusal (rule #2) waits for an earlier end-of-data rule
+    // (#1): it is the message's, delivered at end of data when #1 does not
+    // decide; an accept by #1 wins.
+    void testRcptRefusalWaitsForEarlierEndOfDataRule() {
+        for (const bool trusted : {false, true}) {
+            PolicyBuilder b;
+            b.rule("trusted-header", Action::Accept,
+                   fake(trusted ? Match::Yes : Match::No, Stage::EndOfData));
+            b.rule("block", Action::Reject, rcpt_is("x@b.example"), 550, "5.7.1", "no");
+            Session s(b.build());
+            s.connect();
+            s.mail("a@x.example");
+            const Verdict r = s.rcpt("x@b.example");
+            CPPUNIT_ASSERT(r.action == Action::Continue);
+            CPPUNIT_ASSERT(logged(r, "(waits for rule #1 trusted-header)"));
+            s.data();
+            const Verdict e = s.end_of_message();
+            CPPUNIT_ASSERT(e.action == (trusted ? Action::Accept : Action::Reject));
+            if (!trusted) {
+                CPPUNIT_ASSERT_EQUAL(std::string("block"), e.rule);
+                CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
+            }
+        }
+    }
+
+    void testHeldAcceptIsNotSettled() {
+        PolicyBuilder b;
+        b.rule("rcpt-block", Action::Reject, rcpt_is("x@b.example"));
+        b.rule("allow", Action::Accept, sender_domain("a.example"));
+        Session s(b.build());
+        s.connect();
+        CPPUNIT_ASSERT(s.mail("u@a.example").action == Action::Continue);
+        CPPUNIT_ASSERT(!s.settled(Stage::Mail));
+        CPPUNIT_ASSERT(s.rcpt("x@b.example").action == Action::Reject);
+        const Verdict ok = s.rcpt("y@b.example");
+        CPPUNIT_ASSERT_EQUAL(std::string("allow"), ok.rule);
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        CPPUNIT_ASSERT(s.settled(Stage::Data));
+    }
+
+    // Issue 24 point 2: `authenticated` (accept, MAIL) then `bad-net`
+    // (monitor, connect): an authenticated client of bad-net's network is
+    // accepted, and bad-net's would-be refusal is neither reported nor marked.
+    void testOverriddenWouldBeIsNotReported() {
+        PolicyBuilder b;
+        b.rule("authenticated", Action::Accept, fake(Match::Yes, Stage::Mail));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad")
+            .monitor = true;
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.would.empty());
+        CPPUNIT_ASSERT(!logged(c, "would reject"));
+        const Verdict m = s.mail("a@x.example");
+        CPPUNIT_ASSERT(m.action == Action::Accept);
+        CPPUNIT_ASSERT(m.would.empty());
+        CPPUNIT_ASSERT(!m.monitor);
+        CPPUNIT_ASSERT(logged(m, "rule #2 bad-net (monitor): would-be decision not reported"));
+        CPPUNIT_ASSERT(!logged(m, "would reject"));
+    }
+
+    void testWouldBeReportedWhenEarlierRuleDoesNotDecide() {
+        PolicyBuilder b;
+        b.rule("authenticated", Action::Accept, fake(Match::No, Stage::Mail));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad")
+            .monitor = true;
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        CPPUNIT_ASSERT(s.connect().would.empty());
+        const Verdict m = s.mail("a@x.example");
+        CPPUNIT_ASSERT(m.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), m.would[0].rule);
+        CPPUNIT_ASSERT(logged(m, "rule #2 bad-net (monitor) would reject 550 5.7.1 bad"));
+        // A second message reports it again: it is each message's.
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.mail("b@x.example").would.size());
+    }
+
+    // A monitored RCPT rule (#1) before an enforcing MAIL accept (#2): the
+    // accept waits, so the monitored rule is evaluated for each recipient
+    // as enforcement would; the accept then takes the recipient.
+    void testMonitoredRuleBeforeEnforcingAcceptIsEvaluated() {
+        PolicyBuilder b;
+        b.rule("trial", Action::Reject, rcpt_is("x@b.example"), 550, "5.7.1", "no").monitor = true;
+        b.rule("allow", Action::Accept, sender_domain("a.example"));
+        Session s(b.build());
+        s.connect();
+        CPPUNIT_ASSERT(s.mail("u@a.example").action == Action::Continue);
+        const Verdict x = s.rcpt("x@b.example");
+        CPPUNIT_ASSERT(x.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, x.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("allow"), x.rule);
+        const Verdict y = s.rcpt("y@b.example");
+        CPPUNIT_ASSERT(y.would.empty());
+        CPPUNIT_ASSERT_EQUAL(std::string("allow"), y.rule);
+    }
+
+    // A monitored DNS rule whose lookup times out (would tempfail 451 4.4.3)
+    // is not reported when an earlier accept decides.
+    void testMonitoredDnsTimeoutOverriddenByEarlierAccept() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("authenticated", Action::Accept, fake(Match::Yes, Stage::Mail));
+        auto& r = b.rule("dnsbl", Action::Reject,
+                         make_dns_list_condition(0, "bl", Stage::Connect, false));
+        r.reason = mv::codes::Reason::DnsBlockList;
+        r.dns_deferrable = true;
+        r.monitor = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;
+        dns->lists[0].arrives_on_wait = false;
+        Session s(p);
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.would.empty());
+        const Verdict m = s.mail("a@x.example");
+        CPPUNIT_ASSERT(m.action == Action::Accept);
+        CPPUNIT_ASSERT(m.would.empty());
+        CPPUNIT_ASSERT(!logged(m, "would tempfail"));
+    }
+
+    // Issue 24 point 4: a client accepted at connect by rule #1 is never
+    // looked up for rule #2.
+    void testNoLookupWhenAcceptedAtConnect() {
+        PolicyBuilder b;
+        b.rule("local", Action::Accept, client_in("127.0.0.0/8"));
+        auto& r = b.rule("dnsbl", Action::Reject,
+                         make_dns_list_condition(0, "bl", Stage::Connect, false));
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        Session s(p);
+        s.transaction().client_addr = "127.0.0.1";
+        CPPUNIT_ASSERT(s.connect().action == Action::Accept);
+        CPPUNIT_ASSERT(!called(*dns, "start connect"));
+        CPPUNIT_ASSERT(!called(*dns, "list 0 nowait") && !called(*dns, "list 0 wait"));
+    }
+
+    void testLookupStartsWhenNothingDecided() {
+        PolicyBuilder b;
+        b.rule("local", Action::Accept, client_in("127.0.0.0/8"));
+        auto& r =
+            b.rule("dnsbl", Action::Reject, make_dns_list_condition(0, "bl", Stage::Mail, false));
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        CPPUNIT_ASSERT(s.connect().action == Action::Continue);
+        // Not accepted: the MAIL rule can still decide, its lookups start now.
+        CPPUNIT_ASSERT(called(*dns, "start connect"));
+    }
+
+    // Issue 24 point 4: an authenticated submitter whose accept (rule #1,
+    // MAIL) comes before a DNS list rule (#2, connect) whose answers are not
+    // in (delay_reject): #1 decides at MAIL in file order, nothing waits for
+    // the list.
+    void testEarlierMailAcceptDoesNotWaitForLaterListRule() {
+        PolicyBuilder b;
+        b.rule("authenticated", Action::Accept, fake(Match::Yes, Stage::Mail));
+        auto& r = b.rule("dnsbl", Action::Reject,
+                         make_dns_list_condition(0, "bl", Stage::Connect, false));
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;
+        dns->lists[0].arrives_on_wait = false;
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        CPPUNIT_ASSERT(s.connect().action == Action::Continue);
+        const Verdict m = s.mail("a@example.org");
+        CPPUNIT_ASSERT(m.action == Action::Accept);
+        CPPUNIT_ASSERT_EQUAL(std::string("authenticated"), m.rule);
+        CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
+    }
+
+    // Non-SMTP mail: a refusal that waited for an earlier DATA rule still
+    // goes out at end of data only (DESIGN.md section 2).
+    void testNonSmtpWaitingRefusalGoesOutAtEndOfData() {
+        PolicyBuilder b;
+        b.rule("data-accept", Action::Accept, fake(Match::No, Stage::Data));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        s.transaction().non_smtp = true;
+        s.connect();
+        s.mail("a@example.org");
+        CPPUNIT_ASSERT(s.rcpt("b@example.org").action == Action::Continue);
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        const Verdict e = s.end_of_message();
+        CPPUNIT_ASSERT(e.action == Action::Reject);
+        CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
+    }
+};
+
+CPPUNIT_TEST_SUITE_REGISTRATION(SessionOrderTest);
