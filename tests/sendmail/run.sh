@@ -7,7 +7,7 @@
 # apt-get download, dpkg-deb -x, never installed; cached under
 # $MV_SENDMAIL_DIR, default build/sendmail), then runs the Python suite
 # sendmail_e2e.py (standard library only, shares tests/e2e/harness) bounded
-# by MV_SENDMAIL_TIMEOUT seconds (default 600). Without the suite's own
+# by MV_SENDMAIL_TIMEOUT seconds (default 1200). Without the suite's own
 # summary line it prints "sendmail: 0 passed, 1 failed".
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ if ! root=$(sh "$top/scripts/fetch-sendmail.sh" "$smdir"); then
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-MV_SENDMAIL_ROOT=$root timeout -k 20 "${MV_SENDMAIL_TIMEOUT:-600}" \
+MV_SENDMAIL_ROOT=$root timeout -k 20 "${MV_SENDMAIL_TIMEOUT:-1200}" \
   "$python" -u "$here/sendmail_e2e.py" 2>&1 | tee "$out"
 status=$(grep -E '^sendmail: [0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1)
 if [ -z "$status" ]; then
