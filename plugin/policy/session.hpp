@@ -53,6 +53,13 @@
 //   NAME decides first" when one does. Monitored rules with a final action
 //   count as earlier rules for enforcing decisions: an accept waits for them,
 //   so they are evaluated as enforcement would (the outcome is the same).
+//   Whole policy in monitor mode (Settings::monitor): a rule without its own
+//   monitor flag is what enforcement would run, so it counts as enforcing
+//   for the waiting above, and its would-be decision bounds the rules after
+//   it as a decision would (State shadow: connection or message; at RCPT
+//   for that recipient, and every recipient would-be accepted or refused
+//   bounds DATA and end of data as accept_bound()): only the decision
+//   enforcement would take is reported (DESIGN.md section 3).
 // * delay_reject: a held connect/HELO refusal lasts for the connection (it
 //   survives abort() and new messages); a held MAIL refusal lasts for the
 //   message. Each rcpt() then returns it with ${rcpt} = that recipient.
