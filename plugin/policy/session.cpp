@@ -530,8 +530,11 @@ Verdict Session::rcpt(std::string_view recipient) {
         finish(Stage::Rcpt, out);
         return out;
     };
-    // What waited for DNS since connect, HELO or MAIL runs first, waiting now.
-    if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return done(std::move(v));
+    // What waited for DNS since connect, HELO or MAIL runs before the RCPT
+    // rules written after it, waiting now; the RCPT rules written before it
+    // come first in the file and run first (an accept of postmaster does not
+    // wait for a list lookup written after it).
+    const std::size_t early = st.deferred() ? deferred_bound() : 0;
     due_dns(Stage::Rcpt);
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
@@ -573,8 +576,16 @@ Verdict Session::rcpt(std::string_view recipient) {
         v.decided_at = d.decided_at;
     };
 
-    auto r = ev.run(Stage::Rcpt, st.limit());
-    absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    StageResult r;
+    if (early > 0) {
+        r = ev.run(Stage::Rcpt, std::min(st.limit(), early));
+        absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    }
+    if (!r.decision) {
+        if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return done(std::move(v));
+        r = ev.run(Stage::Rcpt, st.limit(), early);
+        absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    }
     if (r.decision) {
         const Decision& d = *r.decision;
         st.rcpt_decided = std::min(st.rcpt_decided, d.index);

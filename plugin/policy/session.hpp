@@ -108,6 +108,9 @@
 //   for: the evaluation stops at it and the rest of the rules (that stage's
 //   and the following stages') run at the next call, in the same order, as
 //   if they ran at their own stage (recipients are hidden from them). The
+//   MAIL and RCPT rules written before the first rule still waiting run
+//   first, at their own call (an accept of an authenticated sender or of
+//   postmaster decides without waiting); when none of them decides, the
 //   first RCPT waits for what is still out, within the DNS budget. A
 //   flat first-match reading of the rules gives the same result; only the
 //   time the client waits changes: the lookups run while it sends HELO and
