@@ -13,6 +13,8 @@
 #   accepted and bad-net's would-be refusal is neither counted in
 #   milter_verdict_monitor_decisions_total nor logged as would=; an
 #   unauthenticated client is counted once. Counters asserted exactly.
+# * The same with the whole policy in monitor mode (policy.monitor): only the
+#   decision enforcement would take is counted and logged as would=.
 #
 # * The golden order cases (tests/golden/configs/order-*.conf with the
 #   transactions of tests/golden/configs/transactions-order-*.txt, whose
@@ -191,6 +193,18 @@ rules = (
   { name = "authenticated"; when = { auth = true; }; action = "accept"; },
   { name = "bad-net"; monitor = true; when = { client_addr = "127.0.0.0/8"; };
     action = "reject"; }
+);
+"""
+
+# The whole policy in monitor mode (DESIGN.md section 3): only what
+# enforcement would do is reported and counted.
+GLOBAL_MONITOR_CONF = """
+daemon = { log = "stderr"; metrics = "127.0.0.1:%(metrics)d"; };
+policy = { monitor = true; };
+rules = (
+  { name = "authenticated"; when = { auth = true; }; action = "accept"; },
+  { name = "bad-net"; when = { client_addr = "127.0.0.0/8"; }; action = "reject"; },
+  { name = "rcpt-block"; when = { rcpt = "y@example.test"; }; action = "reject"; }
 );
 """
 
@@ -409,6 +423,33 @@ def run(ctx, results):
             r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total",
                                    rule="bad-net"), 1.0, "monitor_decisions_total{bad-net}")
             r.expect_equal(daemon.log()[start:].count("would="), 1, "one would= line")
+        ctx.stop_daemon(results, GROUP + " (monitor)", daemon)
+        daemon = None
+
+        metrics_port = free_port()
+        conf = os.path.join(ctx.workdir, "order-global-monitor.conf")
+        write(conf, GLOBAL_MONITOR_CONF % {"metrics": metrics_port})
+        daemon = ctx.start_daemon(conf)
+        with results.case("%s: global monitor: exact counters, only what enforcement would do "
+                          "(authenticated: would accept; otherwise bad-net for the message, "
+                          "never rcpt-block written after it)" % GROUP) as r:
+            start = len(daemon.log())
+            got = session_replies(ctx, "bob", ["y@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["235", "250", "250"], "replies (bob)")
+            got = session_replies(ctx, None, ["y@example.test", "z@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["250", "250", "250"],
+                           "replies (anonymous)")
+            text = scrape(metrics_port)
+            for rule, action, n in (("authenticated", "accept", 1.0), ("bad-net", "reject", 1.0),
+                                    ("rcpt-block", "reject", 0.0)):
+                r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total",
+                                       rule=rule, action=action), n,
+                               "monitor_decisions_total{%s, %s}" % (rule, action))
+            r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total"), 2.0,
+                           "monitor_decisions_total, all rules")
+            log = daemon.log()[start:]
+            r.expect_equal(log.count("would="), 2, "would= lines:\n%s" % log[-1500:])
+            r.expect("rule=rcpt-block" not in log, "rcpt-block reported")
     finally:
         try:
             pf.reconfigure(**saved)
