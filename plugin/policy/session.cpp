@@ -639,7 +639,11 @@ Verdict Session::data() {
         finish(Stage::Data, v);
         return v;
     };
-    if (catch_up(Stage::Data, true, v) || st.message_over()) return done();
+    // Rules still waiting for DNS answers are caught up, unless every
+    // recipient was accepted by an earlier rule: they can no longer decide
+    // the message, nothing waits for their lookups.
+    if ((accept_bound() >= deferred_bound() && catch_up(Stage::Data, true, v)) || st.message_over())
+        return done();
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
     auto r = ev.run(Stage::Data, std::min(st.limit(), accept_bound()));
@@ -713,7 +717,8 @@ Verdict Session::end_of_message() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
     if (st.conn.closed || st.msg.closed) return v;
-    if (catch_up(Stage::EndOfData, true, v) || st.conn.closed || st.msg.closed) {
+    if ((accept_bound() >= deferred_bound() && catch_up(Stage::EndOfData, true, v)) ||
+        st.conn.closed || st.msg.closed) {
         finish(Stage::EndOfData, v);
         return v;
     }

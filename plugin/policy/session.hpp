@@ -111,7 +111,9 @@
 //   MAIL and RCPT rules written before the first rule still waiting run
 //   first, at their own call (an accept of an authenticated sender or of
 //   postmaster decides without waiting); when none of them decides, the
-//   first RCPT waits for what is still out, within the DNS budget. A
+//   first RCPT waits for what is still out, within the DNS budget. When
+//   every recipient was accepted by a rule written before them, DATA and end
+//   of data do not wait for them (they can no longer decide the message). A
 //   flat first-match reading of the rules gives the same result; only the
 //   time the client waits changes: the lookups run while it sends HELO and
 //   MAIL. A decision reached that way is applied as at its own stage: a

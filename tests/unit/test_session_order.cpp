@@ -66,6 +66,7 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLookupStartsWhenNothingDecided);
     CPPUNIT_TEST(testEarlierMailAcceptDoesNotWaitForLaterListRule);
     CPPUNIT_TEST(testEarlierRcptAcceptDoesNotWaitForLaterListRule);
+    CPPUNIT_TEST(testEveryRecipientAcceptedNoWaitAtData);
     CPPUNIT_TEST(testNonSmtpWaitingRefusalGoesOutAtEndOfData);
     CPPUNIT_TEST_SUITE_END();
 
@@ -390,6 +391,32 @@ class SessionOrderTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(other.action == Action::Reject);
         CPPUNIT_ASSERT_EQUAL(std::string("dnsbl"), other.rule);
         CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 listed"), other.reply.summary());
+    }
+
+    // Every recipient accepted by the RCPT rule written before the list rule
+    // still waiting: the list rule can no longer decide the message, so DATA
+    // and end of data do not wait for its answers (no lookup for what is
+    // decided).
+    void testEveryRecipientAcceptedNoWaitAtData() {
+        PolicyBuilder b;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@example.org"));
+        auto& r =
+            b.rule("dnsbl", Action::Reject, make_dns_list_condition(0, "bl", Stage::Connect, false),
+                   550, "5.7.1", "listed");
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;
+        dns->lists[0].arrives_on_wait = true;
+        dns->lists[0].match = Match::Yes;
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        s.connect();
+        s.mail("a@example.net");
+        CPPUNIT_ASSERT_EQUAL(std::string("postmaster"), s.rcpt("postmaster@example.org").rule);
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        CPPUNIT_ASSERT(s.end_of_message().action == Action::Continue);
+        CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
     }
 };
 
