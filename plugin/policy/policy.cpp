@@ -97,7 +97,9 @@ const Policy::Derived& Policy::derived() const {
             if (r.uses_dns || r.dns_deferrable)
                 for (int s = 0; s <= st; ++s) derived_->dns_from[s] = i;
             if (r.action == Action::Continue) continue;
-            const bool enforcing = !r.monitor && !settings.monitor;
+            // Under the global switch, a rule without its own monitor flag is
+            // what enforcement would run (session.hpp, Monitor).
+            const bool enforcing = !r.monitor;
             const bool permits = r.action != Action::Reject && r.action != Action::Tempfail;
             for (int s = 0; s < st; ++s)
                 for (int e = 0; e < 2; ++e)

@@ -120,8 +120,10 @@ class Policy {
     // runs after `stage`: while it is undecided, no later rule's decision
     // reached at `stage` is final (file order is decision order, DESIGN.md
     // section 3). With `enforcing_only`, monitored rules are not counted
-    // (what may override a monitored rule's would-be decision). rules.size()
-    // when there is none.
+    // (what may override a monitored rule's would-be decision); with the
+    // whole policy in monitor mode (Settings::monitor) the rules without their
+    // own `monitor = true` count: they are what enforcement would run once the
+    // global switch is off. rules.size() when there is none.
     // With `permits_only`, rules that refuse (reject, tempfail) are not
     // counted: a refusal does not wait for an earlier rule that can only
     // refuse too (the mail is refused either way; the refusal that can go

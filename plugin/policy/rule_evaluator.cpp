@@ -211,6 +211,10 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
             t.log = head + " would " + result + log_extra;
             t.header = "would " + result + " (rule " + codes::sanitize_value(rule.name, 64) + ")";
             res.would.push_back(std::move(t));
+            // Whole policy in monitor mode: this rule is what enforcement
+            // would run, so its would-be decision is the one of this stage;
+            // the rules after it would not run (session.hpp, Monitor).
+            if (policy_.settings.monitor && !rule.monitor) return res;
             continue;
         }
         for (const auto& h : rule.add_headers)

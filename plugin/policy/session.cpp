@@ -31,7 +31,11 @@ struct Session::State {
     MessageState msg;
     std::unique_ptr<DnsEvidence> dns;      // Transaction::dns points here
     std::size_t last_suspended = kNoRule;  // its "evaluated later" line is logged once
-    std::vector<Stage> dns_due;            // stages whose lookups are not started yet
+    // The rule that decided the current recipient at RCPT (or would, in
+    // global monitor mode): a would-be decision of a later rule kept from
+    // earlier stages is not this recipient's.
+    std::size_t rcpt_decided = kNoRule;
+    std::vector<Stage> dns_due;  // stages whose lookups are not started yet
     // Front-end overrides (session.hpp): delay_reject and the delivery stage.
     std::optional<bool> hold;
     std::optional<Stage> deliver_at;
@@ -157,10 +161,17 @@ std::size_t Session::deferred_bound() const {
 
 // Every recipient was accepted by a rule: rules after the earliest of those
 // never decide the message (DATA and end-of-data rules before it still run).
+// Global monitor mode counts the recipients rules would have accepted or
+// refused the same way (a refused one would not be in the message; with none
+// left, enforcement never reaches DATA: no rule after RCPT decides).
 std::size_t Session::accept_bound() const {
     const State& st = *state_;
-    return st.msg.rcpt_accepted > 0 && st.msg.rcpt_accepted >= tx_.recipients.size()
-               ? st.msg.rcpt_accept_min
+    const std::size_t accepted = st.msg.rcpt_accepted + st.msg.shadow_accepted;
+    const std::size_t left =
+        tx_.recipients.size() - std::min(tx_.recipients.size(), st.msg.shadow_refused);
+    if (st.msg.shadow_refused > 0 && left == 0) return 0;
+    return accepted > 0 && accepted >= left
+               ? std::min(st.msg.rcpt_accept_min, st.msg.shadow_accept_min)
                : kNoRule;
 }
 
@@ -206,10 +217,27 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
     for (std::size_t i = 0; i <= r.log.size(); ++i) {
         while (next < r.would.size() && r.would[next].log_pos <= i) {
             Tentative& t = r.would[next++];
-            if (policy_->first_final_after(t.stage, true, refusal(t.would.action)) < t.index)
+            // Global monitor: the would-be decision of a rule enforcement
+            // would run bounds the rules after it as a decision would.
+            const bool shadow = policy_->settings.monitor && !policy_->rules[t.index].monitor;
+            if (shadow && t.stage != Stage::Rcpt) {
+                std::size_t& b = t.stage >= Stage::Mail ? st.msg.shadow : st.conn.shadow;
+                b = std::min(b, t.index);
+            }
+            if (policy_->first_final_after(t.stage, true, refusal(t.would.action)) < t.index) {
                 (now >= Stage::Mail ? st.msg.would : st.conn.would).push_back(std::move(t));
-            else
-                report(t, v, true);
+                continue;
+            }
+            if (shadow && t.stage == Stage::Rcpt) {
+                st.rcpt_decided = std::min(st.rcpt_decided, t.index);
+                if (t.would.action == Action::Accept) {
+                    ++st.msg.shadow_accepted;
+                    st.msg.shadow_accept_min = std::min(st.msg.shadow_accept_min, t.index);
+                } else if (refusal(t.would.action)) {
+                    ++st.msg.shadow_refused;
+                }
+            }
+            report(t, v, true);
         }
         if (i < r.log.size()) v.log.push_back(std::move(r.log[i]));
     }
@@ -251,7 +279,7 @@ void Session::release_would(Stage now, Verdict& v) {
                             " (monitor): would-be decision not reported, " + by + " decides first");
             continue;
         }
-        if (t.index > wait ||
+        if (t.index > wait || (now == Stage::Rcpt && t.index > st.rcpt_decided) ||
             policy_->first_final_after(now, true, refusal(t.would.action)) < t.index) {
             keep.push_back(std::move(t));
             continue;
@@ -497,12 +525,16 @@ Verdict Session::rcpt(std::string_view recipient) {
     if (st.message_over()) return v;
     const std::string rcpt(strip_address(recipient));
     tx_.current_rcpt = rcpt;
+    st.rcpt_decided = kNoRule;
     const auto done = [&](Verdict out) {
         finish(Stage::Rcpt, out);
         return out;
     };
-    // What waited for DNS since connect, HELO or MAIL runs first, waiting now.
-    if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return done(std::move(v));
+    // What waited for DNS since connect, HELO or MAIL runs before the RCPT
+    // rules written after it, waiting now; the RCPT rules written before it
+    // come first in the file and run first (an accept of postmaster does not
+    // wait for a list lookup written after it).
+    const std::size_t early = st.deferred() ? deferred_bound() : 0;
     due_dns(Stage::Rcpt);
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
@@ -544,10 +576,19 @@ Verdict Session::rcpt(std::string_view recipient) {
         v.decided_at = d.decided_at;
     };
 
-    auto r = ev.run(Stage::Rcpt, st.limit());
-    absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    StageResult r;
+    if (early > 0) {
+        r = ev.run(Stage::Rcpt, std::min(st.limit(), early));
+        absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    }
+    if (!r.decision) {
+        if (catch_up(Stage::Rcpt, true, v) || st.message_over()) return done(std::move(v));
+        r = ev.run(Stage::Rcpt, st.limit(), early);
+        absorb(r, v, Stage::Rcpt, Stage::Rcpt);
+    }
     if (r.decision) {
         const Decision& d = *r.decision;
+        st.rcpt_decided = std::min(st.rcpt_decided, d.index);
         if (d.action == Action::Accept) {
             accept_rcpt(d);
             return done(std::move(v));
@@ -598,7 +639,11 @@ Verdict Session::data() {
         finish(Stage::Data, v);
         return v;
     };
-    if (catch_up(Stage::Data, true, v) || st.message_over()) return done();
+    // Rules still waiting for DNS answers are caught up, unless every
+    // recipient was accepted by an earlier rule: they can no longer decide
+    // the message, nothing waits for their lookups.
+    if ((accept_bound() >= deferred_bound() && catch_up(Stage::Data, true, v)) || st.message_over())
+        return done();
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
     auto r = ev.run(Stage::Data, std::min(st.limit(), accept_bound()));
@@ -672,7 +717,8 @@ Verdict Session::end_of_message() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
     if (st.conn.closed || st.msg.closed) return v;
-    if (catch_up(Stage::EndOfData, true, v) || st.conn.closed || st.msg.closed) {
+    if ((accept_bound() >= deferred_bound() && catch_up(Stage::EndOfData, true, v)) ||
+        st.conn.closed || st.msg.closed) {
         finish(Stage::EndOfData, v);
         return v;
     }

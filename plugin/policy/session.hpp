@@ -53,6 +53,13 @@
 //   NAME decides first" when one does. Monitored rules with a final action
 //   count as earlier rules for enforcing decisions: an accept waits for them,
 //   so they are evaluated as enforcement would (the outcome is the same).
+//   Whole policy in monitor mode (Settings::monitor): a rule without its own
+//   monitor flag is what enforcement would run, so it counts as enforcing
+//   for the waiting above, and its would-be decision bounds the rules after
+//   it as a decision would (State shadow: connection or message; at RCPT
+//   for that recipient, and every recipient would-be accepted or refused
+//   bounds DATA and end of data as accept_bound()): only the decision
+//   enforcement would take is reported (DESIGN.md section 3).
 // * delay_reject: a held connect/HELO refusal lasts for the connection (it
 //   survives abort() and new messages); a held MAIL refusal lasts for the
 //   message. Each rcpt() then returns it with ${rcpt} = that recipient.
@@ -101,7 +108,12 @@
 //   for: the evaluation stops at it and the rest of the rules (that stage's
 //   and the following stages') run at the next call, in the same order, as
 //   if they ran at their own stage (recipients are hidden from them). The
-//   first RCPT waits for what is still out, within the DNS budget. A
+//   MAIL and RCPT rules written before the first rule still waiting run
+//   first, at their own call (an accept of an authenticated sender or of
+//   postmaster decides without waiting); when none of them decides, the
+//   first RCPT waits for what is still out, within the DNS budget. When
+//   every recipient was accepted by a rule written before them, DATA and end
+//   of data do not wait for them (they can no longer decide the message). A
 //   flat first-match reading of the rules gives the same result; only the
 //   time the client waits changes: the lookups run while it sends HELO and
 //   MAIL. A decision reached that way is applied as at its own stage: a

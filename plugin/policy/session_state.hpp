@@ -58,26 +58,31 @@ struct ConnectionState {
     std::optional<Decision> final;    // Discard/Quarantine from connect/HELO
     std::optional<Decision> accept;   // Accept waiting for an earlier rule (each message)
     std::vector<Tentative> would;     // monitor would-bes waiting for earlier rules
+    std::size_t shadow = kNoRule;     // global monitor: rule of the would-be decision
     HeaderList headers;               // add_headers of connect/HELO rules, for every message
     MarkList monitor;                 // monitor marks of connect/HELO rules
     std::vector<Deferred> deferred;   // connect/HELO rules waiting for DNS
 };
 
 struct MessageState {
-    bool accepted = false;                  // Accept at MAIL, DATA or end of data
-    bool closed = false;                    // refusal delivered at MAIL/DATA/end of data
-    std::optional<Decision> refusal;        // held from MAIL (delivered at each RCPT)
-    std::optional<Decision> final;          // Discard/Quarantine
-    std::optional<Decision> eom_refusal;    // refusal moved to end of data (non-SMTP, or an
-                                            // earlier end-of-data rule undecided)
-    std::optional<Decision> accept;         // Accept waiting for an earlier rule
-    std::vector<Tentative> would;           // monitor would-bes waiting for earlier rules
-    std::size_t rcpt_accepted = 0;          // recipients accepted by a rule
-    std::size_t rcpt_accept_min = kNoRule;  // the earliest rule that accepted a recipient
-    std::size_t headers_seen = 0;           // all header() calls, stored or not
-    std::size_t headers_unstored = 0;       // beyond kMaxHeaders or kMaxHeaderValue
-    std::size_t body_seen = 0;              // body bytes received
-    bool body_cr = false;                   // the last body byte kept was a CR (made LF)
+    bool accepted = false;                    // Accept at MAIL, DATA or end of data
+    bool closed = false;                      // refusal delivered at MAIL/DATA/end of data
+    std::optional<Decision> refusal;          // held from MAIL (delivered at each RCPT)
+    std::optional<Decision> final;            // Discard/Quarantine
+    std::optional<Decision> eom_refusal;      // refusal moved to end of data (non-SMTP, or an
+                                              // earlier end-of-data rule undecided)
+    std::optional<Decision> accept;           // Accept waiting for an earlier rule
+    std::vector<Tentative> would;             // monitor would-bes waiting for earlier rules
+    std::size_t shadow = kNoRule;             // global monitor: rule of the would-be decision
+    std::size_t shadow_accepted = 0;          // global monitor: recipients a rule would accept
+    std::size_t shadow_accept_min = kNoRule;  // the earliest of those rules
+    std::size_t shadow_refused = 0;           // global monitor: recipients a rule would refuse
+    std::size_t rcpt_accepted = 0;            // recipients accepted by a rule
+    std::size_t rcpt_accept_min = kNoRule;    // the earliest rule that accepted a recipient
+    std::size_t headers_seen = 0;             // all header() calls, stored or not
+    std::size_t headers_unstored = 0;         // beyond kMaxHeaders or kMaxHeaderValue
+    std::size_t body_seen = 0;                // body bytes received
+    bool body_cr = false;                     // the last body byte kept was a CR (made LF)
     HeaderList headers;
     MarkList monitor;
     std::vector<Deferred> deferred;  // MAIL rules waiting for DNS
@@ -91,7 +96,7 @@ inline std::size_t index_of(const std::optional<Decision>& d) {
 inline std::size_t limit(const ConnectionState& c, const MessageState& m) {
     return std::min({index_of(c.refusal), index_of(c.final), index_of(c.accept),
                      index_of(m.refusal), index_of(m.final), index_of(m.eom_refusal),
-                     index_of(m.accept)});
+                     index_of(m.accept), c.shadow, m.shadow});
 }
 
 }  // namespace mv::policy

@@ -31,6 +31,10 @@ class SessionMonitorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNoMonitorHeaderWhenHeaderNameEmpty);
     CPPUNIT_TEST(testGlobalMonitorCapsHeadersAtSixteen);
     CPPUNIT_TEST(testMonitoredRcptDecisionLetsLaterRulesRun);
+    CPPUNIT_TEST(testGlobalMonitorReportsOnlyTheFirst);
+    CPPUNIT_TEST(testGlobalMonitorEarlierAcceptSuppressesLaterReject);
+    CPPUNIT_TEST(testGlobalMonitorRcptAcceptWinsForItsRecipient);
+    CPPUNIT_TEST(testGlobalMonitorRcptDecisionsEndTheMessage);
     CPPUNIT_TEST(testMonitoredRuleAddsNoHeadersOfItsOwn);
     CPPUNIT_TEST(testMonitoredTempErrorWouldTempfail);
     CPPUNIT_TEST(testRepeatedHeloMarksOnce);
@@ -149,12 +153,16 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(v.add_headers.empty());
     }
 
+    // Twenty rules each with its own monitor flag all report (none would
+    // decide when enforcing); the marks are capped. (Under the global switch
+    // only the first would report: testGlobalMonitorReportsOnlyTheFirst.)
     void testGlobalMonitorCapsHeadersAtSixteen() {
         PolicyBuilder b;
         b.settings().monitor = true;
         for (int i = 0; i < 20; ++i)
             b.rule("r" + std::to_string(i), Action::Reject, sender_domain("spam.example"), 550,
-                   "5.7.1", "no");
+                   "5.7.1", "no")
+                .monitor = true;
         Session s(b.build());
         s.connect();
         const Verdict m = s.mail("x@spam.example");
@@ -166,6 +174,115 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         bool noted = false;
         for (const auto& l : v.log) noted = noted || l.find("4 monitor headers not added") == 0;
         CPPUNIT_ASSERT(noted);
+    }
+
+    // DESIGN.md section 3: with the whole policy in monitor mode, what is
+    // reported is what enforcement would do: the first deciding rule only.
+    void testGlobalMonitorReportsOnlyTheFirst() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        for (int i = 0; i < 20; ++i)
+            b.rule("r" + std::to_string(i), Action::Reject, sender_domain("spam.example"), 550,
+                   "5.7.1", "no");
+        b.rule("late", Action::Tempfail, rcpt_domain("c.example"), 450, "4.7.1", "later");
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("x@spam.example");
+        CPPUNIT_ASSERT(m.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("r0"), m.would[0].rule);
+        const Verdict r = s.rcpt("y@c.example");
+        CPPUNIT_ASSERT(r.action == Action::Continue);
+        CPPUNIT_ASSERT(r.would.empty());
+        s.data();
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(v.would.empty());
+        const auto marks = header_values(v, "X-Milter-Verdict");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, marks.size());
+        CPPUNIT_ASSERT(marks[0].find("(rule r0)") != std::string::npos);
+    }
+
+    // An earlier would-be accept (MAIL) and a later reject (MAIL): only the
+    // accept is reported, as enforcement would accept the message.
+    void testGlobalMonitorEarlierAcceptSuppressesLaterReject() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.settings().delay_reject = false;
+        b.rule("ok", Action::Accept, sender_domain("b.example"));
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        b.rule("rcpt-block", Action::Reject, rcpt_domain("c.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        // bad-net (connect) would wait for ok (MAIL, written before it).
+        CPPUNIT_ASSERT(c.would.empty());
+        const Verdict m = s.mail("a@b.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("ok"), m.would[0].rule);
+        CPPUNIT_ASSERT(m.would[0].action == Action::Accept);
+        const Verdict r = s.rcpt("x@c.example");
+        CPPUNIT_ASSERT(r.would.empty());
+        s.data();
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(v.would.empty());
+        const auto marks = header_values(v, "X-Milter-Verdict");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, marks.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("would accept (rule ok)"), marks[0]);
+        // Another sender: nothing accepts, the held connect refusal is the one.
+        const Verdict m2 = s.mail("a@other.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m2.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), m2.would[0].rule);
+    }
+
+    // Accept postmaster (RCPT) before a MAIL reject held until RCPT: the
+    // reject is postmaster's neither at RCPT nor for the message.
+    void testGlobalMonitorRcptAcceptWinsForItsRecipient() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.settings().delay_reject = true;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@c.example"));
+        b.rule("block", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        {
+            Session s(b.build());
+            s.connect();
+            CPPUNIT_ASSERT(s.mail("x@spam.example").would.empty());
+            const Verdict r = s.rcpt("postmaster@c.example");
+            CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.would.size());
+            CPPUNIT_ASSERT_EQUAL(std::string("postmaster"), r.would[0].rule);
+            CPPUNIT_ASSERT(s.data().would.empty());
+            const Verdict v = s.end_of_message();
+            CPPUNIT_ASSERT(v.would.empty());
+            const auto marks = header_values(v, "X-Milter-Verdict");
+            CPPUNIT_ASSERT_EQUAL(std::size_t{1}, marks.size());
+        }
+        {
+            Session s(b.build());
+            s.connect();
+            s.mail("x@spam.example");
+            CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.rcpt("postmaster@c.example").would.size());
+            const Verdict r = s.rcpt("user@c.example");
+            CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.would.size());
+            CPPUNIT_ASSERT_EQUAL(std::string("block"), r.would[0].rule);
+            CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 no"), r.would[0].reply.summary());
+        }
+    }
+
+    // Every recipient would be refused at RCPT: enforcement never reaches
+    // DATA, so a DATA or end-of-data rule reports nothing.
+    void testGlobalMonitorRcptDecisionsEndTheMessage() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.rule("rcpt-block", Action::Reject, rcpt_domain("c.example"), 550, "5.7.1", "no");
+        b.rule("size", Action::Reject,
+               std::make_unique<FakeCondition>(Match::Yes, Stage::EndOfData), 552, "5.3.4", "big");
+        Session s(b.build());
+        s.connect();
+        s.mail("a@b.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.rcpt("x@c.example").would.size());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.rcpt("y@c.example").would.size());
+        s.data();
+        const Verdict v = s.end_of_message();
+        CPPUNIT_ASSERT(v.would.empty());
     }
 
     void testMonitoredRcptDecisionLetsLaterRulesRun() {

@@ -65,6 +65,8 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testNoLookupWhenAcceptedAtConnect);
     CPPUNIT_TEST(testLookupStartsWhenNothingDecided);
     CPPUNIT_TEST(testEarlierMailAcceptDoesNotWaitForLaterListRule);
+    CPPUNIT_TEST(testEarlierRcptAcceptDoesNotWaitForLaterListRule);
+    CPPUNIT_TEST(testEveryRecipientAcceptedNoWaitAtData);
     CPPUNIT_TEST(testNonSmtpWaitingRefusalGoesOutAtEndOfData);
     CPPUNIT_TEST_SUITE_END();
 
@@ -356,6 +358,65 @@ class SessionOrderTest : public CppUnit::TestFixture {
         const Verdict e = s.end_of_message();
         CPPUNIT_ASSERT(e.action == Action::Reject);
         CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
+    }
+
+    // The RCPT case of testEarlierMailAcceptDoesNotWaitForLaterListRule:
+    // "accept postmaster" (rule #1, RCPT) before a DNS list rule (#2,
+    // connect) whose answers are not in decides for postmaster without
+    // waiting for the list; the next recipient waits for it and gets the
+    // list's refusal (held from connect).
+    void testEarlierRcptAcceptDoesNotWaitForLaterListRule() {
+        PolicyBuilder b;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@example.org"));
+        auto& r =
+            b.rule("dnsbl", Action::Reject, make_dns_list_condition(0, "bl", Stage::Connect, false),
+                   550, "5.7.1", "listed");
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;  // not in at connect; a wait gets it: listed
+        dns->lists[0].arrives_on_wait = true;
+        dns->lists[0].match = Match::Yes;
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        CPPUNIT_ASSERT(s.connect().action == Action::Continue);
+        CPPUNIT_ASSERT(s.evaluation_pending());
+        CPPUNIT_ASSERT(s.mail("a@example.net").action == Action::Continue);
+        const Verdict pm = s.rcpt("postmaster@example.org");
+        CPPUNIT_ASSERT(pm.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::string("postmaster"), pm.rule);
+        CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
+        const Verdict other = s.rcpt("b@example.org");
+        CPPUNIT_ASSERT(called(*dns, "list 0 wait"));
+        CPPUNIT_ASSERT(other.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("dnsbl"), other.rule);
+        CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 listed"), other.reply.summary());
+    }
+
+    // Every recipient accepted by the RCPT rule written before the list rule
+    // still waiting: the list rule can no longer decide the message, so DATA
+    // and end of data do not wait for its answers (no lookup for what is
+    // decided).
+    void testEveryRecipientAcceptedNoWaitAtData() {
+        PolicyBuilder b;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@example.org"));
+        auto& r =
+            b.rule("dnsbl", Action::Reject, make_dns_list_condition(0, "bl", Stage::Connect, false),
+                   550, "5.7.1", "listed");
+        r.dns_deferrable = true;
+        auto p = b.build();
+        auto dns = attach_fake_dns(*p);
+        dns->lists[0].in = false;
+        dns->lists[0].arrives_on_wait = true;
+        dns->lists[0].match = Match::Yes;
+        Session s(p);
+        s.transaction().client_addr = "192.0.2.1";
+        s.connect();
+        s.mail("a@example.net");
+        CPPUNIT_ASSERT_EQUAL(std::string("postmaster"), s.rcpt("postmaster@example.org").rule);
+        CPPUNIT_ASSERT(s.data().action == Action::Continue);
+        CPPUNIT_ASSERT(s.end_of_message().action == Action::Continue);
+        CPPUNIT_ASSERT(!called(*dns, "list 0 wait"));
     }
 };
 

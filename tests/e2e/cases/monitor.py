@@ -8,12 +8,20 @@ from harness.scenario import Scenario, OK_RCPT
 
 GROUP = "monitor"
 HEADER = "X-Milter-Verdict"
-# One header per rule that would have refused: "would <action> <reply> (rule <name>)".
-WOULD = [
-    "would reject 550 5.7.1 Client 127.0.0.2 refused by the e2e policy (rule client-refused)",
-    "would reject 550 5.7.1 Recipient blocked@example.test refused by the e2e policy"
-    " (rule recipient-refused)",
-    "would reject 550 5.7.1 Content refused by the e2e policy (rule content-refused)",
+# One header per would-be decision: "would <action> <reply> (rule <name>)".
+CLIENT = "would reject 550 5.7.1 Client 127.0.0.2 refused by the e2e policy (rule client-refused)"
+RCPT = ("would reject 550 5.7.1 Recipient blocked@example.test refused by the e2e policy"
+        " (rule recipient-refused)")
+CONTENT = "would reject 550 5.7.1 Content refused by the e2e policy (rule content-refused)"
+# What enforcement would do (DESIGN.md section 3: a would-be refusal an
+# earlier decision overrides is not one): from 127.0.0.2 client-refused
+# refuses at connect (delivered at RCPT), so nothing after it is reported;
+# from 127.0.0.1 blocked@ is refused at RCPT and the message (ok@ left) at
+# end of data. Before issue 24's monitor fix all three were reported for
+# 127.0.0.2: that expectation was the bug.
+CASES = [
+    ("127.0.0.2", "e2e monitor reject-at-eom", [CLIENT]),
+    ("127.0.0.1", "e2e monitor rcpt-and-eom", [RCPT, CONTENT]),
 ]
 
 
@@ -22,37 +30,46 @@ def run(ctx, results):
     try:
         with results.case("%s: refused recipient, client and content all pass on the wire"
                           % GROUP) as r:
-            Scenario(source="127.0.0.2", sender="eom-reject@example.test",
-                     rcpts=[("blocked@example.test", OK_RCPT), ("ok@example.test", OK_RCPT)],
-                     subject="e2e monitor reject-at-eom").run(ctx, r)
-        with results.case("%s: the message is delivered and carries %s: would reject ..."
-                          % (GROUP, HEADER)) as r:
-            ctx.postfix.wait_mailbox(
-                lambda t: t.count("Subject: e2e monitor reject-at-eom") >= 2)
-            msgs = ctx.delivered("e2e monitor reject-at-eom")
-            # Two recipients, one mailbox file: one copy per recipient.
-            r.expect_equal(len(msgs), 2, "delivered copies (blocked@ and ok@)")
-            for m in msgs:
-                # Header values unfolded: Postfix may fold long lines.
-                values = [" ".join(v.split()) for v in (m.get_all(HEADER) or [])]
-                for want in WOULD:
-                    r.expect(want in values, "%s: %r missing; the message has %r"
-                             % (m.get("Delivered-To"), want, values))
+            for source, subject, _ in CASES:
+                Scenario(source=source, sender="eom-reject@example.test",
+                         rcpts=[("blocked@example.test", OK_RCPT),
+                                ("ok@example.test", OK_RCPT)],
+                         subject=subject).run(ctx, r)
+        with results.case("%s: the message is delivered and carries %s: only what enforcement "
+                          "would do" % (GROUP, HEADER)) as r:
+            for _, subject, want in CASES:
+                ctx.postfix.wait_mailbox(
+                    lambda t, subject=subject: t.count("Subject: " + subject) >= 2)
+                msgs = ctx.delivered(subject)
+                # Two recipients, one mailbox file: one copy per recipient.
+                r.expect_equal(len(msgs), 2, "delivered copies of %r (blocked@ and ok@)"
+                               % subject)
+                for m in msgs:
+                    # Header values unfolded: Postfix may fold long lines.
+                    values = [" ".join(v.split()) for v in (m.get_all(HEADER) or [])]
+                    r.expect(sorted(values) == sorted(want), "%s (%s): %r, expected exactly %r"
+                             % (m.get("Delivered-To"), subject, values, want))
         with results.case("%s: the daemon logs what it would have done" % GROUP) as r:
             r.expect("would reject 550 5.7.1" in daemon.log(),
                      "no 'would reject 550 5.7.1' decision in the daemon log:\n%s"
                      % "\n".join(daemon.log().splitlines()[-10:]))
         with results.case("%s: each would-be decision has a decision line naming its rule "
-                          "(grep rule=NAME finds it)" % GROUP) as r:
+                          "(grep rule=NAME finds it), and only those" % GROUP) as r:
             lines = [l for l in daemon.log().splitlines() if " decision " in l]
-            for rule, stage, would in (
-                    ("client-refused", "connect", WOULD[0]),
-                    ("recipient-refused", "rcpt", WOULD[1]),
-                    ("content-refused", "end-of-data", WOULD[2])):
+            for source, rule, stage, would in (
+                    ("127.0.0.2", "client-refused", "connect", CLIENT),
+                    ("127.0.0.1", "recipient-refused", "rcpt", RCPT),
+                    ("127.0.0.1", "content-refused", "end-of-data", CONTENT)):
                 want = (" stage=%s rule=%s action=continue reply=- monitor=yes would=\"%s\""
                         % (stage, rule, would[len("would "):would.rindex(" (rule ")]))
-                r.expect(any(l.endswith(want) for l in lines),
-                         "no line ending %r among:\n%s" % (want, "\n".join(lines[-8:])))
+                mine = [l for l in lines if "[%s]" % source in l]
+                r.expect(sum(1 for l in mine if l.endswith(want)) == 1,
+                         "not exactly one line ending %r among:\n%s"
+                         % (want, "\n".join(mine[-8:])))
+            from_refused = [l for l in lines if "[127.0.0.2]" in l and " would=" in l]
+            r.expect(len(from_refused) == 1,
+                     "127.0.0.2 is refused at connect: one would-be decision expected, got:\n%s"
+                     % "\n".join(from_refused))
             r.expect(not any(" rule=- action=continue " in l for l in lines),
                      "a monitor decision still logged as rule=- action=continue")
     finally:

@@ -13,6 +13,8 @@
 #   accepted and bad-net's would-be refusal is neither counted in
 #   milter_verdict_monitor_decisions_total nor logged as would=; an
 #   unauthenticated client is counted once. Counters asserted exactly.
+# * The same with the whole policy in monitor mode (policy.monitor): only the
+#   decision enforcement would take is counted and logged as would=.
 #
 # * The golden order cases (tests/golden/configs/order-*.conf with the
 #   transactions of tests/golden/configs/transactions-order-*.txt, whose
@@ -23,6 +25,12 @@
 #   XCLIENT ADDR (in mynetworks for the group, so that Postfix takes the
 #   recipients and the milter decides; example.org is routed like our own
 #   domain for the group).
+# * The same table through a second Postfix without milter whose
+#   smtpd_recipient_restrictions is check_policy_service on a policy-service-
+#   only daemon (the golden configs with policy_socket): Postfix asks at RCPT
+#   only, so a MAIL refusal is every recipient's, and refusals are in
+#   Postfix's framing "550 5.7.1 <rcpt>: Recipient address rejected: TEXT",
+#   as policy_service.py asserts; accepts (DUNNO) are 250 2.1.5 Ok.
 #
 # SMTP AUTH: Postfix's smtpd asks a fake Dovecot auth server (protocol 1.2,
 # PLAIN only, every password accepted) on a unix socket in the work directory.
@@ -188,6 +196,18 @@ rules = (
 );
 """
 
+# The whole policy in monitor mode (DESIGN.md section 3): only what
+# enforcement would do is reported and counted.
+GLOBAL_MONITOR_CONF = """
+daemon = { log = "stderr"; metrics = "127.0.0.1:%(metrics)d"; };
+policy = { monitor = true; };
+rules = (
+  { name = "authenticated"; when = { auth = true; }; action = "accept"; },
+  { name = "bad-net"; when = { client_addr = "127.0.0.0/8"; }; action = "reject"; },
+  { name = "rcpt-block"; when = { rcpt = "y@example.test"; }; action = "reject"; }
+);
+"""
+
 
 def write(path, text):
     with open(path, "w") as f:
@@ -211,9 +231,10 @@ def first(reply):
     return reply[0] if isinstance(reply, list) else reply
 
 
-def xclient_replies(ctx, addr, sender, rcpts):
-    """First reply lines of MAIL and each RCPT for a client presented by XCLIENT."""
-    with ctx.session() as s:
+def xclient_replies(ctx, addr, sender, rcpts, session=None):
+    """First reply lines of MAIL and each RCPT for a client presented by XCLIENT
+    (through the suite's Postfix, or the one `session` opens)."""
+    with (session or ctx.session)() as s:
         s.cmd("EHLO xclient.example.test")
         s.cmd("XCLIENT ADDR=%s NAME=[UNAVAILABLE]" % addr)
         s.cmd("EHLO client.example.test")
@@ -247,6 +268,84 @@ def table_cases(ctx, results):
             ctx.stop_daemon(results, "%s (%s)" % (GROUP, conf), daemon)
 
 
+def policy_rejected(rcpt, text=REFUSED):
+    """A policy-service refusal as Postfix words it (smtpd_check.c
+    check_table_result; tests/e2e/cases/policy_service.py asserts the same)."""
+    return "%s <%s>: Recipient address rejected: %s" % (text[:9], rcpt, text[10:])
+
+
+def policy_case(steps):
+    """The milter table's transaction through check_policy_service: Postfix
+    asks the service at RCPT only, so a refusal the milter gives at MAIL is
+    every recipient's (smtpd_delay_reject), and every refusal is in Postfix's
+    words. MAIL itself is 250."""
+    mail = [reply for x, reply in steps if x is None]
+    out = []
+    for rcpt, reply in steps:
+        if rcpt is None:
+            continue
+        if mail and not mail[0].startswith("250"):
+            reply = mail[0]
+        out.append((rcpt, policy_rejected(rcpt, reply) if reply[0] in "45" else reply))
+    return out
+
+
+# Rows of CASES whose MAIL refusal has no recipient in CASES: the recipients
+# the policy service is asked about (the golden policy-service transactions).
+POLICY_RCPTS = {"order-immediate.conf": ["postmaster@example.org", "b@example.org"]}
+
+
+def policy_table_cases(ctx, results, pf_params):
+    """CASES through a Postfix without milter whose smtpd_recipient_restrictions
+    asks milter-verdict's policy service (issue 24: the milter, the policy
+    service and simulate share the one semantics)."""
+    from harness.policy_daemon import PolicyDaemon
+    from harness.postfix_instance import PostfixInstance
+    from harness.smtp_client import SmtpSession
+    port = free_port()
+    pf = PostfixInstance(os.path.join(ctx.workdir, "postfix-order-policy"), milters="")
+    params = dict(pf_params)
+    params["smtpd_recipient_restrictions"] = "check_policy_service inet:127.0.0.1:%d" % port
+    params["smtpd_policy_service_default_action"] = "451 4.3.5 Server configuration problem"
+    pf.reconfigure(**params)
+    session = lambda: SmtpSession(pf.smtp_port)  # noqa: E731
+    by_conf = {}
+    for case in CASES:
+        by_conf.setdefault(case[0], []).append(case)
+    daemon = None
+    try:
+        pf.start()
+        for conf, cases in by_conf.items():
+            with open(os.path.join(GOLDEN, conf)) as f:
+                text = f.read()
+            text, n = re.subn(r"daemon = \{[^}]*\};",
+                              'daemon = { socket = ""; policy_socket = "inet:%d@127.0.0.1"; '
+                              'log = "stderr"; };' % port, text)
+            path = os.path.join(ctx.workdir, "policy-" + conf)
+            write(path, text)
+            daemon = PolicyDaemon(ctx.mv_bin, path, ctx.workdir, port,
+                                  name="mv-order-policy-" + conf[:-5])
+            ctx.daemons.append(daemon)
+            daemon.start()
+            for k, (_, addr, sender, steps) in enumerate(cases, 1):
+                with results.case("%s: %s transaction %d through Postfix's "
+                                  "check_policy_service: the decisions of simulate-order golden"
+                                  % (GROUP, conf, k)) as r:
+                    r.expect_equal(n, 1, "daemon section of %s rewritten" % conf)
+                    if all(x is None for x, _ in steps):
+                        steps = steps + [(x, steps[0][1]) for x in POLICY_RCPTS[conf]]
+                    want = policy_case(steps)
+                    got = xclient_replies(ctx, addr, sender, [x for x, _ in want], session)
+                    r.expect_equal(got[0][:3], "250", "MAIL reply (the service answers RCPT)")
+                    r.expect_equal(got[1:], [w for _, w in want], "RCPT replies")
+            daemon.stop()
+            daemon = None
+    finally:
+        if daemon is not None and daemon.running():
+            daemon.stop()
+        pf.stop()
+
+
 def run(ctx, results):
     pf = ctx.postfix
     saved = {k: pf.postconf(k) for k in ("smtpd_sasl_auth_enable", "smtpd_sasl_type",
@@ -270,6 +369,10 @@ def run(ctx, results):
             r.expect(True, "setup")
 
         table_cases(ctx, results)
+        policy_table_cases(ctx, results, {
+            "smtpd_authorized_xclient_hosts": "127.0.0.0/8",
+            "mynetworks": "127.0.0.0/8 192.0.2.0/24 198.51.100.0/24 203.0.113.0/24",
+            "virtual_mailbox_domains": saved["virtual_mailbox_domains"] + " example.org"})
 
         metrics_port = free_port()
         conf = os.path.join(ctx.workdir, "order-example.conf")
@@ -320,6 +423,33 @@ def run(ctx, results):
             r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total",
                                    rule="bad-net"), 1.0, "monitor_decisions_total{bad-net}")
             r.expect_equal(daemon.log()[start:].count("would="), 1, "one would= line")
+        ctx.stop_daemon(results, GROUP + " (monitor)", daemon)
+        daemon = None
+
+        metrics_port = free_port()
+        conf = os.path.join(ctx.workdir, "order-global-monitor.conf")
+        write(conf, GLOBAL_MONITOR_CONF % {"metrics": metrics_port})
+        daemon = ctx.start_daemon(conf)
+        with results.case("%s: global monitor: exact counters, only what enforcement would do "
+                          "(authenticated: would accept; otherwise bad-net for the message, "
+                          "never rcpt-block written after it)" % GROUP) as r:
+            start = len(daemon.log())
+            got = session_replies(ctx, "bob", ["y@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["235", "250", "250"], "replies (bob)")
+            got = session_replies(ctx, None, ["y@example.test", "z@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["250", "250", "250"],
+                           "replies (anonymous)")
+            text = scrape(metrics_port)
+            for rule, action, n in (("authenticated", "accept", 1.0), ("bad-net", "reject", 1.0),
+                                    ("rcpt-block", "reject", 0.0)):
+                r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total",
+                                       rule=rule, action=action), n,
+                               "monitor_decisions_total{%s, %s}" % (rule, action))
+            r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total"), 2.0,
+                           "monitor_decisions_total, all rules")
+            log = daemon.log()[start:]
+            r.expect_equal(log.count("would="), 2, "would= lines:\n%s" % log[-1500:])
+            r.expect("rule=rcpt-block" not in log, "rcpt-block reported")
     finally:
         try:
             pf.reconfigure(**saved)
