@@ -3,7 +3,7 @@
 #
 # Group "order":
 # * config/examples/mx-greylisting-redis.conf as shipped (only the Redis
-#   address and the metrics endpoint substituted) behind Postfix with SMTP AUTH:
+#   address, the metrics endpoint and the daemon user substituted) behind Postfix with SMTP AUTH:
 #   its rule #2, the SASL rate limit (30 recipients a minute, count =
 #   "recipient"), comes before rule #3 `authenticated` (accept): the accept
 #   waits for it, so the 31st recipient of an authenticated sender gets
@@ -176,13 +176,16 @@ def counter(text, name, **labels):
 
 def example_conf(redis_port, metrics_port):
     """The shipped example, as a user runs it: Redis at our private server,
-    a metrics endpoint added (nothing else changed)."""
+    a metrics endpoint added, and the daemon user "nobody" instead of the
+    package's milter-verdict, which a machine without the package has not
+    (nothing else changed)."""
     with open(EXAMPLE) as f:
         text = f.read()
     text = text.replace('host = "10.0.0.5";', 'host = "127.0.0.1";')
     text = text.replace("port = 6379;", "port = %d;" % redis_port)
+    assert 'user = "milter-verdict";' in text
     text = text.replace('user = "milter-verdict";',
-                        'user = "milter-verdict"; metrics = "127.0.0.1:%d";' % metrics_port)
+                        'user = "nobody"; metrics = "127.0.0.1:%d";' % metrics_port)
     assert "127.0.0.1\";" in text and str(redis_port) in text
     return text
 
