@@ -441,8 +441,13 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
     }
     if (s.exists("file")) {
         const auto f = read_string(s["file"], diag);
+        struct stat st {};
         if (f && !f->empty() && (*f)[0] != '/')
             diag.error(s["file"], "file must be an absolute path (or \"\" for none)");
+        else if (f && !f->empty() && ::stat(f->c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+            // The store reads it at start and reload, and writes it by rename:
+            // a directory, FIFO or device there can never be the state file.
+            diag.error(s["file"], "file " + *f + " is not a regular file");
         else if (f)
             out.file = *f;
     }

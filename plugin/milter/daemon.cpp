@@ -362,7 +362,18 @@ int daemon_main(const std::vector<std::string>& args) {
     };
     auto tick = [&] { notifier.notify("WATCHDOG=1"); };
     int rc = 0;
-    Reloader reloader(reload);
+    // An exception (out of memory while compiling a huge policy) fails the
+    // reload like any other failure: logged, counted, READY=1 again.
+    Reloader reloader([&] {
+        try {
+            reload();
+        } catch (const std::exception& e) {
+            if (metrics) metrics->reload_failed();
+            log->log(LogLevel::Error,
+                     std::string("reload failed: ") + e.what() + "; keeping the policy in force");
+            notifier.notify("READY=1");
+        }
+    });
     {
         SignalThread signals([&] { reloader.request(); }, tick, notifier.watchdog_interval());
         log->log(LogLevel::Info,

@@ -11,7 +11,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fstream>
+#include <memory>
 #include <sstream>
 
 namespace mv::state {
@@ -28,6 +28,8 @@ class UniqueFd {
     UniqueFd& operator=(const UniqueFd&) = delete;
     ~UniqueFd() { reset(); }
     int get() const { return fd_; }
+    // Gives the descriptor up (to a FILE that now owns it).
+    void release() { fd_ = -1; }
     // Close now and report the error: a failing close() can mean lost data.
     int reset() {
         int rc = 0;
@@ -234,11 +236,41 @@ StateFileRead read_state_file(const std::string& path, std::int64_t now_ms) {
         out.missing = true;
         return out;
     }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    // Only a regular file is read: a FIFO or device named as the state file
+    // would block the open (or the read) forever, under the reload's switch
+    // and so under SIGTERM too. O_NONBLOCK keeps the open itself from
+    // blocking; fstat then checks what was opened (it may have been swapped
+    // since the stat above).
+    if (!S_ISREG(st.st_mode)) {
+        out.error = "state file " + path + ": not a regular file";
+        return out;
+    }
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+    struct stat opened {};
+    if (fd.get() < 0 || ::fstat(fd.get(), &opened) != 0) {
         out.error = errno_text(path, "cannot open");
         return out;
     }
+    if (!S_ISREG(opened.st_mode) || opened.st_ino != st.st_ino || opened.st_dev != st.st_dev) {
+        out.error = "state file " + path + ": not a regular file (changed while opened)";
+        return out;
+    }
+    std::FILE* file = ::fdopen(fd.get(), "rb");
+    if (file == nullptr) {
+        out.error = errno_text(path, "cannot open");
+        return out;
+    }
+    fd.release();
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> owned(file, &std::fclose);
+    struct Reader {
+        std::FILE* f;
+        bool get(char& c) {
+            const int ch = getc_unlocked(f);  // the FILE is this call's alone
+            if (ch == EOF) return false;
+            c = static_cast<char>(ch);
+            return true;
+        }
+    } in{file};
     auto fail = [&](std::size_t lineno, const std::string& what) {
         out.error = "state file " + path + ": line " + std::to_string(lineno) + ": " + what;
         out.corrupt = true;

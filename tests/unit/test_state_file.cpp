@@ -8,6 +8,9 @@
 
 #include "state/state_file.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 using namespace mv::state;
 
 namespace {
@@ -39,6 +42,7 @@ class StateFileTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testRecordsOfEveryKindRoundTrip);
     CPPUNIT_TEST(testExpiredRecordsAreSkippedOnRead);
     CPPUNIT_TEST(testMissingFileIsNotAnError);
+    CPPUNIT_TEST(testFifoIsAnErrorAndNeverOpened);
     CPPUNIT_TEST(testTruncatedFileIsCorrupt);
     CPPUNIT_TEST(testEditedNumberFailsChecksum);
     CPPUNIT_TEST(testForeignFileIsCorrupt);
@@ -109,6 +113,18 @@ class StateFileTest : public CppUnit::TestFixture {
         const StateFileRead out = read_state_file(path_, 0);
         CPPUNIT_ASSERT(out.missing);
         CPPUNIT_ASSERT(out.error.empty());
+    }
+
+    // A FIFO named as the state file once hung a reload (under the switch
+    // lock, so SIGTERM too): it is refused without being opened. A reader
+    // that opened it would block here, with no writer, and the test with it.
+    void testFifoIsAnErrorAndNeverOpened() {
+        CPPUNIT_ASSERT_EQUAL(0, ::mkfifo(path_.c_str(), 0600));
+        const StateFileRead out = read_state_file(path_, 0);
+        ::unlink(path_.c_str());
+        CPPUNIT_ASSERT(!out.missing);
+        CPPUNIT_ASSERT(!out.corrupt);  // nothing to move aside
+        CPPUNIT_ASSERT(out.error.find("not a regular file") != std::string::npos);
     }
 
     void testTruncatedFileIsCorrupt() {
