@@ -87,6 +87,7 @@ struct Listener::Loop {
     std::atomic<bool> stopping{false};
     std::atomic<std::uint64_t> accepted{0}, refused{0}, requests{0}, closed_bad{0}, timeouts{0};
     std::atomic<std::size_t> open{0};
+    std::atomic<std::size_t> peak_output{0};  // written by the loop thread only
     Clock::time_point last_refusal_log{};
 
     void signal_wake() {
@@ -186,7 +187,16 @@ struct Listener::Loop {
                 continue;
             }
             if (n < 0 && errno == EINTR) continue;
-            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                // Drop what went out: a client that pipelines and reads a
+                // little slower than we answer never lets `out` empty, and
+                // the sent bytes would pile up for as long as it stays.
+                if (c.out_pos >= kMaxOutput) {
+                    c.out.erase(0, c.out_pos);
+                    c.out_pos = 0;
+                }
+                return true;
+            }
             close_conn(c);  // the peer went away: nothing to log
             return false;
         }
@@ -200,6 +210,8 @@ struct Listener::Loop {
         c.out += "action=";
         c.out += action;
         c.out += "\n\n";
+        if (c.out.size() > peak_output.load(std::memory_order_relaxed))
+            peak_output.store(c.out.size(), std::memory_order_relaxed);
         c.active = Clock::now();
         ++requests;
     }
@@ -257,6 +269,10 @@ struct Listener::Loop {
         if (!conns.count(id)) return;
         const bool backlog =
             c.queued.size() >= kMaxQueued || c.out.size() - c.out_pos >= kMaxOutput;
+        // While we hold back reading (answers unread, or a full queue) the
+        // client cannot finish its request: policy_timeout pauses (the
+        // answers-not-read clock covers a client that stops reading).
+        if (backlog) c.started.reset();
         if (c.peer_closed && c.queued.empty() && !c.busy && c.out.empty()) {
             if (c.reader.mid_request())
                 log.log(LogLevel::Info, "policy service: " + c.peer +
@@ -430,6 +446,7 @@ Listener::Stats Listener::stats() const {
     s.closed_bad = loop_->closed_bad.load();
     s.timeouts = loop_->timeouts.load();
     s.open = loop_->open.load();
+    s.peak_output = loop_->peak_output.load();
     return s;
 }
 

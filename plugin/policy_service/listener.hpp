@@ -82,6 +82,9 @@ class Listener {
     struct Stats {
         std::uint64_t accepted = 0, refused = 0, requests = 0, closed_bad = 0, timeouts = 0;
         std::size_t open = 0;
+        // The largest output buffer any connection has held (answers sent
+        // and unsent): bounded by kMaxOutput plus the answers of one round.
+        std::size_t peak_output = 0;
     };
     Stats stats() const;
 
