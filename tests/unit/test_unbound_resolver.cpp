@@ -123,11 +123,16 @@ class UnboundResolverTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    // Every lookup reaches the server (a retransmit on a loaded machine may
+    // add one); with a cache the second and third are answered from it
+    // (1 query, 2 with a retransmit).
     void testCacheEntriesZeroMeansNoCacheAtAll() {
-        CPPUNIT_ASSERT_EQUAL(3, queries_for_three_lookups(0));
+        const int q = queries_for_three_lookups(0);
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(q) + " queries", q >= 3);
     }
     void testLibunboundCachesOtherwise() {
-        CPPUNIT_ASSERT_EQUAL(1, queries_for_three_lookups(100000));
+        const int q = queries_for_three_lookups(100000);
+        CPPUNIT_ASSERT_MESSAGE(std::to_string(q) + " queries", q >= 1 && q < 3);
     }
 };
 
