@@ -256,20 +256,50 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         // Delivery stage: delay_reject holds connect/HELO/MAIL verdicts until
         // the first RCPT, where Postfix can pass the reply text on.
         codes::Stage delivery = rule.stage;
-        // An earlier rule that may let the mail through and runs later makes
-        // a refusal wait for it (session.hpp): it goes out at that stage.
+        // An earlier final rule of a later stage makes a refusal wait for
+        // it (file order is decision order): an envelope refusal for the
+        // envelope stages up to RCPT, a DATA refusal for end of data.
         const bool refuses = rule.action == Action::Reject || rule.action == Action::Tempfail;
-        if (refuses && permit_ && permit_->stage > rule.stage) {
-            delivery = permit_->stage;
-            if (!settings_.delay_reject)
+        const auto stage_of = [](int i) { return static_cast<codes::Stage>(i); };
+        const auto where = [](const FinalRule& f) { return f.file + ":" + std::to_string(f.line); };
+        const int last = rule.stage <= codes::Stage::Rcpt ? static_cast<int>(codes::Stage::Rcpt)
+                                                          : codes::kStageCount - 1;
+        for (int st = last; refuses && st > static_cast<int>(rule.stage); --st) {
+            const auto& f = first_final_[st];
+            if (!f) continue;
+            delivery = stage_of(st);
+            if (!settings_.delay_reject || rule.stage == codes::Stage::Data)
                 diag_.warning(s, "rule '" + name + "': its refusal at " +
                                      std::string(codes::stage_name(rule.stage)) +
-                                     " waits for the earlier rule '" + permit_->name + "' (" +
-                                     permit_->file + ":" + std::to_string(permit_->line) +
-                                     "), which may let the mail through at " +
-                                     std::string(codes::stage_name(permit_->stage)) +
-                                     ": with delay_reject = false it goes out there at the "
-                                     "earliest (file order is decision order)");
+                                     " waits for the earlier rule '" + f->name + "' (" + where(*f) +
+                                     "), which decides at " +
+                                     std::string(codes::stage_name(stage_of(st))) +
+                                     ": it goes out there at the earliest (file order is "
+                                     "decision order" +
+                                     (rule.stage == codes::Stage::Data
+                                          ? std::string(")")
+                                          : std::string(", with delay_reject = false)")));
+            break;
+        }
+        if (refuses && rule.stage <= codes::Stage::Rcpt) {
+            // The earliest content rule written before this envelope refusal
+            // that would decide otherwise (let the mail through, or refuse
+            // with the other class).
+            const FinalRule* c = nullptr;
+            for (std::size_t a = 0; a < first_content_.size(); ++a)
+                if (const auto& f = first_content_[a];
+                    f && static_cast<Action>(a) != rule.action && (!c || f->order < c->order))
+                    c = &*f;
+            if (c)
+                diag_.warning(s, "rule '" + name + "': its refusal at " +
+                                     std::string(codes::stage_name(rule.stage)) +
+                                     " goes out before the earlier rule '" + c->name + "' (" +
+                                     where(*c) +
+                                     ") can decide on the message content: a DATA or "
+                                     "end-of-data rule never overrides a refusal of the "
+                                     "envelope (as Postfix's header_checks come after its "
+                                     "recipient restrictions); exclude that mail in this "
+                                     "rule's conditions, or write this rule first");
         }
         if (settings_.delay_reject && delivery <= codes::Stage::Mail) delivery = codes::Stage::Rcpt;
         const Setting* reply = s.exists("reply") ? &s["reply"] : nullptr;
@@ -281,15 +311,13 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_, text);
     }
     if (diag_.errors() != errors_before) return std::nullopt;
-    if (rule.action == Action::Accept || rule.action == Action::Discard ||
-        rule.action == Action::Quarantine)
-        if (!permit_ || rule.stage > permit_->stage) {
-            permit_ = policy::Rule{};
-            permit_->name = rule.name;
-            permit_->file = rule.file;
-            permit_->line = rule.line;
-            permit_->stage = rule.stage;
-        }
+    if (rule.action != Action::Continue) {
+        const FinalRule me{rule.name, rule.file, rule.line, count_++};
+        auto& f = first_final_[static_cast<int>(rule.stage)];
+        if (!f) f = me;
+        auto& c = first_content_[static_cast<int>(rule.action)];
+        if (rule.stage >= codes::Stage::Data && !c) c = me;
+    }
     return rule;
 }
 

@@ -17,6 +17,7 @@
 
 #include <libconfig.h++>
 
+#include <array>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -42,10 +43,21 @@ class RuleParser {
     ConditionParser& conditions_;
     Diagnostics& diag_;
     std::unordered_map<std::string, std::pair<std::string, int>> names_;  // name -> file, line
-    // The earlier rule that may let mail through (accept, discard,
-    // quarantine) with the latest stage: a later refusal waits for it (file
-    // order is decision order) and is delivered at that stage at the earliest.
-    std::optional<policy::Rule> permit_;
+    // The first earlier rule with a final action, per stage: a later refusal
+    // waits for those of later envelope stages (or, at DATA, of end of data)
+    // and goes out there at the earliest; one of DATA or end of data cannot
+    // override an envelope refusal (Policy::first_final_after).
+    struct FinalRule {
+        std::string name, file;
+        int line = 0;
+        std::size_t order = 0;  // position in the file
+    };
+    std::size_t count_ = 0;
+    std::array<std::optional<FinalRule>, codes::kStageCount> first_final_;
+    // The first earlier DATA or end-of-data rule per action (indexed by
+    // policy::Action): one that would decide differently from an envelope
+    // refusal written after it is worth a warning.
+    std::array<std::optional<FinalRule>, 6> first_content_;
 };
 
 // Valid rule names: 1-64 characters of [A-Za-z0-9._-].

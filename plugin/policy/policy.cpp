@@ -100,12 +100,15 @@ const Policy::Derived& Policy::derived() const {
             // Under the global switch, a rule without its own monitor flag is
             // what enforcement would run (session.hpp, Monitor).
             const bool enforcing = !r.monitor;
-            const bool permits = r.action != Action::Reject && r.action != Action::Tempfail;
+            // A refusal reached at connect..RCPT goes out by RCPT at the
+            // latest: it waits for earlier envelope rules only (policy.hpp).
+            const bool envelope = r.stage <= Stage::Rcpt;
             for (int s = 0; s < st; ++s)
                 for (int e = 0; e < 2; ++e)
-                    for (int p = 0; p < 2; ++p)
-                        if ((!e || enforcing) && (!p || permits))
-                            derived_->final_after[e][p][s] = i;
+                    for (int f = 0; f < 2; ++f)
+                        if ((!e || enforcing) &&
+                            (!f || envelope || static_cast<Stage>(s) > Stage::Rcpt))
+                            derived_->final_after[e][f][s] = i;
         }
         for (std::size_t i = 0; i < rules.size(); ++i)
             derived_->by_stage[static_cast<int>(rules[i].stage)].push_back(i);
@@ -125,9 +128,9 @@ std::size_t Policy::first_rule_from(Stage stage) const {
     return derived().first_from[static_cast<int>(stage)];
 }
 
-std::size_t Policy::first_final_after(Stage stage, bool enforcing_only, bool permits_only) const {
+std::size_t Policy::first_final_after(Stage stage, bool enforcing_only, bool for_refusal) const {
     return derived()
-        .final_after[enforcing_only ? 1 : 0][permits_only ? 1 : 0][static_cast<int>(stage)];
+        .final_after[enforcing_only ? 1 : 0][for_refusal ? 1 : 0][static_cast<int>(stage)];
 }
 
 std::size_t Policy::first_dns_from(Stage stage) const {

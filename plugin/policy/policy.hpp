@@ -124,12 +124,16 @@ class Policy {
     // whole policy in monitor mode (Settings::monitor) the rules without their
     // own `monitor = true` count: they are what enforcement would run once the
     // global switch is off. rules.size() when there is none.
-    // With `permits_only`, rules that refuse (reject, tempfail) are not
-    // counted: a refusal does not wait for an earlier rule that can only
-    // refuse too (the mail is refused either way; the refusal that can go
-    // out first does, as Postfix refuses at RCPT before its header checks).
+    // With `for_refusal` (the decision waiting is a Reject or Tempfail): a
+    // refusal reached at connect, HELO, MAIL or RCPT waits only for earlier
+    // rules of those stages, whatever their action, and goes out by RCPT at
+    // the latest; DATA and end-of-data rules come after the envelope and
+    // cannot let through mail an envelope rule refused (as Postfix's
+    // header_checks never override its recipient restrictions; check-config
+    // warns where the file says otherwise). A refusal reached at DATA waits
+    // for earlier end-of-data rules.
     std::size_t first_final_after(codes::Stage stage, bool enforcing_only = false,
-                                  bool permits_only = false) const;
+                                  bool for_refusal = false) const;
     // The index of the first rule reading DNS that runs at `stage` or later.
     std::size_t first_dns_from(codes::Stage stage) const;
 
@@ -144,7 +148,7 @@ class Policy {
         std::array<std::set<std::string>, codes::kStageCount> macros;
         std::array<std::vector<std::size_t>, codes::kStageCount> by_stage;
         std::array<std::size_t, codes::kStageCount> first_from{};
-        // [enforcing_only][permits_only][stage]
+        // [enforcing_only][for_refusal][stage]
         std::array<std::array<std::array<std::size_t, codes::kStageCount>, 2>, 2> final_after{};
         std::array<std::size_t, codes::kStageCount> dns_from{};
         unsigned content = 0;

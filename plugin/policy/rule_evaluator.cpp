@@ -210,6 +210,7 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
                     reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
             t.log = head + " would " + result + log_extra;
             t.header = "would " + result + " (rule " + codes::sanitize_value(rule.name, 64) + ")";
+            t.decision = d;
             res.would.push_back(std::move(t));
             // Whole policy in monitor mode: this rule is what enforcement
             // would run, so its would-be decision is the one of this stage;

@@ -74,6 +74,7 @@ struct Tentative {
     std::string log;          // "rule #2 x (monitor) would reject 550 5.7.1 ..."
     std::string header;       // monitor header value
     WouldBe would;
+    Decision decision;  // to rebuild the reply for each recipient it is held for
 };
 
 struct StageResult {

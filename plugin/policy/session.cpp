@@ -228,6 +228,15 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
                 (now >= Stage::Mail ? st.msg.would : st.conn.would).push_back(std::move(t));
                 continue;
             }
+            if (held_for_rcpt(t, now)) {
+                // Enforcement would hold it (delay_reject) and refuse each
+                // recipient no earlier rule decides: reported there, each time.
+                if (now != Stage::Rcpt) v.log.push_back(t.log + " (held until RCPT)");
+                (now >= Stage::Mail ? st.msg.rcpt_would : st.conn.rcpt_would)
+                    .push_back(std::move(t));
+                continue;
+            }
+            if (shadow && refusal(t.would.action)) close_shadow(t.stage, now);
             if (shadow && t.stage == Stage::Rcpt) {
                 st.rcpt_decided = std::min(st.rcpt_decided, t.index);
                 if (t.would.action == Action::Accept) {
@@ -258,12 +267,83 @@ void Session::report(Tentative& t, Verdict& v, bool log) {
     v.monitor = true;
 }
 
+// A would-be refusal of connect, HELO or MAIL that enforcement would deliver
+// at each RCPT (held by delay_reject, or released at RCPT after waiting for
+// an earlier RCPT rule) rather than once, now.
+bool Session::held_for_rcpt(const Tentative& t, Stage now) const {
+    if (!refusal(t.would.action) || t.stage >= Stage::Rcpt || tx_.non_smtp) return false;
+    return now == Stage::Rcpt || (now <= Stage::Mail && state_->holds(policy_->settings));
+}
+
+// Global monitor: a refusal of a connect rule, or one enforcement would
+// deliver now at MAIL or DATA, ends the connection or the message: no rule
+// would run after it (a HELO refusal is not sticky: another HELO may follow).
+void Session::close_shadow(Stage at, Stage now) {
+    State& st = *state_;
+    if (at == Stage::Connect)
+        st.conn.shadow = 0;
+    else if (now == Stage::Mail || now == Stage::Data)
+        st.msg.shadow = 0;
+}
+
+// At RCPT: each would-be refusal held for every recipient is this
+// recipient's unless an earlier rule decided it (or would, in global monitor
+// mode: the first such rule's would-be is then the recipient's, the ones
+// after it are not); it stays for the next recipients. One an earlier
+// enforcing decision overrides for the whole message is dropped (a line
+// says so).
+void Session::release_rcpt_would(Verdict& v) {
+    State& st = *state_;
+    auto& list = st.msg.rcpt_would;
+    const std::size_t decided = st.limit();
+    std::vector<Tentative> keep;
+    for (Tentative& t : list) {
+        if (t.index > decided) {
+            v.log.push_back("rule #" + std::to_string(t.index + 1) + " " + t.would.rule +
+                            " (monitor): would-be decision not reported, rule #" +
+                            std::to_string(decided + 1) + " " + policy_->rules[decided].name +
+                            " decides first");
+            continue;
+        }
+        keep.push_back(std::move(t));
+    }
+    list = std::move(keep);
+    std::sort(list.begin(), list.end(),
+              [](const Tentative& a, const Tentative& b) { return a.index < b.index; });
+    const std::size_t wait = deferred_bound();
+    RuleEvaluator ev(*policy_, tx_);
+    for (const Tentative& held : list) {
+        if (held.index > st.rcpt_decided || held.index > wait) break;
+        Tentative t = held;
+        t.decision.rcpt = tx_.current_rcpt;
+        t.would.reply = ev.reply(t.decision, st.at(Stage::Rcpt));
+        t.log = ev.label(t.decision) + " (monitor, held from " +
+                std::string(codes::stage_name(t.stage)) + ") would " +
+                ev.outcome(t.decision, st.at(Stage::Rcpt));
+        if (const Rule& rule = policy_->rules[t.index]; !rule.log.empty())
+            t.log += " - " + ev.expand(rule.log, rule.name, t.decision.rcpt, &t.decision);
+        if (policy_->settings.monitor && !policy_->rules[t.index].monitor) {
+            st.rcpt_decided = t.index;
+            ++st.msg.shadow_refused;
+        }
+        report(t, v, true);
+    }
+}
+
 // Would-be decisions kept because an earlier rule was undecided: reported
 // once none is, dropped (a line says so) when an earlier rule decided.
 void Session::release_would(Stage now, Verdict& v) {
     State& st = *state_;
     const bool message = now >= Stage::Mail;
     auto& list = message ? st.msg.would : st.conn.would;
+    release_would_list(now, v, list);
+    // Released at RCPT, a waiting refusal joined the held ones.
+    if (now == Stage::Rcpt && !st.message_over()) release_rcpt_would(v);
+}
+
+void Session::release_would_list(Stage now, Verdict& v, std::vector<Tentative>& list) {
+    State& st = *state_;
+    const bool message = now >= Stage::Mail;
     if (list.empty()) return;
     const bool over = message ? st.message_over() : st.connection_over();
     std::size_t decided = std::min(st.limit(), now >= Stage::Data ? accept_bound() : kNoRule);
@@ -279,11 +359,23 @@ void Session::release_would(Stage now, Verdict& v) {
                             " (monitor): would-be decision not reported, " + by + " decides first");
             continue;
         }
-        if (t.index > wait || (now == Stage::Rcpt && t.index > st.rcpt_decided) ||
+        if (t.index > wait ||
             policy_->first_final_after(now, true, refusal(t.would.action)) < t.index) {
             keep.push_back(std::move(t));
             continue;
         }
+        if (held_for_rcpt(t, now)) {
+            if (now != Stage::Rcpt) v.log.push_back(t.log + " (held until RCPT)");
+            (message ? st.msg.rcpt_would : st.conn.rcpt_would).push_back(std::move(t));
+            continue;
+        }
+        if (now == Stage::Rcpt && t.index > st.rcpt_decided) {
+            keep.push_back(std::move(t));
+            continue;
+        }
+        if (refusal(t.would.action) && policy_->settings.monitor &&
+            !policy_->rules[t.index].monitor)
+            close_shadow(t.stage, now);
         report(t, v, true);
     }
     list = std::move(keep);
@@ -493,6 +585,7 @@ Verdict Session::mail(std::string_view sender) {
     // Would-be decisions of connection rules waiting for later rules: each
     // message has its own.
     st.msg.would = st.conn.would;
+    st.msg.rcpt_would = st.conn.rcpt_would;
     if (tx_.dns) tx_.dns->new_message();
     due_dns(Stage::Mail);
     const auto done = [&] {
@@ -598,14 +691,8 @@ Verdict Session::rcpt(std::string_view recipient) {
             note(v, " (at end of data)");
             return done(std::move(v));
         }
-        const std::size_t j = blocker(d.index, Stage::Rcpt, d.action);
-        if (j != kNoRule && !tx_.non_smtp) {
-            // An earlier DATA or end-of-data rule decides first: the refusal
-            // is the message's, at end of data (or DATA) if that rule does not.
-            if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
-            note(v, (waits_note(j) + " (delivered at end of data)").c_str());
-            return done(std::move(v));
-        }
+        // A recipient's refusal waits for no DATA or end-of-data rule
+        // (Policy::first_final_after): it goes out now.
         return done(refuse(d, std::move(v)));
     }
     // The decision held from connect, HELO or MAIL by the earliest rule, when
@@ -796,11 +883,12 @@ bool Session::settled(Stage stage) const {
     const bool message = stage == Stage::Mail || stage == Stage::Data;
     if (message && st.msg.closed) return true;
     if (st.conn.refusal || st.conn.final || !st.conn.headers.items.empty() ||
-        marks_pending(*policy_, st.conn.monitor) || !st.conn.would.empty())
+        marks_pending(*policy_, st.conn.monitor) || !st.conn.would.empty() ||
+        !st.conn.rcpt_would.empty())
         return false;
-    if (message &&
-        (st.msg.refusal || st.msg.final || st.msg.eom_refusal || !st.msg.headers.items.empty() ||
-         marks_pending(*policy_, st.msg.monitor) || !st.msg.would.empty()))
+    if (message && (st.msg.refusal || st.msg.final || st.msg.eom_refusal ||
+                    !st.msg.headers.items.empty() || marks_pending(*policy_, st.msg.monitor) ||
+                    !st.msg.would.empty() || !st.msg.rcpt_would.empty()))
         return false;
     if (st.conn.accepted || (message && st.msg.accepted)) return true;
     // Rules waiting for DNS answers run at a later call.

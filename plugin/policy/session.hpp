@@ -31,15 +31,17 @@
 // * File order is decision order (DESIGN.md section 3, issue 24): a decision
 //   of rule N reached at stage S waits while an earlier rule with a final
 //   action runs after S (Policy::first_final_after): an Accept waits for any
-//   such rule, a refusal only for one that may let the mail through (accept,
-//   discard, quarantine: an earlier refusal refuses the mail too, so the
-//   refusal that can go out first does). A waiting Accept of connect, HELO or
+//   such rule; a refusal reached at connect..RCPT for such rules of the
+//   envelope stages only (it goes out by RCPT at the latest: DATA and
+//   end-of-data rules never override an envelope refusal, as Postfix's
+//   header checks never override its recipient restrictions), one reached
+//   at DATA for the end-of-data rules. A waiting Accept of connect, HELO or
 //   MAIL is the accept of each recipient that no earlier RCPT rule decides
 //   (rcpt() answers Continue naming it), or of the message at the first stage
 //   where no earlier rule is left; a waiting refusal goes out at its own
 //   stage's delivery point once nothing earlier is left (without delay_reject
-//   at HELO, MAIL or DATA; a recipient's refusal waiting for an end-of-data
-//   rule is the message's, at DATA or end of data). The log line of a waiting
+//   at HELO, MAIL or DATA; a DATA refusal waiting for an end-of-data rule at
+//   end of data). The log line of a waiting
 //   decision ends "(waits for rule #N NAME)".
 // * A decision held or pending (a waiting or delayed decision, a
 //   Discard/Quarantine, a non-SMTP refusal moved to end of data) stops every
@@ -60,6 +62,14 @@
 //   for that recipient, and every recipient would-be accepted or refused
 //   bounds DATA and end of data as accept_bound()): only the decision
 //   enforcement would take is reported (DESIGN.md section 3).
+//   A would-be refusal of connect, HELO or MAIL that enforcement would hold
+//   until RCPT (delay_reject, or waiting for an earlier RCPT rule) is
+//   reported at each RCPT it would refuse, with that recipient's reply (State
+//   rcpt_would), so that it is counted once per reply, as enforcement's
+//   decisions are; in global monitor mode it counts as that recipient's
+//   would-be refusal for accept_bound(), and a refusal enforcement would
+//   deliver at once at connect, MAIL or DATA ends the connection or message
+//   for the rules after it (close_shadow()).
 // * delay_reject: a held connect/HELO refusal lasts for the connection (it
 //   survives abort() and new messages); a held MAIL refusal lasts for the
 //   message. Each rcpt() then returns it with ${rcpt} = that recipient.
@@ -219,6 +229,10 @@ class Session {
     void absorb(StageResult& r, Verdict& v, codes::Stage stage, codes::Stage now);
     void report(Tentative& t, Verdict& v, bool log);
     void release_would(codes::Stage now, Verdict& v);
+    void release_would_list(codes::Stage now, Verdict& v, std::vector<Tentative>& list);
+    void release_rcpt_would(Verdict& v);
+    bool held_for_rcpt(const Tentative& t, codes::Stage now) const;
+    void close_shadow(codes::Stage at, codes::Stage now);
     void finish(codes::Stage now, Verdict& v);
     bool run_stage(codes::Stage stage, std::size_t from, bool defer, codes::Stage now, Verdict& v,
                    std::size_t bound = static_cast<std::size_t>(-1));

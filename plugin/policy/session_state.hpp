@@ -52,16 +52,17 @@ struct Deferred {
 };
 
 struct ConnectionState {
-    bool accepted = false;            // Accept at connect/HELO
-    bool closed = false;              // refusal delivered at connect
-    std::optional<Decision> refusal;  // held (delay_reject, or an earlier rule undecided)
-    std::optional<Decision> final;    // Discard/Quarantine from connect/HELO
-    std::optional<Decision> accept;   // Accept waiting for an earlier rule (each message)
-    std::vector<Tentative> would;     // monitor would-bes waiting for earlier rules
-    std::size_t shadow = kNoRule;     // global monitor: rule of the would-be decision
-    HeaderList headers;               // add_headers of connect/HELO rules, for every message
-    MarkList monitor;                 // monitor marks of connect/HELO rules
-    std::vector<Deferred> deferred;   // connect/HELO rules waiting for DNS
+    bool accepted = false;              // Accept at connect/HELO
+    bool closed = false;                // refusal delivered at connect
+    std::optional<Decision> refusal;    // held (delay_reject, or an earlier rule undecided)
+    std::optional<Decision> final;      // Discard/Quarantine from connect/HELO
+    std::optional<Decision> accept;     // Accept waiting for an earlier rule (each message)
+    std::vector<Tentative> would;       // monitor would-bes waiting for earlier rules
+    std::vector<Tentative> rcpt_would;  // monitor would-be refusals held for each RCPT
+    std::size_t shadow = kNoRule;       // global monitor: rule of the would-be decision
+    HeaderList headers;                 // add_headers of connect/HELO rules, for every message
+    MarkList monitor;                   // monitor marks of connect/HELO rules
+    std::vector<Deferred> deferred;     // connect/HELO rules waiting for DNS
 };
 
 struct MessageState {
@@ -73,6 +74,7 @@ struct MessageState {
                                               // earlier end-of-data rule undecided)
     std::optional<Decision> accept;           // Accept waiting for an earlier rule
     std::vector<Tentative> would;             // monitor would-bes waiting for earlier rules
+    std::vector<Tentative> rcpt_would;        // monitor would-be refusals held for each RCPT
     std::size_t shadow = kNoRule;             // global monitor: rule of the would-be decision
     std::size_t shadow_accepted = 0;          // global monitor: recipients a rule would accept
     std::size_t shadow_accept_min = kNoRule;  // the earliest of those rules

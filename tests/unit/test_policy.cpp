@@ -106,8 +106,9 @@ class PolicyTest : public CppUnit::TestFixture {
         b.settings().delay_reject = false;
         StringMatch re;
         re.regexes = {"^spam[0-9]+@", "@bulk\\."};
-        b.rule("re", Action::Reject, make_string_condition(Field::Sender, re), 550, "5.7.1", "re");
+        // The connect rule first: it decides at once (file order, issue 24).
         b.rule("net", Action::Tempfail, client_in("198.51.100.0/24"), 451, "4.7.1", "net");
+        b.rule("re", Action::Reject, make_string_condition(Field::Sender, re), 550, "5.7.1", "re");
         b.rule("dom", Action::Reject, rcpt_domain("blocked.example"), 550, "5.7.1", "dom");
         const PolicyPtr p = b.build();
         std::atomic<int> wrong{0};

@@ -41,6 +41,9 @@ class SessionMonitorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testWouldBeNamesRuleActionAndReply);
     CPPUNIT_TEST(testWouldBeOfDelayedRuleHasTheRcptReply);
     CPPUNIT_TEST(testVerdictTimingMarksEvaluatedCalls);
+    CPPUNIT_TEST(testHeldWouldBeReportedForEachRecipient);
+    CPPUNIT_TEST(testGlobalMonitorHeldRefusalOfEveryRecipientEndsMessage);
+    CPPUNIT_TEST(testGlobalMonitorRefusalAtMailEndsMessage);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -73,7 +76,9 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         b.rule("trial-defer", Action::Tempfail, sender_domain("spam.example")).monitor = true;
         Session s(b.build());
         s.connect();
-        const Verdict v = s.mail("x@spam.example");
+        // Held until RCPT, as enforcement would hold it: reported there.
+        CPPUNIT_ASSERT(s.mail("x@spam.example").would.empty());
+        const Verdict v = s.rcpt("y@b.example");
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.would.size());
         CPPUNIT_ASSERT_EQUAL(450, v.would[0].reply.basic);
         CPPUNIT_ASSERT_EQUAL(std::string("4.7.1"), v.would[0].reply.enhanced);
@@ -187,19 +192,89 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         b.rule("late", Action::Tempfail, rcpt_domain("c.example"), 450, "4.7.1", "later");
         Session s(b.build());
         s.connect();
+        // delay_reject: held until RCPT, where enforcement would refuse.
         const Verdict m = s.mail("x@spam.example");
         CPPUNIT_ASSERT(m.action == Action::Continue);
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("r0"), m.would[0].rule);
+        CPPUNIT_ASSERT(m.would.empty());
         const Verdict r = s.rcpt("y@c.example");
         CPPUNIT_ASSERT(r.action == Action::Continue);
-        CPPUNIT_ASSERT(r.would.empty());
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("r0"), r.would[0].rule);
         s.data();
         const Verdict v = s.end_of_message();
         CPPUNIT_ASSERT(v.would.empty());
         const auto marks = header_values(v, "X-Milter-Verdict");
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, marks.size());
         CPPUNIT_ASSERT(marks[0].find("(rule r0)") != std::string::npos);
+    }
+
+    // delay_reject: enforcement would hold a MAIL refusal and refuse each
+    // recipient that no earlier rule decides, once per recipient (the
+    // decisions counted per reply); monitor reports it the same way, with
+    // each recipient's reply, and not for the recipient an earlier rule
+    // accepts.
+    void testHeldWouldBeReportedForEachRecipient() {
+        PolicyBuilder b;
+        b.rule("postmaster", Action::Accept, rcpt_is("postmaster@b.example"));
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1",
+               "no mail for ${rcpt}")
+            .monitor = true;
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("a@spam.example");
+        CPPUNIT_ASSERT(m.would.empty());
+        const Verdict x = s.rcpt("x@b.example");
+        CPPUNIT_ASSERT(x.action == Action::Continue);
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, x.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), x.would[0].rule);
+        CPPUNIT_ASSERT_EQUAL(550, x.would[0].reply.basic);
+        CPPUNIT_ASSERT(x.would[0].reply.lines.at(0).find("x@b.example") != std::string::npos);
+        const Verdict pm = s.rcpt("postmaster@b.example");
+        CPPUNIT_ASSERT(pm.would.empty());
+        const Verdict y = s.rcpt("y@b.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, y.would.size());
+        CPPUNIT_ASSERT(y.would[0].reply.lines.at(0).find("y@b.example") != std::string::npos);
+        s.data();
+        CPPUNIT_ASSERT(s.end_of_message().would.empty());
+    }
+
+    // Whole policy in monitor mode, delay_reject: the MAIL refusal would
+    // refuse every recipient, so enforcement never reaches DATA: the earlier
+    // end-of-data rule's would-be decision is not reported.
+    void testGlobalMonitorHeldRefusalOfEveryRecipientEndsMessage() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.rule("body", Action::Reject, fake(Match::Yes, Stage::EndOfData), 550, "5.7.1", "body");
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        CPPUNIT_ASSERT(s.mail("a@spam.example").would.empty());
+        for (const char* r : {"x@b.example", "y@b.example"}) {
+            const Verdict v = s.rcpt(r);
+            CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.would.size());
+            CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), v.would[0].rule);
+        }
+        CPPUNIT_ASSERT(s.data().would.empty());
+        const Verdict e = s.end_of_message();
+        CPPUNIT_ASSERT(e.would.empty());
+    }
+
+    // Whole policy in monitor mode, delay_reject = false: the MAIL refusal
+    // would end the message at MAIL; nothing after is reported.
+    void testGlobalMonitorRefusalAtMailEndsMessage() {
+        PolicyBuilder b;
+        b.settings().monitor = true;
+        b.settings().delay_reject = false;
+        b.rule("body", Action::Reject, fake(Match::Yes, Stage::EndOfData), 550, "5.7.1", "body");
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("a@spam.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), m.would[0].rule);
+        CPPUNIT_ASSERT(s.rcpt("x@b.example").would.empty());
+        CPPUNIT_ASSERT(s.data().would.empty());
+        CPPUNIT_ASSERT(s.end_of_message().would.empty());
     }
 
     // An earlier would-be accept (MAIL) and a later reject (MAIL): only the

@@ -56,7 +56,10 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testConnectAcceptWaitsForEarlierMailRule);
     CPPUNIT_TEST(testRefusalWithoutDelayRejectWaitsForEarlierRcptRule);
     CPPUNIT_TEST(testRefusalWithoutDelayRejectGoesOutAtOnceWhenNothingEarlierPends);
-    CPPUNIT_TEST(testRcptRefusalWaitsForEarlierEndOfDataRule);
+    CPPUNIT_TEST(testRcptRefusalDoesNotWaitForEarlierContentRule);
+    CPPUNIT_TEST(testMailRefusalDoesNotWaitForEarlierContentAccept);
+    CPPUNIT_TEST(testEnvelopeRefusalWaitsForEarlierRcptRefusal);
+    CPPUNIT_TEST(testDataRefusalWaitsForEarlierEndOfDataRefusal);
     CPPUNIT_TEST(testHeldAcceptIsNotSettled);
     CPPUNIT_TEST(testOverriddenWouldBeIsNotReported);
     CPPUNIT_TEST(testWouldBeReportedWhenEarlierRuleDoesNotDecide);
@@ -168,7 +171,12 @@ class SessionOrderTest : public CppUnit::TestFixture {
     // A recipient refusal (rule #2) waits for an earlier end-of-data rule
     // (#1): it is the message's, delivered at end of data when #1 does not
     // decide; an accept by #1 wins.
-    void testRcptRefusalWaitsForEarlierEndOfDataRule() {
+    // Postfix refuses a recipient before its header checks run: a content
+    // rule (DATA, end of data) cannot let through a recipient an envelope
+    // rule refused, whatever the file order. The refusal goes out at RCPT
+    // for that recipient only; the others go on, and the content rule still
+    // decides the message for them.
+    void testRcptRefusalDoesNotWaitForEarlierContentRule() {
         for (const bool trusted : {false, true}) {
             PolicyBuilder b;
             b.rule("trusted-header", Action::Accept,
@@ -178,15 +186,80 @@ class SessionOrderTest : public CppUnit::TestFixture {
             s.connect();
             s.mail("a@x.example");
             const Verdict r = s.rcpt("x@b.example");
-            CPPUNIT_ASSERT(r.action == Action::Continue);
-            CPPUNIT_ASSERT(logged(r, "(waits for rule #1 trusted-header)"));
-            s.data();
+            CPPUNIT_ASSERT(r.action == Action::Reject);
+            CPPUNIT_ASSERT_EQUAL(std::string("block"), r.rule);
+            CPPUNIT_ASSERT(r.delivered_at == Stage::Rcpt);
+            CPPUNIT_ASSERT_EQUAL(550, r.reply.basic);
+            CPPUNIT_ASSERT(!logged(r, "waits for"));
+            CPPUNIT_ASSERT(s.rcpt("y@b.example").action == Action::Continue);
+            CPPUNIT_ASSERT(s.data().action == Action::Continue);
             const Verdict e = s.end_of_message();
-            CPPUNIT_ASSERT(e.action == (trusted ? Action::Accept : Action::Reject));
-            if (!trusted) {
-                CPPUNIT_ASSERT_EQUAL(std::string("block"), e.rule);
-                CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
-            }
+            // y is delivered: accepted by trusted-header, or by no rule.
+            CPPUNIT_ASSERT(e.action == (trusted ? Action::Accept : Action::Continue));
+        }
+    }
+
+    // delay_reject = false: a MAIL refusal does not wait for an earlier
+    // end-of-data accept (it would have to refuse the whole message there,
+    // after the client sent it); it goes out at MAIL.
+    void testMailRefusalDoesNotWaitForEarlierContentAccept() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("trusted-header", Action::Accept, fake(Match::Yes, Stage::EndOfData));
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("a@spam.example");
+        CPPUNIT_ASSERT(m.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), m.rule);
+        CPPUNIT_ASSERT(m.delivered_at == Stage::Mail);
+    }
+
+    // delay_reject = false: rule #1 tempfails recipient x at RCPT, rule #2
+    // rejects the sender at MAIL. File order: x gets rule #1's 450, every
+    // other recipient rule #2's 550, at RCPT (not 550 at MAIL for all).
+    void testEnvelopeRefusalWaitsForEarlierRcptRefusal() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        b.rule("slow-x", Action::Tempfail, rcpt_is("x@b.example"), 450, "4.7.1", "later");
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.connect();
+        const Verdict m = s.mail("a@spam.example");
+        CPPUNIT_ASSERT(m.action == Action::Continue);
+        CPPUNIT_ASSERT(logged(m, "(waits for rule #1 slow-x)"));
+        const Verdict x = s.rcpt("x@b.example");
+        CPPUNIT_ASSERT(x.action == Action::Tempfail);
+        CPPUNIT_ASSERT_EQUAL(std::string("slow-x"), x.rule);
+        CPPUNIT_ASSERT_EQUAL(450, x.reply.basic);
+        CPPUNIT_ASSERT_EQUAL(std::string("4.7.1"), x.reply.enhanced);
+        const Verdict y = s.rcpt("y@b.example");
+        CPPUNIT_ASSERT(y.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), y.rule);
+        CPPUNIT_ASSERT_EQUAL(550, y.reply.basic);
+        CPPUNIT_ASSERT(y.decided_at == Stage::Mail);
+        CPPUNIT_ASSERT(y.delivered_at == Stage::Rcpt);
+    }
+
+    // A DATA refusal waits for an earlier end-of-data rule of any action: a
+    // matching end-of-data tempfail decides (451), not the later DATA reject.
+    void testDataRefusalWaitsForEarlierEndOfDataRefusal() {
+        for (const bool body : {false, true}) {
+            PolicyBuilder b;
+            b.rule("body-later", Action::Tempfail,
+                   fake(body ? Match::Yes : Match::No, Stage::EndOfData), 451, "4.7.1", "later");
+            b.rule("data-block", Action::Reject, fake(Match::Yes, Stage::Data), 550, "5.7.1", "no");
+            Session s(b.build());
+            s.connect();
+            s.mail("a@x.example");
+            s.rcpt("y@b.example");
+            const Verdict d = s.data();
+            CPPUNIT_ASSERT(d.action == Action::Continue);
+            CPPUNIT_ASSERT(logged(d, "(waits for rule #1 body-later)"));
+            const Verdict e = s.end_of_message();
+            CPPUNIT_ASSERT(e.action == (body ? Action::Tempfail : Action::Reject));
+            CPPUNIT_ASSERT_EQUAL(std::string(body ? "body-later" : "data-block"), e.rule);
+            CPPUNIT_ASSERT(e.delivered_at == Stage::EndOfData);
         }
     }
 
@@ -234,13 +307,22 @@ class SessionOrderTest : public CppUnit::TestFixture {
         Session s(b.build());
         s.transaction().client_addr = "203.0.113.5";
         CPPUNIT_ASSERT(s.connect().would.empty());
+        // delay_reject: enforcement would refuse at each RCPT; so does the
+        // report, once per recipient.
         const Verdict m = s.mail("a@x.example");
         CPPUNIT_ASSERT(m.action == Action::Continue);
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, m.would.size());
-        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), m.would[0].rule);
-        CPPUNIT_ASSERT(logged(m, "rule #2 bad-net (monitor) would reject 550 5.7.1 bad"));
+        CPPUNIT_ASSERT(m.would.empty());
+        CPPUNIT_ASSERT(
+            logged(m, "rule #2 bad-net (monitor) would reject 550 5.7.1 bad (held until RCPT)"));
+        const Verdict r = s.rcpt("y@x.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, r.would.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), r.would[0].rule);
+        CPPUNIT_ASSERT(logged(r,
+                              "rule #2 bad-net (monitor, held from connect) would reject 550 "
+                              "5.7.1 bad"));
         // A second message reports it again: it is each message's.
-        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.mail("b@x.example").would.size());
+        s.mail("b@x.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{1}, s.rcpt("z@x.example").would.size());
     }
 
     // A monitored RCPT rule (#1) before an enforcing MAIL accept (#2): the

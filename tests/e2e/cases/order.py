@@ -67,6 +67,15 @@ CASES = [
      [(None, "250 2.1.0 Ok"), ("postmaster@example.org", "250 2.1.5 Ok"),
       ("b@example.org", REFUSED)]),
     ("order-immediate.conf", "192.0.2.1", "spam@spam.example", [(None, REFUSED)]),
+    # Rule #2 (MAIL reject) waits for the earlier RCPT tempfail #1: x@ gets
+    # #1's 450, y@ #2's 550; rule #4 refuses blocked@ at RCPT without waiting
+    # for the earlier end-of-data accept #3.
+    ("order-refusals.conf", "192.0.2.1", "spam@spam.example",
+     [(None, "250 2.1.0 Ok"),
+      ("x@example.org", "450 4.7.1 Temporarily refused by policy, please try again later"),
+      ("y@example.org", REFUSED)]),
+    ("order-refusals.conf", "192.0.2.1", "a@example.net",
+     [("blocked@example.org", REFUSED), ("ok@example.org", "250 2.1.5 Ok")]),
 ]
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
     __file__)))))
@@ -434,8 +443,9 @@ def run(ctx, results):
         write(conf, GLOBAL_MONITOR_CONF % {"metrics": metrics_port})
         daemon = ctx.start_daemon(conf)
         with results.case("%s: global monitor: exact counters, only what enforcement would do "
-                          "(authenticated: would accept; otherwise bad-net for the message, "
-                          "never rcpt-block written after it)" % GROUP) as r:
+                          "(authenticated: would accept; otherwise bad-net, held until RCPT "
+                          "as delay_reject holds it, once per recipient it would refuse, as "
+                          "enforcement counts its replies; never rcpt-block written after it)" % GROUP) as r:
             start = len(daemon.log())
             got = session_replies(ctx, "bob", ["y@example.test"])
             r.expect_equal([first(x)[:3] for x in got], ["235", "250", "250"], "replies (bob)")
@@ -443,16 +453,39 @@ def run(ctx, results):
             r.expect_equal([first(x)[:3] for x in got], ["250", "250", "250"],
                            "replies (anonymous)")
             text = scrape(metrics_port)
-            for rule, action, n in (("authenticated", "accept", 1.0), ("bad-net", "reject", 1.0),
+            for rule, action, n in (("authenticated", "accept", 1.0), ("bad-net", "reject", 2.0),
                                     ("rcpt-block", "reject", 0.0)):
                 r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total",
                                        rule=rule, action=action), n,
                                "monitor_decisions_total{%s, %s}" % (rule, action))
-            r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total"), 2.0,
+            r.expect_equal(counter(text, "milter_verdict_monitor_decisions_total"), 3.0,
                            "monitor_decisions_total, all rules")
             log = daemon.log()[start:]
-            r.expect_equal(log.count("would="), 2, "would= lines:\n%s" % log[-1500:])
+            r.expect_equal(log.count("would="), 3, "would= lines:\n%s" % log[-1500:])
             r.expect("rule=rcpt-block" not in log, "rcpt-block reported")
+        ctx.stop_daemon(results, GROUP + " (global monitor)", daemon)
+        daemon = None
+
+        # The same sessions enforced: the counters monitor mode reported are
+        # the decisions enforcement takes, reply for reply.
+        metrics_port = free_port()
+        conf = os.path.join(ctx.workdir, "order-global-enforced.conf")
+        write(conf, (GLOBAL_MONITOR_CONF % {"metrics": metrics_port}).replace(
+            "monitor = true;", "monitor = false;"))
+        daemon = ctx.start_daemon(conf)
+        with results.case("%s: global monitor: enforcement of the same policy counts the same "
+                          "decisions (authenticated 1, bad-net 2, rcpt-block 0)" % GROUP) as r:
+            got = session_replies(ctx, "bob", ["y@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["235", "250", "250"], "replies (bob)")
+            got = session_replies(ctx, None, ["y@example.test", "z@example.test"])
+            r.expect_equal([first(x)[:3] for x in got], ["250", "550", "550"],
+                           "replies (anonymous)")
+            text = scrape(metrics_port)
+            for rule, action, n in (("authenticated", "accept", 1.0), ("bad-net", "reject", 2.0),
+                                    ("rcpt-block", "reject", 0.0)):
+                r.expect_equal(counter(text, "milter_verdict_decisions_total",
+                                       rule=rule, action=action), n,
+                               "decisions_total{%s, %s}" % (rule, action))
     finally:
         try:
             pf.reconfigure(**saved)
