@@ -4,7 +4,7 @@
 
 restart_window.py --port PORT --client ADDR --from SENDER --rcpt RCPT
     --start CMD --pre CMD --notify PATH --log FILE --pidfile FILE
-    [--workers 4] [--warmup 2] [--after 3] [--pause 0.05]
+    [--workers 4] [--warmup 2] [--after 3] [--pause 0.05] [--restarts 3] [--between 1.5]
 
 Plays systemd for a Type=notify service without systemd as PID 1: binds the
 notify socket PATH, starts the daemon with `sh -c CMD` (the unit's ExecStart
@@ -14,15 +14,16 @@ mail through the Postfix on 127.0.0.1:PORT without a break (EHLO, XCLIENT
 ADDR=ADDR, EHLO, MAIL, RCPT, DATA, QUIT, then PAUSE seconds), and after
 WARMUP seconds the daemon is restarted as `systemctl restart` does: SIGTERM
 and wait for the exit (TimeoutStopSec=30s), ExecStartPre (--pre CMD),
-ExecStart, READY=1. The clients go on for AFTER seconds more; then the
-daemon is stopped.
+ExecStart, READY=1; RESTARTS times, BETWEEN seconds apart. The clients go on
+for AFTER seconds more; then the daemon is stopped.
 
-Prints the phases of the restart (stop, check, start to READY=1, all in ms),
-how many transactions Postfix answered with a 4xx (milter_default_action =
-tempfail while the daemon is away), 5xx, or not at all, and the window: from
-the start of the first transaction that got a 4xx to the end of the last
-one. Last line, for the caller: "result restart_ms=N tempfailed=N
-window_ms=N total=N ok_after_ready=N rejected=N errors=N". Exit 1 only when
+Prints, for each restart, its phases (stop, check, start to READY=1, in
+ms), how many of the transactions around it Postfix answered with a 4xx
+(milter_default_action = tempfail while the daemon is away) and the window:
+from the start of the first transaction that got a 4xx to the end of the
+last one; then the totals (5xx and unanswered transactions too). Last line,
+for the caller: "result restart_ms=N (the longest) tempfailed=N (in all)
+window_ms=N (the longest) total=N ok_after_ready=N rejected=N errors=N". Exit 1 only when
 the daemon never became ready; every wait is bounded.
 """
 import argparse
@@ -122,6 +123,8 @@ def main():
     p.add_argument("--warmup", type=float, default=2.0)
     p.add_argument("--after", type=float, default=3.0)
     p.add_argument("--pause", type=float, default=0.05)
+    p.add_argument("--restarts", type=int, default=3)
+    p.add_argument("--between", type=float, default=1.5)
     args = p.parse_args()
 
     daemon = Daemon(args)
@@ -148,46 +151,67 @@ def main():
         t.start()
     time.sleep(args.warmup)
 
-    t0 = time.monotonic()
-    daemon.stop()
-    t_stopped = time.monotonic()
-    subprocess.run(["sh", "-c", args.pre], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                   timeout=60, check=False)
-    t_checked = time.monotonic()
-    ready = daemon.start()
-    t_ready = time.monotonic()
+    ms = lambda s: round(s * 1000)  # noqa: E731
+    restarts = []  # (t0, t_stopped, t_checked, t_ready or None)
+    for n in range(args.restarts):
+        if n:
+            time.sleep(args.between)
+        t0 = time.monotonic()
+        daemon.stop()
+        t_stopped = time.monotonic()
+        subprocess.run(["sh", "-c", args.pre], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=60, check=False)
+        t_checked = time.monotonic()
+        ready = daemon.start()
+        restarts.append((t0, t_stopped, t_checked, time.monotonic() if ready is not None else None))
+        if ready is None:
+            break
     time.sleep(args.after)
     running.clear()
     for t in threads:
         t.join(timeout=30)
-    if ready is not None:
+    all_ready = all(r[3] is not None for r in restarts)
+    if all_ready:
         daemon.stop()
 
-    ms = lambda s: round(s * 1000)  # noqa: E731
     total = len(records)
-    failed = [r for r in records if r[2] == "tempfail"]
+    span = records[-1][1] - records[0][0] if records else 0.0
+    print(f"traffic: {args.workers} clients, {total} transactions in {span:.1f} s, "
+          f"{len(restarts)} restarts")
+    worst_window = 0
+    worst_restart = 0
+    tempfailed = 0
+    for n, (t0, t_stopped, t_checked, t_ready) in enumerate(restarts):
+        # The transactions around this restart: begun after the previous
+        # restart's READY=1 and before the next restart's SIGTERM.
+        lo = restarts[n - 1][3] if n else 0
+        hi = restarts[n + 1][0] if n + 1 < len(restarts) else float("inf")
+        near = [r for r in records if lo <= r[0] < hi]
+        failed = [r for r in near if r[2] == "tempfail"]
+        tempfailed += len(failed)
+        restart_ms = ms(t_ready - t0) if t_ready is not None else -1
+        worst_restart = max(worst_restart, restart_ms) if restart_ms >= 0 else -1
+        line = (f"restart {n + 1} as systemctl does: SIGTERM to exit {ms(t_stopped - t0)} ms, "
+                f"ExecStartPre (check-config) {ms(t_checked - t_stopped)} ms, ExecStart to READY=1 "
+                f"{ms(t_ready - t_checked) if t_ready is not None else 'never'} ms, total {restart_ms} ms; "
+                f"{len(failed)} of {len(near)} transactions answered 4xx")
+        if failed:
+            window = ms(max(r[1] for r in failed) - min(r[0] for r in failed))
+            worst_window = max(worst_window, window)
+            line += (f", window {window} ms (from {ms(min(r[0] for r in failed) - t0):+d} to "
+                     f"{ms(max(r[1] for r in failed) - t0):+d} ms of SIGTERM)")
+        print(line)
     rejected = sum(1 for r in records if r[2] == "reject")
     errors = sum(1 for r in records if r[2] == "error")
-    ok_after = sum(1 for r in records if r[2] == "ok" and r[0] > t_ready)
-    window = ms(max(r[1] for r in failed) - min(r[0] for r in failed)) if failed else 0
-    restart_ms = ms(t_ready - t0) if ready is not None else -1
-    print(f"restart as systemctl does: SIGTERM to exit {ms(t_stopped - t0)} ms, "
-          f"ExecStartPre (check-config) {ms(t_checked - t_stopped)} ms, "
-          f"ExecStart to READY=1 {ms(t_ready - t_checked) if ready is not None else 'never'} ms; "
-          f"total {restart_ms} ms")
-    print(f"traffic: {args.workers} clients, {total} transactions in "
-          f"{args.warmup + (t_ready - t0) + args.after:.1f} s, {len(failed)} answered 4xx "
-          f"(milter_default_action = tempfail), {rejected} 5xx, {errors} without an answer")
-    if failed:
-        first = ms(min(r[0] for r in failed) - t0)
-        last = ms(max(r[1] for r in failed) - t0)
-        print(f"tempfail window: {window} ms (first tempfailed transaction began at {first:+d} ms, "
-              f"the last ended at {last:+d} ms, relative to SIGTERM)")
-    else:
-        print("tempfail window: none (no transaction was answered 4xx)")
-    print(f"result restart_ms={restart_ms} tempfailed={len(failed)} window_ms={window} total={total} "
-          f"ok_after_ready={ok_after} rejected={rejected} errors={errors}")
-    return 0 if ready is not None else 1
+    last_ready = restarts[-1][3]
+    ok_after = sum(1 for r in records if r[2] == "ok" and last_ready is not None and r[0] > last_ready)
+    print(f"tempfail window: {tempfailed} transactions answered 4xx (milter_default_action = "
+          f"tempfail) over {len(restarts)} restarts, longest window {worst_window} ms; "
+          f"{rejected} answered 5xx, {errors} without an answer")
+    print(f"result restart_ms={worst_restart if all_ready else -1} tempfailed={tempfailed} "
+          f"window_ms={worst_window} total={total} ok_after_ready={ok_after} rejected={rejected} "
+          f"errors={errors}")
+    return 0 if all_ready else 1
 
 
 if __name__ == "__main__":

@@ -461,7 +461,7 @@ check "daemon said STOPPING=1 to systemd" grep -q 'STOPPING=1' "$tmp/notify.log"
 
 # --- restart under traffic ----------------------------------------------------------
 # `systemctl restart` as systemd does it (SIGTERM and wait, ExecStartPre,
-# ExecStart, READY=1; restart_window.py plays systemd, with the installed
+# ExecStart, READY=1; three times, restart_window.py plays systemd, with the installed
 # unit's command lines run as the service user) while 4 clients send mail
 # through Postfix without a break: how many transactions Postfix answers 4xx
 # (milter_default_action = tempfail while the daemon is away) and for how
