@@ -18,6 +18,7 @@ and "OK"; exits 1 at the first kind of failure found (after printing all).
 """
 import os
 import re
+import shutil
 import subprocess
 import sys
 
@@ -104,6 +105,9 @@ def postfix_default(name):
 
 def main():
     top = sys.argv[1]
+    if shutil.which("postconf") is None:
+        print("FAIL postconf not found: install Postfix (scripts/install-deps.sh test)")
+        return 1
     failures = 0
     docs = {p: markdown_blocks(os.path.join(top, p)) for p in MARKDOWN}
     docs[MAN] = man_blocks(os.path.join(top, MAN))
