@@ -263,7 +263,8 @@ help::
 	@echo "  make rpm          build the RPM from packaging/rpm/milter-verdict.spec into $(PKG_OUT)/rpm"
 	@echo "                    (rpmbuild --nodeps on Debian)"
 	@echo "  make package-test build the .deb, install it here, run it as the service would behind a"
-	@echo "                    private Postfix, remove and purge it; ends with 'package: N passed, M failed'"
+	@echo "                    private Postfix (start-up failures final, restart under traffic: prints"
+	@echo "                    the tempfail window), remove and purge it; ends with 'package: N passed, M failed'"
 
 deb:
 	@scripts/install-deps.sh build package

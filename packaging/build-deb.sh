@@ -4,7 +4,7 @@
 #
 # Copies the working tree (tracked and untracked-but-not-ignored files, so
 # uncommitted edits are packaged too; never build/) to OUTDIR/milter-verdict-V,
-# adds packaging/debian as debian/, runs dpkg-buildpackage -b there, then
+# adds packaging/debian as debian/ (links followed), runs dpkg-buildpackage -b there, then
 # lintian on the result. Leaves OUTDIR/*.deb, *.changes, *.buildinfo and
 # OUTDIR/lintian.txt. Fails when the build fails or lintian reports an error
 # or a warning (overrides, each with its reason, are in debian/).
@@ -36,7 +36,9 @@ else
     tar --exclude=./build --exclude=./.git -cf - . | tar -xf - -C "$src"
 fi
 rm -rf "$src/build" "$src/debian"
-cp -r packaging/debian "$src/debian"
+# -L: debian/milter-verdict.{service,sysusers,tmpfiles} link to
+# packaging/systemd/; the copy holds the files themselves.
+cp -rL packaging/debian "$src/debian"
 
 cd "$src"
 DEB_BUILD_OPTIONS="parallel=2 ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -b -us -uc

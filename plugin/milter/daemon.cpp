@@ -71,8 +71,13 @@ namespace mv::milter {
 
 namespace {
 
+// Start-up failures exit 64, 69, 71 or 78: a command line, socket, user,
+// permission or configuration problem that starting again will not fix (the
+// packaged unit lists them in RestartPreventExitStatus=). Only libmilter's
+// listener failing once running (smfi_main) exits 75, which the unit restarts.
 constexpr int kExitUnavailable = 69;  // EX_UNAVAILABLE
 constexpr int kExitOsErr = 71;        // EX_OSERR
+constexpr int kExitTempFail = 75;     // EX_TEMPFAIL
 
 // Loads `path`; every diagnostic goes to `report`; `list_entries` gets the
 // number of list entries loaded (for the metrics).
@@ -385,7 +390,7 @@ int daemon_main(const std::vector<std::string>& args) {
         if (milter_on) {
             // SIGTERM wakes libmilter's listener at once (stop_waker.hpp).
             StopWaker waker(spec);
-            rc = smfi_main() == MI_SUCCESS ? 0 : kExitUnavailable;
+            rc = smfi_main() == MI_SUCCESS ? 0 : kExitTempFail;
         } else
             wait_stop_signal();
         notifier.notify("STOPPING=1");

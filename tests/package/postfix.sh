@@ -4,7 +4,7 @@
 # pf_start DIR PORT MILTER writes DIR/conf/{main.cf,master.cf} for an instance
 # that listens on 127.0.0.1:PORT only, keeps its queue and log under DIR,
 # delivers nothing (every accepted message is discarded), uses MILTER as its
-# smtpd_milters with milter_default_action = tempfail, logs every header a
+# smtpd_milters (milter_default_action: Postfix's default, tempfail), logs every header a
 # milter adds ("milter added a header", milter_header_checks), and starts it; pf_stop
 # DIR stops it (and kills its master if a clean stop fails). Needs root (as
 # Postfix's master does) and the postfix user and postdrop group of the
@@ -48,12 +48,10 @@ default_transport = discard:package test
 local_transport = discard:package test
 relay_transport = discard:package test
 biff = no
+# The documented line (main.cf.unix) and nothing else of the milter's:
+# milter_protocol, milter_default_action (tempfail) and the macros are
+# Postfix's defaults and what the daemon asks for itself.
 smtpd_milters = $pf_milter
-milter_protocol = 6
-milter_default_action = tempfail
-milter_connect_macros = j {daemon_name} {daemon_addr} v _ {client_addr} {client_name} {client_resolve} {client_ptr}
-milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {mail_host} {mail_mailer}
-milter_rcpt_macros = i {rcpt_addr} {rcpt_host} {rcpt_mailer}
 milter_header_checks = regexp:$pf_dir/conf/milter_header_checks
 EOF
     printf '/^/ WARN milter added a header\n' >"$pf_dir/conf/milter_header_checks"

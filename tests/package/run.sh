@@ -4,8 +4,11 @@
 #
 # Builds the .deb (packaging/build-deb.sh; MV_DEB=FILE uses a built one),
 # installs it on this machine with dpkg -i, checks what it installed (files,
-# conffile, user, group, permissions, unit and its exposure), starts the
-# daemon as the unit would (user milter-verdict, no capabilities, the
+# conffile, user, group, permissions, unit and its exposure, the sysusers.d
+# and tmpfiles.d files applied by debhelper's snippets), makes every
+# start-up failure an admin can cause and checks that its exit status is in
+# the unit's RestartPreventExitStatus= (final, not a restart every 2 s),
+# starts the daemon as the unit would (user milter-verdict, no capabilities, the
 # installed configuration, systemd's notify socket emulated; its system calls
 # checked against the unit's SystemCallFilter=) on a unix socket
 # in /var/spool/postfix/milter-verdict, attaches a private Postfix to it with
@@ -13,7 +16,10 @@
 # no delivery (mail the demo policy refuses is delivered, no header added);
 # then installs the demo policy from the examples as an admin would, reloads,
 # and checks a configured rejection and an acceptance on the wire, reloads
-# and stops it, reinstalls it over itself (an edited conffile must survive;
+# and stops it, restarts it as `systemctl restart` does while clients send
+# mail without a break and prints the tempfail window (restart_window.py),
+# checks that the documented main.cf lines alone give the daemon the macros
+# it asks for, reinstalls it over itself (an edited conffile must survive;
 # a broken one keeps the daemon from being restarted, with the reason), then
 # removes and purges the package and checks what is left.
 #
@@ -65,6 +71,7 @@ tmp=$(mktemp -d /tmp/mv-package-test.XXXXXX)
 daemon_pid=""
 strace_pid=""
 notify_pid=""
+holder_pid=""
 installed_by_us=0
 made_rundir=0
 cleanup() {
@@ -72,7 +79,9 @@ cleanup() {
     [ -n "$daemon_pid" ] && kill -9 "$daemon_pid" 2>/dev/null
     [ -n "$strace_pid" ] && kill -9 "$strace_pid" 2>/dev/null
     [ -n "$notify_pid" ] && kill "$notify_pid" 2>/dev/null
+    [ -n "$holder_pid" ] && kill "$holder_pid" 2>/dev/null
     pf_stop "$tmp/postfix"
+    pf_stop "$tmp/postfix2"
     if [ "$installed_by_us" = 1 ] && dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null |
         grep -qv '^not-installed$'; then
         timeout 120 dpkg --purge "$pkg" >/dev/null 2>&1 || true
@@ -80,7 +89,7 @@ cleanup() {
     [ "$made_rundir" = 1 ] && rm -rf /run/milter-verdict
     # Keep the logs of the last run for a post-mortem.
     mkdir -p "$out/last-run"
-    for f in daemon.log notify.log simulate.txt reject.txt accept.txt install.log reinstall.log remove.log \
+    for f in daemon.log notify.log restart.txt restart-daemon.log macros.txt simulate.txt reject.txt accept.txt install.log reinstall.log remove.log \
         purge.log postfix/maillog postfix/start.log; do
         [ -f "$tmp/$f" ] && cp "$tmp/$f" "$out/last-run/$(echo "$f" | tr / -)"
     done
@@ -156,6 +165,21 @@ check "unit exposure (systemd-analyze security) is 2.0 or lower" \
     awk -v e="${exposure:-99}" 'BEGIN { exit !(e + 0 <= 2.0) }'
 check "tmpfiles.d rule for the socket directory" \
     grep -q "^d $sockdir 0750 milter-verdict milter-verdict" /usr/lib/tmpfiles.d/milter-verdict.conf
+# One source of truth for the account and the directories: the sysusers.d
+# and tmpfiles.d files, applied by debhelper's own snippets
+# (dh_installsysusers, dh_installtmpfiles); no hand-made adduser/addgroup or
+# install -d in the maintainer scripts; the unit's StateDirectory= has the
+# tmpfiles.d mode.
+check "sysusers.d file declares the user, debhelper's snippets apply it and the tmpfiles.d file" sh -c "
+    grep -q '^u milter-verdict - .* /var/lib/milter-verdict /usr/sbin/nologin\$' /usr/lib/sysusers.d/milter-verdict.conf &&
+    grep -q '^d /var/lib/milter-verdict 0750 milter-verdict milter-verdict' /usr/lib/tmpfiles.d/milter-verdict.conf &&
+    grep -q 'systemd-sysusers .*milter-verdict.conf' /var/lib/dpkg/info/$pkg.postinst &&
+    grep -q 'systemd-tmpfiles .*--create milter-verdict.conf' /var/lib/dpkg/info/$pkg.postinst"
+check "maintainer scripts create no user, group or directory by hand" sh -c "
+    ! grep -Eq 'adduser --system|addgroup|useradd|groupadd|install -d' /var/lib/dpkg/info/$pkg.postinst"
+check "unit StateDirectory=/RuntimeDirectory= modes equal the tmpfiles.d modes (0750)" sh -c "
+    grep -qx 'StateDirectoryMode=0750' $unit && grep -qx 'RuntimeDirectoryMode=0750' $unit &&
+    grep -q '^d /run/milter-verdict 0750 ' /usr/lib/tmpfiles.d/milter-verdict.conf"
 check "copyright file is DEP-5 and says Apache-2.0 for every file" sh -c "
     f=/usr/share/doc/milter-verdict/copyright
     grep -qx 'Format: https://www.debian.org/doc/packaging-manuals/copyright-format/1.0/' \$f &&
@@ -176,7 +200,7 @@ check "Grafana dashboard and Prometheus alert rules under /usr/share/milter-verd
     test -f /usr/share/milter-verdict/grafana/milter-verdict.json &&
     test -f /usr/share/milter-verdict/prometheus/milter-verdict.rules.yml"
 check "the unit checks the configuration before every start and reload" sh -c "
-    grep -q '^ExecStartPre=/usr/sbin/milter-verdict check-config ' $unit &&
+    grep -q '^ExecStartPre=-/usr/sbin/milter-verdict check-config ' $unit &&
     grep -q '^ExecReload=/usr/sbin/milter-verdict check-config ' $unit"
 
 # --- user, group, directories -----------------------------------------------
@@ -208,6 +232,81 @@ for f in "$tmp"/shipped/*.conf; do
     check "shipped $(basename "$f") passes check-config --strict as the service user" \
         runuser -u "$svc_user" -- /usr/sbin/milter-verdict check-config --strict -c "$f"
 done
+
+# --- start-up failures are final ------------------------------------------------
+# Restart=on-failure with RestartSec=2s would start a daemon that cannot
+# start every 2 s. Each start-up failure an admin can cause (a configuration
+# that does not load, the small-office socket_group the unit's user cannot
+# chown to, another user, a socket directory it cannot write, an address in
+# use, a pid file it cannot write) is made here by starting the unit's
+# ExecStart as the service user with such a file: its exit status must be in
+# the installed unit's RestartPreventExitStatus= (systemd applies that to the
+# main process only: ExecStartPre= must not be able to fail the start). A
+# daemon that starts after all is stopped by timeout(1): exit 124, not listed.
+if [ ! -d /run/milter-verdict ]; then
+    install -d -o "$svc_user" -g "$svc_user" -m 0750 /run/milter-verdict
+    made_rundir=1
+fi
+prevent=" $(sed -n 's/^RestartPreventExitStatus=//p' "$unit" | tr '\n' ' ') "
+echo "       installed unit: RestartPreventExitStatus=$(echo $prevent)"
+check "unit: Restart=on-failure, and the check before start cannot fail it (ExecStartPre=-)" sh -c "
+    grep -qx 'Restart=on-failure' $unit && grep -q '^ExecStartPre=-/usr/sbin/milter-verdict check-config ' $unit &&
+    ! grep -q '^ExecStartPre=[^-]' $unit"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+busy_port=$(free_port)
+# A listener holding busy_port for the cases below (bounded, stopped by pid).
+python3 -c "import socket, time; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $busy_port)); s.listen(); time.sleep(60)" &
+holder_pid=$!
+mkdir -p "$tmp/exit"
+exit_n=0
+exit_case() { # NAME PATTERN DAEMON-SETTINGS [RULES]: expect a listed status and PATTERN on stderr
+    name=$1 pattern=$2 settings=$3
+    rules=${4:-'{ name = "all"; action = "accept"; }'}
+    exit_n=$((exit_n + 1))
+    f="$tmp/exit/case$exit_n.conf"
+    printf 'daemon = { log = "syslog"; %s };\nrules = ( %s );\n' "$settings" "$rules" >"$f"
+    chmod 0644 "$f"
+    cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sed "s|$conf|$f|")
+    # shellcheck disable=SC2086
+    timeout 10 setpriv --reuid="$svc_user" --regid="$svc_user" --init-groups --no-new-privs \
+        --inh-caps=-all --bounding-set=-all -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+        sh -c 'umask 0007; exec "$@"' sh $cmd -l stderr >"$tmp/exit/case$exit_n.log" 2>&1
+    st=$?
+    case "$prevent" in
+    *" $st "*) listed=yes ;;
+    *) listed=no ;;
+    esac
+    if [ "$listed" = yes ] && grep -q "$pattern" "$tmp/exit/case$exit_n.log"; then
+        ok "start-up failure is final: $name (exit $st, in RestartPreventExitStatus)"
+    else
+        not_ok "start-up failure is final: $name (exit $st; listed: $listed; message '$pattern')"
+        sed 's/^/       /' "$tmp/exit/case$exit_n.log" | tail -n 5
+    fi
+}
+port1=$(free_port)
+exit_case "configuration does not load" 'configuration not loaded' \
+    "socket = \"inet:$port1@127.0.0.1\";" '{ name = "broken"; action = "nonsense"; }'
+exit_case "socket_group the service user is not in (small-office.conf with socket_group = postfix)" \
+    'chown .*Operation not permitted' \
+    "socket = \"unix:$sockdir/exit-test.sock\"; socket_mode = \"0660\"; socket_group = \"postfix\";"
+exit_case "user other than the service user" 'refusing to run' \
+    "socket = \"inet:$port1@127.0.0.1\"; user = \"postfix\";"
+exit_case "unix socket in a directory the service user cannot write" 'cannot open socket' \
+    "socket = \"unix:/var/spool/postfix/exit-test.sock\";"
+exit_case "milter address in use" 'cannot open socket' "socket = \"inet:$busy_port@127.0.0.1\";"
+exit_case "metrics address in use" 'metrics: cannot listen' \
+    "socket = \"inet:$port1@127.0.0.1\"; metrics = \"127.0.0.1:$busy_port\";"
+exit_case "pid file where the service user cannot write" 'pid file .*Permission denied' \
+    "socket = \"inet:$port1@127.0.0.1\"; pid_file = \"/var/spool/postfix/exit-test.pid\";"
+kill "$holder_pid" 2>/dev/null
+wait "$holder_pid" 2>/dev/null
+holder_pid=""
+rm -f "$sockdir/exit-test.sock"
+# The one failure a restart can cure (libmilter's listener failing once
+# running, exit 75, milter-verdict(8) EXIT STATUS) must stay restartable.
+check "a failure once running (exit 75) is not in RestartPreventExitStatus" \
+    sh -c "case '$prevent' in *' 75 '*) exit 1 ;; esac"
 
 # --- run as the service would -------------------------------------------------
 # ExecStart of the installed unit, the socket moved to the Postfix chroot
@@ -359,7 +458,75 @@ check "every system call the daemon made is allowed by the unit's SystemCallFilt
     python3 "$here/syscall_audit.py" "$unit" "$tmp/strace.log" "${exec_start%% *}"
 sed -n 's/^calls made: /       system calls made: /p' "$tmp/check.out"
 check "daemon said STOPPING=1 to systemd" grep -q 'STOPPING=1' "$tmp/notify.log"
+
+# --- restart under traffic ----------------------------------------------------------
+# `systemctl restart` as systemd does it (SIGTERM and wait, ExecStartPre,
+# ExecStart, READY=1; three times, restart_window.py plays systemd, with the installed
+# unit's command lines run as the service user) while 4 clients send mail
+# through Postfix without a break: how many transactions Postfix answers 4xx
+# (milter_default_action = tempfail while the daemon is away) and for how
+# long. Printed; the only assertions are generous sanity bounds: the restart
+# takes under 10 s, mail is accepted again after it, nothing is refused 5xx.
+pre_cmd=$(sed -n 's/^ExecStartPre=-\{0,1\}//p' "$unit")
+as_unit="setpriv --reuid=$svc_user --regid=$svc_user --init-groups --no-new-privs --inh-caps=-all --bounding-set=-all -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin"
+mkdir -p "$tmp/notify2"
+chmod 0755 "$tmp/notify2"
+restart_pidfile="$tmp/restart.pid"
+python3 "$here/restart_window.py" --port "$port" --client "$client" --from "$ok_from" --rcpt "$rcpt" \
+    --notify "$tmp/notify2/notify.sock" --log "$tmp/restart-daemon.log" --pidfile "$restart_pidfile" \
+    --pre "$as_unit $pre_cmd" \
+    --start "exec $as_unit NOTIFY_SOCKET=$tmp/notify2/notify.sock sh -c 'umask 0007; exec \"\$@\"' sh $exec_start -p unix:$sock -l stderr" \
+    >"$tmp/restart.txt" 2>&1
+restart_rc=$?
+# A restart_window.py killed half-way leaves its daemon: stop it by pid.
+if [ -f "$restart_pidfile" ]; then
+    rpid=$(cat "$restart_pidfile")
+    kill -0 "$rpid" 2>/dev/null && kill -9 "$rpid" 2>/dev/null
+fi
+sed 's/^/       /' "$tmp/restart.txt"
+result=$(sed -n 's/^result //p' "$tmp/restart.txt")
+rv() { echo "$result" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+check "restart under traffic: the daemon is ready again within 10 s (sanity bound)" \
+    sh -c "[ $restart_rc -eq 0 ] && [ '$(rv restart_ms)' -ge 0 ] && [ '$(rv restart_ms)' -lt 10000 ]"
+check "restart under traffic: mail is accepted after the restart, none refused 5xx, window under 15 s" \
+    sh -c "[ '$(rv ok_after_ready)' -gt 0 ] && [ '$(rv rejected)' -eq 0 ] && [ '$(rv window_ms)' -lt 15000 ]"
 pf_stop "$tmp/postfix"
+
+# --- the documented lines suffice: the daemon asks for its macros -------------------
+# main.cf.{inet,unix} set no milter_*_macros: the daemon asks Postfix for
+# what its rules use (smfi_setsymlist). A rule on {client_ptr}, which is in
+# none of Postfix's default macro lists, must see it: the installed daemon
+# (as the service user) behind a second private Postfix with only the
+# documented smtpd_milters line refuses the transaction with its own text.
+mport=$(free_port)
+cat >"$tmp/macros.conf" <<EOF
+daemon = { socket = "inet:$mport@127.0.0.1"; };
+rules = ( { name = "ptr-seen"; when = { macro = { name = "{client_ptr}"; present = true; }; };
+            action = "reject"; reply = { code = 550; enhanced = "5.7.1"; text = "client_ptr macro seen"; }; } );
+EOF
+chmod 0644 "$tmp/macros.conf"
+# shellcheck disable=SC2086
+$as_unit /usr/sbin/milter-verdict -f -l stderr -c "$tmp/macros.conf" >"$tmp/macros-daemon.log" 2>&1 &
+daemon_pid=$!
+i=0
+while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $mport), 1)" 2>/dev/null &&
+    kill -0 "$daemon_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+port2=$(free_port)
+mkdir -p "$tmp/postfix2"
+if pf_start "$tmp/postfix2" "$port2" "inet:127.0.0.1:$mport"; then
+    i=0
+    while ! python3 -c "import socket; socket.create_connection(('127.0.0.1', $port2), 1)" 2>/dev/null &&
+        [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done
+    python3 "$here/smtp_probe.py" "$port2" client.example "$ok_from" "$rcpt" --xclient "$client" \
+        >"$tmp/macros.txt" 2>&1
+    sed 's/^/       wire: /' "$tmp/macros.txt"
+fi
+check "documented lines only: the daemon gets a macro outside Postfix's default lists ({client_ptr})" \
+    grep -q '^RCPT 550 5.7.1 client_ptr macro seen' "$tmp/macros.txt"
+pf_stop "$tmp/postfix2"
+kill -TERM "$daemon_pid" 2>/dev/null
+wait "$daemon_pid" 2>/dev/null
+daemon_pid=""
 echo "       daemon log (last lines):"
 tail -n 8 "$tmp/daemon.log" | sed 's/^/       | /'
 
