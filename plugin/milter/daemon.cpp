@@ -2,8 +2,10 @@
 // daemon.cpp - daemon_main(): options, policy, socket, privileges, signals, smfi_main.
 //
 // Start-up order, and why:
-//   1. options, then the policy (every diagnostic to stderr; exit 78 on error;
-//      -t stops here) - nothing is opened for a configuration that is wrong;
+//   1. options (the daemon's entry of the command table, cli/options.hpp;
+//      -h, -V and -t answer and exit here: -t reports as check-config does),
+//      then the policy (every diagnostic to stderr; exit 78 on error) -
+//      nothing is opened for a configuration that is wrong;
 //   2. block signals, before any thread exists (signal_thread.hpp);
 //   3. smfi_register, smfi_setconn, smfi_opensocket(remove stale unix socket),
 //      unix socket mode/group, TCP_NODELAY - errors still reach the terminal;
