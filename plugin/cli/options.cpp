@@ -495,9 +495,7 @@ std::string usage(const CommandSpec& c) {
     if (!*c.name) text += "The daemon's options:\n";
     option_lines(c, text);
     if (!*c.name)
-        text +=
-            "\n'milter-verdict help COMMAND' (or COMMAND --help) lists the options of a "
-            "command.\n";
+        text += "\nmilter-verdict help COMMAND (or COMMAND --help) lists a command's options.\n";
     return text;
 }
 
