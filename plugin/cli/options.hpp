@@ -6,7 +6,7 @@
 // table come: the parser every command uses (parse_args), the usage text of
 // --help and of a usage error (usage), `milter-verdict help [COMMAND]`, the
 // bash completion script (`milter-verdict completion bash`,
-// bash_completion), and the synopsis lines that the cli suite compares with
+// bash_completion, completion.cpp), and the synopsis lines that the cli suite compares with
 // the SYNOPSIS of milter-verdict(8).
 //
 // Adding a sub-command: one CommandSpec in commands() (name, one-line summary,
