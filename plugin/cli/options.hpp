@@ -5,14 +5,17 @@
 // option it takes is declared once, in commands() (options.cpp). From that
 // table come: the parser every command uses (parse_args), the usage text of
 // --help and of a usage error (usage), `milter-verdict help [COMMAND]`, the
-// bash completion script (`milter-verdict completion bash`,
-// bash_completion, completion.cpp), and the synopsis lines that the cli suite compares with
-// the SYNOPSIS of milter-verdict(8).
+// bash completion script (`milter-verdict completion bash`: bash_completion,
+// completion.cpp), and the synopsis lines that the cli suite compares with the
+// SYNOPSIS of milter-verdict(8).
 //
-// Adding a sub-command: one CommandSpec in commands() (name, one-line summary,
-// its options, its synopsis forms, its entry point), the entry point declared
-// in commands.hpp, its forms in the SYNOPSIS of man/milter-verdict.8. The
-// dispatcher (main.cpp), help, the usage texts and the completion follow.
+// Adding a sub-command: one CommandSpec in make_table() (options.cpp: name,
+// one-line summary, its options, its synopsis forms, its entry point), the
+// entry point declared in commands.hpp (it starts with parse_args(),
+// usage_error() and the --help answer, as stats_main does), its forms in the
+// SYNOPSIS of man/milter-verdict.8 (make man-synopsis) and a paragraph under
+// SUB-COMMANDS. The dispatcher (main.cpp), help, the usage texts and the
+// completion follow from the table.
 //
 // Parsing, for every command alike: "--name VALUE", "--name=VALUE",
 // "-x VALUE" and "-xVALUE"; a value is taken as it is, even when it begins
