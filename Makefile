@@ -5,6 +5,8 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 SBINDIR    ?= $(PREFIX)/sbin
 MANDIR     ?= $(PREFIX)/share/man
+# bash-completion looks in $XDG_DATA_DIRS/bash-completion/completions (/usr/local/share, /usr/share).
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 SYSCONFDIR ?= /etc
 
 # O is the build directory; SANITIZE=1 builds with ASan and UBSan.
@@ -49,7 +51,7 @@ UNIT      := $(O)/unit-tests
 CODE_DATA := $(wildcard plugin/codes/data/*.csv)
 
 .PHONY: all deps deps-test run check check-unit check-state check-golden check-alerts check-e2e check-sendmail check-ha unit asan-unit \
-        install clean help format bench bench-tools man-defaults
+        install clean help format bench bench-tools man-defaults man-synopsis check-cli
 
 all: $(BIN)
 
@@ -60,7 +62,7 @@ help::
 	@echo "                    foreground on config/milter-verdict.conf (inet:8890@127.0.0.1)"
 	@echo "  make check        install the build, test and package packages if missing (Postfix,"
 	@echo "                    Redis, nsd, build-essential, debhelper, lintian among them), build,"
-	@echo "                    run every suite: unit, state, golden, alerts (promtool on the alert"
+	@echo "                    run every suite: unit, state, golden, cli, alerts (promtool on the alert"
 	@echo "                    rules), fuzz replay, Sendmail (fetched, never installed),"
 	@echo "                    end-to-end through a real Postfix (ASan+UBSan build), Redis HA,"
 	@echo "                    and the package test (builds, installs, runs and purges the .deb);"
@@ -68,6 +70,9 @@ help::
 	@echo "  make check-unit   unit tests only (normal build)"
 	@echo "  make check-state  the Redis store's tests against a private redis-server"
 	@echo "  make check-golden golden-file tests of explain, check-config and simulate"
+	@echo "  make check-cli    the command line: man SYNOPSIS against the option table, mandoc -Tlint"
+	@echo "                    and groff on the man pages, --help/usage errors/--version of every"
+	@echo "                    command, -t against check-config, the bash completion in bash"
 	@echo "  make check-alerts promtool check/test of the Prometheus alert rules"
 	@echo "  make check-e2e    end-to-end tests through a private Postfix on loopback"
 	@echo "  make check-sendmail end-to-end tests through a private Sendmail on loopback (fetches"
@@ -82,10 +87,13 @@ help::
 	@echo "                    policy service beside the milter); report in $(O)/bench/ (about"
 	@echo "                    30 minutes)"
 	@echo "  make install      install under DESTDIR/PREFIX (PREFIX=$(PREFIX)); the configuration"
-	@echo "                    installed when none exists is config/starter.conf (changes no delivery)"
+	@echo "                    installed when none exists is config/starter.conf (changes no delivery);"
+	@echo "                    the bash completion goes to BASHCOMPDIR=$(BASHCOMPDIR)"
 	@echo "  make format       clang-format every source file"
 	@echo "  make man-defaults rewrite the defaults table of milter-verdict.conf(5) from"
 	@echo "                    'milter-verdict explain --defaults --format man'"
+	@echo "  make man-synopsis rewrite the SYNOPSIS of milter-verdict(8) from the option table"
+	@echo "                    ('milter-verdict --help')"
 	@echo "  make clean        remove build/"
 	@echo "  variables: O=DIR build directory, SANITIZE=1 ASan+UBSan build, PREFIX, DESTDIR"
 
@@ -155,7 +163,7 @@ check: deps-test
 	    fuzz-replay
 	MV_BIN=$(abspath build/asan/milter-verdict) MV_UNIT=$(abspath build/asan/unit-tests) \
 	MV_FUZZ_BIN=$(abspath build/asan/fuzz) MV_PKG_OUT=$(abspath build/packages/deb) \
-	DEB_BUILD_OPTIONS=nocheck tests/run-all.sh unit state golden alerts fuzz sendmail e2e ha package
+	DEB_BUILD_OPTIONS=nocheck tests/run-all.sh unit state golden cli alerts fuzz sendmail e2e ha package
 
 check-unit: $(UNIT)
 	MV_UNIT=$(abspath $(UNIT)) tests/run-all.sh unit
@@ -166,6 +174,10 @@ check-state: $(UNIT) $(BIN)
 
 check-golden: $(BIN)
 	MV_BIN=$(abspath $(BIN)) tests/run-all.sh golden
+
+# The command line against its one table (tests/cli/run.sh).
+check-cli: $(BIN)
+	MV_BIN=$(abspath $(BIN)) tests/run-all.sh cli
 
 # The Prometheus alert rules: promtool check and test rules, and every metric
 # they read exported by the daemon (tests/alerts/run.sh).
@@ -222,10 +234,15 @@ bench: deps-test
 	$(MAKE) -j$(JOBS) all bench-tools
 	python3 tests/bench/run_bench.py --build $(O) --out $(O)/bench
 
-install: $(BIN)
+# The bash completion script, generated from the option table by the program itself.
+$(O)/milter-verdict.bash-completion: $(BIN)
+	$(BIN) completion bash >$@.tmp && mv $@.tmp $@
+
+install: $(BIN) $(O)/milter-verdict.bash-completion
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
-	    $(DESTDIR)$(SYSCONFDIR)/milter-verdict
+	    $(DESTDIR)$(SYSCONFDIR)/milter-verdict $(DESTDIR)$(BASHCOMPDIR)
 	install -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/milter-verdict
+	install -m 0644 $(O)/milter-verdict.bash-completion $(DESTDIR)$(BASHCOMPDIR)/milter-verdict
 	for f in man/*.5; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man5/ || true; done
 	for f in man/*.8; do [ -e "$$f" ] && install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/ || true; done
 	# The starter (config/starter.conf) changes no delivery; the annotated demo
@@ -239,6 +256,9 @@ install: $(BIN)
 
 man-defaults: $(BIN)
 	MV=$(abspath $(BIN)) tests/golden/check-man-defaults.sh man/milter-verdict.conf.5 --write
+
+man-synopsis: $(BIN)
+	python3 tests/cli/man_synopsis.py write $(abspath $(BIN)) man/milter-verdict.8
 
 format:
 	clang-format -i $$(git ls-files 'plugin/*.cpp' 'plugin/*.hpp' 'tests/*.cpp' 'tests/*.hpp')

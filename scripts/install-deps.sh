@@ -5,7 +5,8 @@
 #   test    what `make check` runs: CppUnit, Postfix, miltertest, Python, Redis and redis-sentinel, nsd,
 #           m4 (the Sendmail suite builds sendmail.cf; Sendmail itself is fetched
 #           by scripts/fetch-sendmail.sh and never installed: it conflicts with postfix),
-#           Prometheus (promtool), libsasl2-modules (the Sendmail AUTH case)
+#           Prometheus (promtool), libsasl2-modules (the Sendmail AUTH case),
+#           mandoc and groff-base (the cli suite lints the man pages)
 #   fuzz    what `make fuzz` adds: clang 14 with libFuzzer and its sanitizer runtimes
 #   package what `make deb`, `make rpm` and `make package-test` (the package
 #           suite of `make check`) use: build-essential (dpkg-checkbuilddeps
@@ -29,6 +30,8 @@ test_pkgs="$test_pkgs libsasl2-modules"
 # (the tests run private instances; Debian's package also enables its own
 # service on :9090, which they do not use).
 test_pkgs="$test_pkgs prometheus"
+# The cli suite: mandoc -Tlint and groff on the man pages.
+test_pkgs="$test_pkgs mandoc groff-base"
 fuzz_pkgs="clang-14 libfuzzer-14-dev libclang-rt-14-dev"
 package_pkgs="build-essential dpkg-dev debhelper fakeroot lintian rpm systemd util-linux libcppunit-dev strace adduser"
 

@@ -30,45 +30,25 @@ std::string seconds(double s) {
     return buf;
 }
 
-void usage(std::ostream& err) {
-    err << "usage: milter-verdict check-config [--strict] [--mta postfix|sendmail] [-c FILE]\n";
-}
-
 }  // namespace
 
 int check_config_main(const Args& args, std::ostream& out, std::ostream& err) {
-    std::string file = kDefaultConfig;
+    const CommandSpec& self = *find_command("check-config");
+    const ParsedArgs p = parse_args(self, args);
+    if (!p.ok()) return usage_error(self, p.error, err);
+    if (p.help()) {
+        out << usage(self);
+        return 0;
+    }
+    const std::string file = p.value("config", kDefaultConfig);
     config::LoadOptions options;
     options.service = true;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "--strict") {
-            options.strict = true;
-        } else if (a == "--mta") {
-            const std::string mta = i + 1 < args.size() ? args[++i] : "";
-            if (mta != "postfix" && mta != "sendmail") {
-                err << "milter-verdict check-config: --mta must be postfix or sendmail\n";
-                usage(err);
-                return kExitUsage;
-            }
-            options.sendmail = mta == "sendmail";
-        } else if (a == "-c" || a == "--config") {
-            if (i + 1 >= args.size()) {
-                err << "milter-verdict check-config: " << a << " needs a file name\n";
-                usage(err);
-                return kExitUsage;
-            }
-            file = args[++i];
-        } else if (a == "-h" || a == "--help") {
-            usage(out);
-            return 0;
-        } else {
-            err << "milter-verdict check-config: unknown argument '" << a << "'\n";
-            usage(err);
-            return kExitUsage;
-        }
-    }
-    const config::LoadResult r = config::load_policy(file, options);
+    options.strict = p.has("strict");
+    options.sendmail = p.value("mta") == "sendmail";
+    return report_load(file, config::load_policy(file, options), out);
+}
+
+int report_load(const std::string& file, const config::LoadResult& r, std::ostream& out) {
     for (const auto& d : r.diagnostics) out << d.to_string() << "\n";
     const int errors = r.errors();
     const int warnings = r.warnings();

@@ -13,9 +13,10 @@
 #include <string>
 #include <vector>
 
-namespace mv::cli {
+#include "cli/options.hpp"
+#include "config/loader.hpp"
 
-using Args = std::vector<std::string>;
+namespace mv::cli {
 
 inline constexpr int kExitUsage = 64;
 
@@ -23,6 +24,11 @@ int explain_main(const Args& args, std::ostream& out, std::ostream& err);
 // explain --defaults [--format text|tsv|man] (explain_defaults.cpp).
 int explain_defaults(const std::string& format, std::ostream& out, std::ostream& err);
 int check_config_main(const Args& args, std::ostream& out, std::ostream& err);
+// The report of check-config and of the daemon's -t, for a configuration
+// loaded from `file`: every diagnostic, the lists read from files and the load
+// time (when it loads), then "FILE: N rules, E errors, W warnings". Returns
+// 0 when it loads, else 78.
+int report_load(const std::string& file, const config::LoadResult& r, std::ostream& out);
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
 // `stats`: the running daemon's metrics endpoint as a per-rule table (stats.cpp).
 int stats_main(const Args& args, std::ostream& out, std::ostream& err);

@@ -13,7 +13,8 @@
 //
 // Exit status: 0 when every argument was explained (an inconsistent pair is
 // explained, not failed), 1 when an argument is malformed or unknown (message
-// on stderr, the other arguments are still explained), 64 without arguments.
+// on stderr, the other arguments are still explained), 0 for --help, 64 for a
+// usage error (no code, an unknown option: options.hpp).
 //
 // Thread contract: called from main() only.
 #include <optional>
@@ -222,29 +223,22 @@ bool looks_basic(const std::string& s) {
 
 }  // namespace
 
-int explain_main(const Args& args, std::ostream& out, std::ostream& err) {
-    if (args.empty()) {
-        err << "usage: milter-verdict explain CODE...\n"
-               "       milter-verdict explain --defaults [--format text|tsv|man]\n"
-               "  CODE: a basic code (550), an enhanced code (5.7.1, X.7.1) or a pair "
-               "(\"550 5.7.1\")\n";
-        return kExitUsage;
+int explain_main(const Args& all, std::ostream& out, std::ostream& err) {
+    const CommandSpec& self = *find_command("explain");
+    const ParsedArgs p = parse_args(self, all);
+    if (!p.ok()) return usage_error(self, p.error, err);
+    if (p.help()) {
+        out << usage(self);
+        return 0;
     }
-    if (args[0] == "--defaults") {
-        std::string format = "text";
-        for (std::size_t i = 1; i < args.size(); ++i) {
-            if (args[i] == "--format" && i + 1 < args.size()) {
-                format = args[++i];
-            } else if (args[i].rfind("--format=", 0) == 0) {
-                format = args[i].substr(9);
-            } else {
-                err << kProg << ": unexpected argument '" << args[i]
-                    << "' after --defaults (--format text|tsv|man)\n";
-                return kExitUsage;
-            }
-        }
-        return explain_defaults(format, out, err);
+    if (p.has("defaults")) {
+        if (!p.operands.empty())
+            return usage_error(self, "--defaults takes no code ('" + p.operands[0] + "')", err);
+        return explain_defaults(p.value("format", "text"), out, err);
     }
+    if (p.has("format")) return usage_error(self, "--format goes with --defaults", err);
+    if (p.operands.empty()) return usage_error(self, "no code to explain", err);
+    const Args& args = p.operands;
     // Split "550 5.7.1" into two words, then group a basic code with the
     // enhanced code that follows it.
     std::vector<std::string> words;

@@ -51,12 +51,16 @@ int explain_defaults(const std::string& format, std::ostream& out, std::ostream&
     }
     if (format == "man") {
         // The whole tbl(1) block: reason, action, delivered at, reply code.
-        out << ".TS\nl l l l.\nreason\taction\tdelivered at\treply\n_\n";
+        // The stages are a text block of a bounded width, so that the table
+        // fits an 80-column terminal (groff warns of a wider one); \% keeps
+        // end-of-data from being hyphenated.
+        out << ".TS\nl l lw(22n) l.\nreason\taction\tdelivered at\treply\n_\n";
         for (const auto& row : table)
             out << codes::reason_name(row.reason) << '\t'
-                << codes::disposition_name(row.disposition) << '\t'
-                << (all_stages(row.stages) ? std::string("any") : stage_list(row.stages, ", "))
-                << '\t' << row.reply.basic << ' ' << row.reply.enhanced << '\n';
+                << codes::disposition_name(row.disposition) << "\tT{\n"
+                << (all_stages(row.stages) ? std::string("any")
+                                           : "\\%" + stage_list(row.stages, ", \\%"))
+                << "\nT}\t" << row.reply.basic << ' ' << row.reply.enhanced << '\n';
         out << ".TE\n";
         return 0;
     }

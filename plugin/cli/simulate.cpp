@@ -61,83 +61,36 @@ namespace mv::cli {
 
 namespace {
 
-void usage(std::ostream& err) {
-    err << "usage: milter-verdict simulate [-c FILE] --client ADDR [--client-name NAME]\n"
-           "           [--client-resolve OK|FAIL|FORGED|TEMP] [--helo NAME] --from ADDR\n"
-           "           --rcpt ADDR [--rcpt ADDR]... [--auth LOGIN] [--tls] [--macro "
-           "NAME=VALUE]...\n"
-           "           [--header 'Name: value']... [--body FILE] [--size N] [--non-smtp]\n"
-           "           [--state memory|redis] [--mta postfix|sendmail]\n"
-           "           [--dns-answer 'NAME TYPE VALUE']... [--dns offline|live]\n"
-           "       milter-verdict simulate [-c FILE] --file TRANSACTIONS [--state memory|redis]\n"
-           "           [--mta postfix|sendmail] [--dns offline|live]\n"
-           "       milter-verdict simulate --policy-service [--policy-states RCPT,...] ...\n"
-           "       milter-verdict simulate [-c FILE] --policy-service --requests FILE|-\n";
-}
-
 int bad_usage(std::ostream& err, const std::string& why) {
-    err << "milter-verdict simulate: " << why << "\n";
-    usage(err);
-    return kExitUsage;
+    return usage_error(*find_command("simulate"), why, err);
 }
 
 }  // namespace
 
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err) {
-    std::string config_file = kDefaultConfig;
-    std::string tx_file;
-    std::string state_backend = "memory";
-    std::string dns_mode;
-    Mta mta = Mta::Postfix;
-    bool policy_service = false;
-    std::string policy_states = "RCPT", requests;
+    const CommandSpec& self = *find_command("simulate");
+    const ParsedArgs p = parse_args(self, args);
+    if (!p.ok()) return bad_usage(err, p.error);
+    if (p.help()) {
+        out << usage(self);
+        return 0;
+    }
+    const std::string config_file = p.value("config", kDefaultConfig);
+    const std::string tx_file = p.value("file");
+    const std::string state_backend = p.value("state", "memory");
+    std::string dns_mode = p.value("dns");
+    const Mta mta = p.value("mta") == "sendmail" ? Mta::Sendmail : Mta::Postfix;
+    const bool policy_service = p.has("policy-service");
+    const std::string policy_states = p.value("policy-states", "RCPT");
+    const std::string requests = p.value("requests");
     SimInput one;
     bool any_option = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a == "-h" || a == "--help") {
-            usage(out);
-            return 0;
-        }
-        if (a == "--policy-service") {
-            policy_service = true;
-            continue;
-        }
-        const bool takes_value =
-            a == "-c" || a == "--config" || a == "--file" || a == "--state" || a == "--mta" ||
-            a == "--dns" || a == "--policy-states" || a == "--requests" ||
-            (a.rfind("--", 0) == 0 && sim_key(a.substr(2)) && !sim_flag(a.substr(2)));
-        if (takes_value && i + 1 >= args.size()) return bad_usage(err, a + " needs a value");
-        if (a == "-c" || a == "--config") {
-            config_file = args[++i];
-        } else if (a == "--file") {
-            tx_file = args[++i];
-        } else if (a == "--dns") {
-            dns_mode = args[++i];
-            if (dns_mode != "offline" && dns_mode != "live")
-                return bad_usage(err, "--dns must be offline or live");
-        } else if (a == "--policy-states") {
-            policy_states = args[++i];
-        } else if (a == "--requests") {
-            requests = args[++i];
-        } else if (a == "--state") {
-            state_backend = args[++i];
-            if (state_backend != "memory" && state_backend != "redis")
-                return bad_usage(err, "--state must be memory or redis");
-        } else if (a == "--mta") {
-            const std::string m = args[++i];
-            if (m != "postfix" && m != "sendmail")
-                return bad_usage(err, "--mta must be postfix or sendmail");
-            mta = m == "sendmail" ? Mta::Sendmail : Mta::Postfix;
-        } else if (a.rfind("--", 0) == 0 && sim_key(a.substr(2))) {
-            const std::string key = a.substr(2);
-            const std::string value = sim_flag(key) ? "" : args[++i];
-            if (const std::string e = sim_apply(one, key, value); !e.empty())
-                return bad_usage(err, e);
-            any_option = true;
-        } else {
-            return bad_usage(err, "unknown argument '" + a + "'");
-        }
+    // The transaction's own options, in command-line order (--rcpt, --header).
+    for (const auto& [o, value] : p.options) {
+        if (!o->long_name || !sim_key(o->long_name)) continue;
+        if (const std::string e = sim_apply(one, o->long_name, value); !e.empty())
+            return bad_usage(err, e);
+        any_option = true;
     }
     std::vector<policy_service::ProtocolState> states;
     if (const std::string e = parse_policy_states(policy_states, states); !e.empty())

@@ -24,10 +24,6 @@ namespace mv::cli {
 
 namespace {
 
-void usage(std::ostream& out) {
-    out << "usage: milter-verdict stats [-c FILE | -m ADDRESS] [--all]\n";
-}
-
 // One DNS list zone's counters (milter_verdict_dns_*{zone}).
 struct Zone {
     double lookups = 0, cache_hits = 0, timeouts = 0, errors = 0, check_failures = 0;
@@ -176,32 +172,16 @@ std::string stats_report(const observability::Exposition& scrape, bool all) {
 }
 
 int stats_main(const Args& args, std::ostream& out, std::ostream& err) {
-    std::string file = kDefaultConfig;
-    std::string address;
-    bool all = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if ((a == "-c" || a == "--config" || a == "-m" || a == "--metrics") &&
-            i + 1 >= args.size()) {
-            err << "milter-verdict stats: " << a << " needs a value\n";
-            usage(err);
-            return kExitUsage;
-        }
-        if (a == "-c" || a == "--config") {
-            file = args[++i];
-        } else if (a == "-m" || a == "--metrics") {
-            address = args[++i];
-        } else if (a == "--all") {
-            all = true;
-        } else if (a == "-h" || a == "--help") {
-            usage(out);
-            return 0;
-        } else {
-            err << "milter-verdict stats: unknown argument '" << a << "'\n";
-            usage(err);
-            return kExitUsage;
-        }
+    const CommandSpec& self = *find_command("stats");
+    const ParsedArgs p = parse_args(self, args);
+    if (!p.ok()) return usage_error(self, p.error, err);
+    if (p.help()) {
+        out << usage(self);
+        return 0;
     }
+    const std::string file = p.value("config", kDefaultConfig);
+    std::string address = p.value("metrics");
+    const bool all = p.has("all");
     if (address.empty()) {
         const config::LoadResult r = config::load_policy(file);
         if (!r.ok()) {

@@ -2,8 +2,10 @@
 // daemon.cpp - daemon_main(): options, policy, socket, privileges, signals, smfi_main.
 //
 // Start-up order, and why:
-//   1. options, then the policy (every diagnostic to stderr; exit 78 on error;
-//      -t stops here) - nothing is opened for a configuration that is wrong;
+//   1. options (the daemon's entry of the command table, cli/options.hpp;
+//      -h, -V and -t answer and exit here: -t reports as check-config does),
+//      then the policy (every diagnostic to stderr; exit 78 on error) -
+//      nothing is opened for a configuration that is wrong;
 //   2. block signals, before any thread exists (signal_thread.hpp);
 //   3. smfi_register, smfi_setconn, smfi_opensocket(remove stale unix socket),
 //      unix socket mode/group, TCP_NODELAY - errors still reach the terminal;
@@ -60,6 +62,7 @@
 #include "milter/socket_spec.hpp"
 #include "milter/state_owner.hpp"
 #include "milter/stop_waker.hpp"
+#include "milter/version.hpp"
 #include "observability/dns_metrics.hpp"
 #include "observability/log_format.hpp"
 #include "observability/metrics.hpp"
@@ -118,19 +121,59 @@ void wait_stop_signal() {
     }
 }
 
+// -t: check-config's report (cli::report_load) of the configuration as the
+// daemon loads it, then the sockets it would listen on; nothing is opened.
+int test_config(const DaemonOptions& opt) {
+    // A bad -p is the command line's fault, whatever the configuration says.
+    if (!opt.socket.empty()) {
+        if (const SocketParse sock = parse_socket(opt.socket); !sock.spec) {
+            std::cerr << "milter-verdict: " << sock.error << "\n";
+            return cli::kExitUsage;
+        }
+    }
+    const config::LoadResult r = config::load_policy(opt.config);
+    if (const int status = cli::report_load(opt.config, r, std::cout); status != 0) return status;
+    const policy::Settings& settings = r.policy->settings;
+    const bool milter_on = !opt.socket.empty() || !settings.socket.empty();
+    std::string listens = "milter socket none";
+    if (milter_on) {
+        const SocketParse sock = parse_socket(opt.socket.empty() ? settings.socket : opt.socket);
+        if (!sock.spec) {
+            std::cerr << "milter-verdict: " << sock.error << "\n";
+            return config::kExitConfig;
+        }
+        listens = "milter socket " + sock.spec->connection();
+    }
+    listens += ", policy socket ";
+    if (!settings.policy_service.socket.empty()) {
+        const SocketParse p = parse_socket(settings.policy_service.socket);
+        if (!p.spec) {
+            std::cerr << "milter-verdict: policy_socket: " << p.error << "\n";
+            return config::kExitConfig;
+        }
+        listens += p.spec->connection();
+    } else {
+        listens += "none";
+    }
+    std::cout << opt.config << ": " << listens << "\n";
+    return 0;
+}
+
 }  // namespace
 
 int daemon_main(const std::vector<std::string>& args) {
     const OptionsParse parsed = parse_daemon_options(args);
-    if (!parsed.options) {
-        std::cerr << "milter-verdict: " << parsed.error << "\n" << daemon_usage();
-        return cli::kExitUsage;
-    }
+    if (!parsed.options) return cli::usage_error(*cli::find_command(""), parsed.error, std::cerr);
     const DaemonOptions& opt = *parsed.options;
     if (opt.help) {
         std::cout << daemon_usage();
         return 0;
     }
+    if (opt.version) {
+        print_version(std::cout);
+        return 0;
+    }
+    if (opt.test_only) return test_config(opt);
 
     // Absolute, because daemon(3) changes to "/" and SIGUSR1 reloads this path.
     std::error_code ec;
@@ -162,13 +205,6 @@ int daemon_main(const std::vector<std::string>& args) {
             return config::kExitConfig;
         }
         policy_spec = p.spec;
-    }
-    if (opt.test_only) {
-        std::cout << "milter-verdict: " << opt.config << ": configuration OK, socket "
-                  << (milter_on ? sock.spec->connection() : std::string("none"))
-                  << (policy_spec ? ", policy socket " + policy_spec->connection() : std::string())
-                  << "\n";
-        return 0;
     }
     const SocketSpec& spec = *sock.spec;
 

@@ -1,76 +1,57 @@
 // SPDX-License-Identifier: Apache-2.0
-// daemon_options.cpp - getopt-like parsing without global state.
+// daemon_options.cpp - the daemon's options from the command table.
 #include "milter/daemon_options.hpp"
 
 #include "cli/commands.hpp"
+#include "cli/options.hpp"
 
 namespace mv::milter {
 
-const char* daemon_usage() {
-    return "usage: milter-verdict [-c FILE] [-f] [-p SOCKET] [-u USER] [-g GROUP] [-P PIDFILE]\n"
-           "                      [-l syslog|stderr] [-t] [-h]\n"
-           "  -c FILE    configuration (default /etc/milter-verdict/milter-verdict.conf)\n"
-           "  -f         stay in the foreground (and log to stderr unless -l says otherwise)\n"
-           "  -p SOCKET  unix:/path, inet:PORT@HOST or inet6:PORT@HOST (overrides the config)\n"
-           "  -u USER    run as USER after opening the socket\n"
-           "  -g GROUP   run with GROUP after opening the socket\n"
-           "  -P FILE    write the daemon's pid to FILE\n"
-           "  -l TARGET  log to syslog or stderr\n"
-           "  -t         load the configuration, report, and exit (0 ok, 78 error)\n"
-           "  -h         this help\n";
+std::string daemon_usage() {
+    return cli::usage(*cli::find_command(""));
 }
 
 OptionsParse parse_daemon_options(const std::vector<std::string>& args) {
+    const cli::ParsedArgs p = cli::parse_args(*cli::find_command(""), args);
+    if (!p.ok()) return {std::nullopt, p.error};
     DaemonOptions o;
     o.config = cli::kDefaultConfig;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-        const std::string& a = args[i];
-        if (a.size() < 2 || a[0] != '-') return {std::nullopt, "unexpected argument \"" + a + "\""};
-        const char opt = a[1];
-        if (opt == 'f' || opt == 't' || opt == 'h') {
-            if (a.size() != 2) return {std::nullopt, "unknown option \"" + a + "\""};
-            if (opt == 'f') o.foreground = true;
-            if (opt == 't') o.test_only = true;
-            if (opt == 'h') o.help = true;
-            continue;
-        }
-        std::string* target = nullptr;
-        switch (opt) {
+    for (const auto& [spec, value] : p.options) {
+        if (spec->value && value.empty())
+            return {std::nullopt, "option -" + std::string(1, spec->short_name) + ": empty value"};
+        switch (spec->short_name) {
             case 'c':
-                target = &o.config;
+                o.config = value;
+                break;
+            case 'f':
+                o.foreground = true;
                 break;
             case 'p':
-                target = &o.socket;
+                o.socket = value;
                 break;
             case 'u':
-                target = &o.user;
+                o.user = value;
                 break;
             case 'g':
-                target = &o.group;
+                o.group = value;
                 break;
             case 'P':
-                target = &o.pid_file;
+                o.pid_file = value;
                 break;
             case 'l':
-                target = &o.log_target;
+                o.log_target = value;  // syslog or stderr: the table's choices
                 break;
-            default:
-                return {std::nullopt, "unknown option \"" + a + "\""};
+            case 't':
+                o.test_only = true;
+                break;
+            case 'h':
+                o.help = true;
+                break;
+            case 'V':
+                o.version = true;
+                break;
         }
-        std::string value;
-        if (a.size() > 2) {
-            value = a.substr(2);
-        } else if (i + 1 < args.size()) {
-            value = args[++i];
-        } else {
-            return {std::nullopt, "option -" + std::string(1, opt) + " needs a value"};
-        }
-        if (value.empty())
-            return {std::nullopt, "option -" + std::string(1, opt) + ": empty value"};
-        *target = value;
     }
-    if (!o.log_target.empty() && o.log_target != "syslog" && o.log_target != "stderr")
-        return {std::nullopt, "option -l: expected syslog or stderr"};
     return {o, {}};
 }
 

@@ -23,7 +23,7 @@ if [ "${2:-}" = --write ]; then
 fi
 sed -n '/^\.\\" BEGIN DEFAULTS/,/^\.\\" END DEFAULTS/p' "$man" | sed '1d;$d' >"$have"
 if diff -u "$have" "$want"; then
-  echo "man page defaults table: $(grep -c "$(printf '\t')" "$want") lines, same as explain --defaults"
+  echo "man page defaults table: $(grep -c '^T}' "$want") rows, same as explain --defaults"
 else
   echo "man page defaults table differs from explain --defaults (make man-defaults rewrites it)"
   exit 1

@@ -149,6 +149,8 @@ if [ -d /run/systemd/system ]; then systemctl stop milter-verdict.service 2>/dev
 check "daemon /usr/sbin/milter-verdict is installed and runs" /usr/sbin/milter-verdict --version
 check "man page milter-verdict(8)" test -f /usr/share/man/man8/milter-verdict.8.gz
 check "man page milter-verdict.conf(5)" test -f /usr/share/man/man5/milter-verdict.conf.5.gz
+check "bash completion /usr/share/bash-completion/completions/milter-verdict, the program's own" \
+    sh -c "/usr/sbin/milter-verdict completion bash | cmp -s - /usr/share/bash-completion/completions/milter-verdict"
 check "configuration $conf is a conffile" \
     sh -c "dpkg-query -W -f='\${Conffiles}\n' $pkg | grep -q '^ $conf '"
 check "configuration is root-owned and not writable by others" \

@@ -1,0 +1,1 @@
+$MV explain --help
