@@ -26,6 +26,8 @@ int check_config_main(const Args& args, std::ostream& out, std::ostream& err);
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
 // `stats`: the running daemon's metrics endpoint as a per-rule table (stats.cpp).
 int stats_main(const Args& args, std::ostream& out, std::ostream& err);
+// `state`: list, show, delete, flush the state store's records (state.cpp).
+int state_main(const Args& args, std::ostream& out, std::ostream& err);
 
 // Default configuration path.
 inline constexpr const char* kDefaultConfig = "/etc/milter-verdict/milter-verdict.conf";

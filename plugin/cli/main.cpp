@@ -17,6 +17,10 @@ void usage(std::ostream& out) {
            "       milter-verdict simulate [-c FILE] --client ADDR [--helo NAME] --from ADDR\n"
            "                               --rcpt ADDR... [--header 'Name: value'] [--body FILE]\n"
            "       milter-verdict stats [-c FILE | -m ADDRESS] [--all]\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] list [--kind KIND] [--limit N] "
+           "[PATTERN]\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] show|delete KIND:KEY...\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] flush [--kind KIND] PATTERN\n"
            "       milter-verdict --version\n";
 }
 
@@ -31,6 +35,7 @@ int main(int argc, char** argv) {
         if (cmd == "check-config") return mv::cli::check_config_main(rest, std::cout, std::cerr);
         if (cmd == "simulate") return mv::cli::simulate_main(rest, std::cout, std::cerr);
         if (cmd == "stats") return mv::cli::stats_main(rest, std::cout, std::cerr);
+        if (cmd == "state") return mv::cli::state_main(rest, std::cout, std::cerr);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage(std::cout);
             return 0;

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: Apache-2.0
+// state.cpp - `milter-verdict state`: list, show, delete and flush greylist
+// entries and rate-limit counters.
+//
+//   state [-c FILE] [-s SOCKET] list [--kind KIND] [--limit N] [PATTERN]
+//   state [-c FILE] [-s SOCKET] show KIND:KEY
+//   state [-c FILE] [-s SOCKET] delete KIND:KEY...
+//   state [-c FILE] [-s SOCKET] flush [--kind KIND] PATTERN
+//
+// The configuration says where the state is: with the embedded store the
+// running daemon is asked through its control socket (control_server.hpp;
+// -s names another socket and skips the configuration), its file is never
+// read or written; with Redis the database is read and changed directly
+// (redis_admin.hpp). PATTERN and KIND are those of key_pattern.hpp.
+//
+// Output: one record a line,
+//   g:KEY pending|passed first=TIME expires=TIME
+//   c:KEY passes=N expires=TIME
+//   r:KEY window=60s count=N start=TIME [window=...] expires=TIME
+// (TIME in UTC, RFC 3339; KEY percent-encoded as in the state file, so a
+// line's first word can be given back to show and delete); show prints the
+// same fields one a line.
+//
+// Exit: 0 done, 1 show or delete of a record that is not there, 64 usage,
+// 69 (EX_UNAVAILABLE) the daemon or Redis cannot be reached, 78 the
+// configuration does not load.
+//
+// Thread contract: called from main() only.
+#include <ctime>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "config/loader.hpp"
+#include "control/control_client.hpp"
+#include "control/control_server.hpp"
+#include "control/key_pattern.hpp"
+#include "state/redis_admin.hpp"
+#include "state/redis_store.hpp"
+
+namespace mv::cli {
+
+namespace {
+
+constexpr int kExitUnavailable = 69;
+
+void usage(std::ostream& out) {
+    out << "usage: milter-verdict state [-c FILE] [-s SOCKET] list [--kind KIND] [--limit N] "
+           "[PATTERN]\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] show KIND:KEY\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] delete KIND:KEY...\n"
+           "       milter-verdict state [-c FILE] [-s SOCKET] flush [--kind KIND] PATTERN\n"
+           "KIND: all, greylist, triplet, client, rate; PATTERN: a client address, a sender,\n"
+           "a recipient, a rule name, a network, or a glob on the key (\"*\" for all)\n";
+}
+
+struct StateOptions {
+    std::string config = kDefaultConfig;
+    std::string socket;  // -s: the control socket, without the configuration
+    std::string action;  // list, show, delete, flush
+    std::string kinds = "gcr";
+    std::size_t limit = 1000;
+    std::vector<std::string> operands;
+    bool help = false;
+};
+
+// "" when parsed, else the usage error.
+std::string parse_state_args(const Args& args, StateOptions& o) {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const bool takes = a == "-c" || a == "--config" || a == "-s" || a == "--socket" ||
+                           a == "--kind" || a == "--limit";
+        if (takes && i + 1 >= args.size()) return a + " needs a value";
+        if (a == "-c" || a == "--config") {
+            o.config = args[++i];
+        } else if (a == "-s" || a == "--socket") {
+            o.socket = args[++i];
+        } else if (a == "--kind") {
+            o.kinds = control::parse_kinds(args[++i]);
+            if (o.kinds.empty()) return "unknown kind '" + args[i] + "'";
+        } else if (a == "--limit") {
+            const std::string& v = args[++i];
+            char* end = nullptr;
+            const unsigned long long n = std::strtoull(v.c_str(), &end, 10);
+            if (v.empty() || *end != '\0' || v[0] == '-' || n == 0 || n > control::kMaxList)
+                return "--limit must be 1 to " + std::to_string(control::kMaxList);
+            o.limit = static_cast<std::size_t>(n);
+        } else if (a == "-h" || a == "--help") {
+            o.help = true;
+        } else if (a.size() > 1 && a[0] == '-') {
+            return "unknown option '" + a + "'";
+        } else if (o.action.empty()) {
+            o.action = a;
+        } else {
+            o.operands.push_back(a);
+        }
+    }
+    if (o.help) return {};
+    if (o.action == "list") {
+        if (o.operands.size() > 1) return "list takes at most one PATTERN";
+    } else if (o.action == "show") {
+        if (o.operands.size() != 1) return "show takes one KIND:KEY";
+    } else if (o.action == "delete") {
+        if (o.operands.empty()) return "delete takes KIND:KEY...";
+    } else if (o.action == "flush") {
+        if (o.operands.size() != 1) return "flush takes one PATTERN (\"*\" for everything)";
+    } else {
+        return o.action.empty() ? "no action (list, show, delete, flush)"
+                                : "unknown action '" + o.action + "'";
+    }
+    if (o.action == "show" || o.action == "delete")
+        for (const auto& k : o.operands) {
+            state::Entry::Kind kind;
+            std::string key;
+            if (!control::parse_shown_key(k, kind, key))
+                return "'" + k + "' is not a KIND:KEY (g:..., c:... or r:...)";
+        }
+    return {};
+}
+
+std::string utc(std::int64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string seconds(std::int64_t ms) {
+    return std::to_string(ms / 1000) + "s";
+}
+
+// name=value fields of a record, in list order.
+std::vector<std::pair<std::string, std::string>> fields(const state::Entry& e) {
+    std::vector<std::pair<std::string, std::string>> f;
+    switch (e.kind) {
+        case state::Entry::Kind::Triplet:
+            f.emplace_back("", e.triplet.passed ? "passed" : "pending");
+            f.emplace_back("first", utc(e.triplet.first_ms));
+            break;
+        case state::Entry::Kind::Client:
+            f.emplace_back("passes", std::to_string(e.client.passes));
+            break;
+        case state::Entry::Kind::Rate:
+            for (const auto& w : e.windows) {
+                f.emplace_back("window", seconds(w.length_ms));
+                f.emplace_back("count", std::to_string(w.count));
+                f.emplace_back("start", utc(w.start_ms));
+            }
+            break;
+    }
+    f.emplace_back("expires", utc(e.expires_ms));
+    return f;
+}
+
+void print_line(std::ostream& out, const state::Record& r) {
+    out << control::shown_key(r.second.kind, r.first);
+    for (const auto& [name, value] : fields(r.second))
+        out << ' ' << (name.empty() ? value : name + "=" + value);
+    out << '\n';
+}
+
+void print_show(std::ostream& out, const state::Record& r) {
+    static const char* kinds[] = {"greylist triplet", "greylist client", "rate counter"};
+    const int k = r.second.kind == state::Entry::Kind::Triplet  ? 0
+                  : r.second.kind == state::Entry::Kind::Client ? 1
+                                                                : 2;
+    out << "key " << control::shown_key(r.second.kind, r.first) << "\nkind " << kinds[k] << "\n";
+    for (const auto& [name, value] : fields(r.second))
+        out << (name.empty() ? "status" : name) << ' ' << value << '\n';
+}
+
+// Where the records are: the daemon's control socket, or Redis.
+class Backend {
+  public:
+    virtual ~Backend() = default;
+    virtual std::string select(const state::MemoryStore::Pick& pick, const std::string& request,
+                               std::size_t limit, std::vector<state::Record>& out) = 0;
+    virtual std::string erase(const state::MemoryStore::Pick& pick, const std::string& request,
+                              std::size_t& removed) = 0;
+};
+
+class ControlBackend final : public Backend {
+  public:
+    explicit ControlBackend(std::string path) : path_(std::move(path)) {}
+    std::string select(const state::MemoryStore::Pick&, const std::string& request, std::size_t,
+                       std::vector<state::Record>& out) override {
+        std::size_t n = 0;
+        return control::control_request(path_, request, out, n);
+    }
+    std::string erase(const state::MemoryStore::Pick&, const std::string& request,
+                      std::size_t& removed) override {
+        std::vector<state::Record> none;
+        return control::control_request(path_, request, none, removed);
+    }
+
+  private:
+    std::string path_;
+};
+
+class RedisBackend final : public Backend {
+  public:
+    explicit RedisBackend(const state::RedisOptions& o)
+        : store_(o, std::make_shared<state::SystemClock>()) {}
+    std::string select(const state::MemoryStore::Pick& pick, const std::string&, std::size_t limit,
+                       std::vector<state::Record>& out) override {
+        return state::redis_select(store_, pick, limit, out);
+    }
+    std::string erase(const state::MemoryStore::Pick& pick, const std::string&,
+                      std::size_t& removed) override {
+        return state::redis_erase(store_, pick, removed);
+    }
+
+  private:
+    state::RedisStore store_;
+};
+
+}  // namespace
+
+int state_main(const Args& args, std::ostream& out, std::ostream& err) {
+    StateOptions o;
+    if (const std::string e = parse_state_args(args, o); !e.empty()) {
+        err << "milter-verdict state: " << e << "\n";
+        usage(err);
+        return kExitUsage;
+    }
+    if (o.help) {
+        usage(out);
+        return 0;
+    }
+    std::unique_ptr<Backend> backend;
+    if (!o.socket.empty()) {
+        backend = std::make_unique<ControlBackend>(o.socket);
+    } else {
+        const config::LoadResult r = config::load_policy(o.config);
+        if (!r.ok()) {
+            for (const auto& d : r.diagnostics) err << d.to_string() << "\n";
+            err << "milter-verdict state: " << o.config << ": configuration not loaded\n";
+            return config::kExitConfig;
+        }
+        const state::StateSettings& s = r.policy->settings.state;
+        if (s.backend == "redis") {
+            backend = std::make_unique<RedisBackend>(s.redis);
+        } else {
+            const std::string path = control::control_socket_path(s);
+            if (path.empty()) {
+                err << "milter-verdict state: " << o.config
+                    << " has no control socket (state { file = \"\"; control_socket = \"\"; })\n";
+                return config::kExitConfig;
+            }
+            backend = std::make_unique<ControlBackend>(path);
+        }
+    }
+
+    control::Selection sel;
+    sel.kinds = o.kinds;
+    std::string error;
+    if (o.action == "list" || o.action == "flush") {
+        sel.pattern = o.operands.empty() ? "*" : o.operands[0];
+        auto pick = [&](const std::string& k, const state::Entry& e) { return sel.matches(k, e); };
+        const std::string encoded = state::encode_key(sel.pattern);
+        if (o.action == "list") {
+            std::vector<state::Record> found;
+            error = backend->select(
+                pick, "list " + sel.kinds + " " + encoded + " " + std::to_string(o.limit), o.limit,
+                found);
+            if (error.empty())
+                for (const auto& r : found) print_line(out, r);
+        } else {
+            std::size_t removed = 0;
+            error = backend->erase(pick, "flush " + sel.kinds + " " + encoded, removed);
+            if (error.empty()) out << "flushed " << removed << "\n";
+        }
+        if (!error.empty()) {
+            err << "milter-verdict state: " << error << "\n";
+            return kExitUnavailable;
+        }
+        return 0;
+    }
+    int rc = 0;
+    for (const std::string& shown : o.operands) {
+        state::Entry::Kind kind;
+        std::string key;
+        control::parse_shown_key(shown, kind, key);
+        auto same = [&](const std::string& k, const state::Entry& e) {
+            return e.kind == kind && k == key;
+        };
+        // The key as the socket protocol wants it: normalised encoding.
+        const std::string wire = control::shown_key(kind, key);
+        if (o.action == "show") {
+            std::vector<state::Record> found;
+            error = backend->select(same, "get " + wire, 1, found);
+            if (error.empty() && found.empty()) {
+                err << "milter-verdict state: no record " << wire << "\n";
+                rc = 1;
+            } else if (error.empty()) {
+                print_show(out, found.front());
+            }
+        } else {
+            std::size_t removed = 0;
+            error = backend->erase(same, "delete " + wire, removed);
+            if (error.empty() && removed == 0) {
+                err << "milter-verdict state: no record " << wire << "\n";
+                rc = 1;
+            } else if (error.empty()) {
+                out << "deleted " << wire << "\n";
+            }
+        }
+        if (!error.empty()) {
+            err << "milter-verdict state: " << error << "\n";
+            return kExitUnavailable;
+        }
+    }
+    return rc;
+}
+
+}  // namespace mv::cli
