@@ -21,6 +21,9 @@ void usage(std::ostream& out) {
            "[PATTERN]\n"
            "       milter-verdict state [-c FILE] [-s SOCKET] show|delete KIND:KEY...\n"
            "       milter-verdict state [-c FILE] [-s SOCKET] flush [--kind KIND] PATTERN\n"
+           "       milter-verdict test [-c FILE] [-p SOCKET] --client ADDR [--helo NAME] --from "
+           "ADDR\n"
+           "                           --rcpt ADDR... [--header 'Name: value'] [--body FILE]\n"
            "       milter-verdict --version\n";
 }
 
@@ -36,6 +39,7 @@ int main(int argc, char** argv) {
         if (cmd == "simulate") return mv::cli::simulate_main(rest, std::cout, std::cerr);
         if (cmd == "stats") return mv::cli::stats_main(rest, std::cout, std::cerr);
         if (cmd == "state") return mv::cli::state_main(rest, std::cout, std::cerr);
+        if (cmd == "test") return mv::cli::test_main(rest, std::cout, std::cerr);
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage(std::cout);
             return 0;

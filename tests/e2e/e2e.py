@@ -62,6 +62,7 @@ GROUPS = [
     ("order", order),
     ("state-tool", day2),
     ("state-tool-redis", day2.RedisGroup),
+    ("test-tool", day2.TestGroup),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

@@ -12,6 +12,14 @@
 # Group "state-tool-redis": the same on a private redis-server, with the
 # Redis key layout of milter-verdict(8) (STATE KEYS) checked with redis-cli.
 #
+# Group "test-tool": `milter-verdict test` against a running daemon whose
+# socket comes from the configuration: a sender the policy rejects gets the
+# rule's multi-line 550 at RCPT (the text and codes written in the
+# configuration), the same stage lines as `simulate` prints for the same
+# transaction; a message that passes shows the header the daemon adds at
+# end of data; the daemon logs the decisions (queue id TESTQUEUEID); no
+# daemon listening: exit 69.
+#
 # Expected values: the key layout and pattern semantics of milter-verdict(8),
 # STATE KEYS and `state`; the greylisting replies of tests/e2e/cases/state.py.
 import os
@@ -220,8 +228,100 @@ def redis_group(ctx, results):
         redis.stop()
 
 
+TEST_CONF = """
+daemon = { log = "stderr"; socket = "inet:%(port)d@127.0.0.1"; };
+rules = (
+  { name = "blocked-sender";
+    when = { sender = "spammer@example.test"; };
+    action = "reject";
+    reply = { code = 550; enhanced = "5.7.1";
+              text = ["Sender <${sender}> is blocked here.", "Ask postmaster@example.test"]; }; },
+  { name = "tag-it";
+    when = { rcpt = "/^tag-/"; };
+    action = "continue"; add_header = { name = "X-Day2"; value = "tagged"; }; }
+);
+"""
+
+REJECTED_RCPT = ("rcpt    RCPT TO:<someone@example.test>\n"
+                 "  verdict reject\n"
+                 "  reply   550-5.7.1 Sender <spammer@example.test> is blocked here.\n"
+                 "  reply   550 5.7.1 Ask postmaster@example.test\n")
+
+
+def stage_lines(output):
+    """The lines both test and simulate print: stages, verdict words, replies, headers
+    added, result (simulate adds the rule and log lines, test its notes on steps)."""
+    keep = []
+    for line in output.splitlines():
+        m = re.match(r"  verdict (\w+)", line)
+        if m:
+            keep.append("verdict " + m.group(1))
+        elif re.match(r"(connect|helo|mail|rcpt|data|header|eom|result) |  (reply|add) ", line):
+            keep.append(line.strip())
+    return keep
+
+
+def test_group(ctx, results):
+    group = "test-tool"
+    conf = os.path.join(ctx.workdir, "day2-test.conf")
+    write(conf, TEST_CONF % {"port": ctx.milter_port})
+    daemon = ctx.start_daemon(conf)
+    tx = ["--client", "192.0.2.1", "--client-name", "mx.example.test", "--helo", "mx.example.test",
+          "--from", "spammer@example.test", "--rcpt", "someone@example.test"]
+    try:
+        with results.case("%s: a sender the policy rejects gets the rule's 550 at RCPT from the "
+                          "running daemon, through the configuration's socket" % group) as r:
+            p = subprocess.run([ctx.mv_bin, "test", "-c", conf] + tx, capture_output=True,
+                               text=True, timeout=60)
+            r.expect_equal(p.returncode, 0, "exit status (%s)" % p.stderr)
+            r.expect(p.stdout.startswith("daemon  inet:%d@127.0.0.1 " % ctx.milter_port),
+                     "names the socket: %r" % p.stdout[:80])
+            r.expect(REJECTED_RCPT in p.stdout, "the RCPT stage: %r" % p.stdout)
+            r.expect(p.stdout.endswith(
+                "result  message refused: no recipient accepted, no DATA\n"), "result line")
+            r.expect(daemon.wait_log("queue=TESTQUEUEID"), "the daemon logged the decision")
+            sim = subprocess.run([ctx.mv_bin, "simulate", "-c", conf] + tx, capture_output=True,
+                                 text=True, timeout=60)
+            r.expect_equal(stage_lines(p.stdout), stage_lines(sim.stdout),
+                           "the stage lines of simulate for the same transaction")
+
+        with results.case("%s: a message that passes shows the header the daemon adds at end "
+                          "of data" % group) as r:
+            body = os.path.join(ctx.workdir, "day2-body.txt")
+            write(body, "hello\r\n")
+            p = subprocess.run([ctx.mv_bin, "test", "-p", "inet:%d@127.0.0.1" % ctx.milter_port,
+                                "--client", "192.0.2.1", "--helo", "mx.example.test",
+                                "--from", "ok@example.test", "--rcpt", "tag-1@example.test",
+                                "--header", "Subject: day2", "--body", body],
+                               capture_output=True, text=True, timeout=60)
+            r.expect_equal(p.returncode, 0, "exit status (%s)" % p.stderr)
+            r.expect("eom     .\n  verdict continue\n  add     X-Day2: tagged\n" in p.stdout,
+                     "end of data: %r" % p.stdout)
+            r.expect(p.stdout.endswith("result  delivered to 1 recipient\n"), "result line")
+
+        with results.case("%s: no daemon on the socket: exit 69 with the reason; usage "
+                          "errors exit 64" % group) as r:
+            from harness.net import free_port
+            p = subprocess.run([ctx.mv_bin, "test", "-p", "inet:%d@127.0.0.1" % free_port()] + tx,
+                               capture_output=True, text=True, timeout=60)
+            r.expect(p.returncode == 69 and "Connection refused" in p.stderr,
+                     "exit 69: %r" % ((p.returncode, p.stderr),))
+            p = subprocess.run([ctx.mv_bin, "test", "-c", conf, "--client", "192.0.2.1"],
+                               capture_output=True, text=True, timeout=60)
+            r.expect_equal(p.returncode, 64, "no --from / --rcpt")
+            p = subprocess.run([ctx.mv_bin, "test", "--help"], capture_output=True, text=True,
+                               timeout=60)
+            r.expect_equal(p.returncode, 0, "--help")
+    finally:
+        ctx.stop_daemon(results, group, daemon)
+
+
 def run(ctx, results):
     memory_group(ctx, results)
+
+
+class TestGroup:
+    run = staticmethod(test_group)
 
 
 class RedisGroup:
