@@ -340,7 +340,10 @@ int daemon_main(const std::vector<std::string>& args) {
                     return state.store();
                 },
                 error);
-            if (!control) log->log(LogLevel::Warning, error);
+            if (!control)
+                log->log(LogLevel::Warning, error);
+            else
+                log->log(LogLevel::Info, "state control socket " + control_path);
         }
     }
     auto reload = [&] {

@@ -183,7 +183,7 @@ def memory_group(ctx, results):
         common_cases(ctx, results, group, conf)
 
         with results.case("%s: the tool never writes the state file; -s names the socket "
-                          "without the configuration" % group) as r:
+                          "without the configuration; another user is refused" % group) as r:
             r.expect(not os.path.exists(state_file),
                      "no state file before the first save (save_interval 1h)")
             p = subprocess.run([ctx.mv_bin, "state", "-s", control, "list"], capture_output=True,
@@ -193,6 +193,14 @@ def memory_group(ctx, results):
                                 "list"], capture_output=True, text=True, timeout=30)
             r.expect(p.returncode == 69 and "cannot connect" in p.stderr,
                      "no daemon there: exit 69 with the reason: %r" % ((p.returncode, p.stderr),))
+            r.expect("state control socket " + control in daemon.log(),
+                     "the daemon logs where its control socket is")
+            # Another local user (nobody) cannot use it: mode 0600.
+            p = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
+                                ctx.mv_bin, "state", "-s", control, "list"],
+                               capture_output=True, text=True, timeout=30)
+            r.expect(p.returncode == 69 and "Permission denied" in p.stderr,
+                     "nobody is refused: %r" % ((p.returncode, p.stderr),))
     finally:
         ctx.stop_daemon(results, group, daemon)
     with results.case("%s: the control socket is removed when the daemon stops" % group) as r:
