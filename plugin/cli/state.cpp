@@ -26,6 +26,7 @@
 // configuration does not load.
 //
 // Thread contract: called from main() only.
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
@@ -174,24 +175,42 @@ void print_show(std::ostream& out, const state::Record& r) {
 class Backend {
   public:
     virtual ~Backend() = default;
-    virtual std::string select(const state::MemoryStore::Pick& pick, const std::string& request,
-                               std::size_t limit, std::vector<state::Record>& out) = 0;
-    virtual std::string erase(const state::MemoryStore::Pick& pick, const std::string& request,
-                              std::size_t& removed) = 0;
+    virtual std::string select(const control::Selection& sel, std::size_t limit,
+                               std::vector<state::Record>& out) = 0;
+    virtual std::string erase(const control::Selection& sel, std::size_t& removed) = 0;
+    virtual std::string get(state::Entry::Kind kind, const std::string& key,
+                            std::vector<state::Record>& out) = 0;
+    virtual std::string remove(state::Entry::Kind kind, const std::string& key, bool& found) = 0;
 };
 
 class ControlBackend final : public Backend {
   public:
     explicit ControlBackend(std::string path) : path_(std::move(path)) {}
-    std::string select(const state::MemoryStore::Pick&, const std::string& request, std::size_t,
+    std::string select(const control::Selection& sel, std::size_t limit,
                        std::vector<state::Record>& out) override {
         std::size_t n = 0;
-        return control::control_request(path_, request, out, n);
+        return control::control_request(path_,
+                                        "list " + sel.kinds + " " + state::encode_key(sel.pattern) +
+                                            " " + std::to_string(limit),
+                                        out, n);
     }
-    std::string erase(const state::MemoryStore::Pick&, const std::string& request,
-                      std::size_t& removed) override {
+    std::string erase(const control::Selection& sel, std::size_t& removed) override {
         std::vector<state::Record> none;
-        return control::control_request(path_, request, none, removed);
+        return control::control_request(
+            path_, "flush " + sel.kinds + " " + state::encode_key(sel.pattern), none, removed);
+    }
+    std::string get(state::Entry::Kind kind, const std::string& key,
+                    std::vector<state::Record>& out) override {
+        std::size_t n = 0;
+        return control::control_request(path_, "get " + control::shown_key(kind, key), out, n);
+    }
+    std::string remove(state::Entry::Kind kind, const std::string& key, bool& found) override {
+        std::vector<state::Record> none;
+        std::size_t n = 0;
+        const std::string e =
+            control::control_request(path_, "delete " + control::shown_key(kind, key), none, n);
+        found = n > 0;
+        return e;
     }
 
   private:
@@ -202,13 +221,27 @@ class RedisBackend final : public Backend {
   public:
     explicit RedisBackend(const state::RedisOptions& o)
         : store_(o, std::make_shared<state::SystemClock>()) {}
-    std::string select(const state::MemoryStore::Pick& pick, const std::string&, std::size_t limit,
+    std::string select(const control::Selection& sel, std::size_t limit,
                        std::vector<state::Record>& out) override {
-        return state::redis_select(store_, pick, limit, out);
+        return state::redis_select(
+            store_, [&](const std::string& k, const state::Entry& e) { return sel.matches(k, e); },
+            limit, out);
     }
-    std::string erase(const state::MemoryStore::Pick& pick, const std::string&,
-                      std::size_t& removed) override {
-        return state::redis_erase(store_, pick, removed);
+    std::string erase(const control::Selection& sel, std::size_t& removed) override {
+        return state::redis_erase(
+            store_, [&](const std::string& k, const state::Entry& e) { return sel.matches(k, e); },
+            removed);
+    }
+    std::string get(state::Entry::Kind kind, const std::string& key,
+                    std::vector<state::Record>& out) override {
+        state::Record r;
+        bool found = false;
+        const std::string e = state::redis_get(store_, kind, key, r, found);
+        if (found) out.push_back(std::move(r));
+        return e;
+    }
+    std::string remove(state::Entry::Kind kind, const std::string& key, bool& found) override {
+        return state::redis_delete(store_, kind, key, found);
     }
 
   private:
@@ -257,18 +290,17 @@ int state_main(const Args& args, std::ostream& out, std::ostream& err) {
     std::string error;
     if (o.action == "list" || o.action == "flush") {
         sel.pattern = o.operands.empty() ? "*" : o.operands[0];
-        auto pick = [&](const std::string& k, const state::Entry& e) { return sel.matches(k, e); };
-        const std::string encoded = state::encode_key(sel.pattern);
         if (o.action == "list") {
             std::vector<state::Record> found;
-            error = backend->select(
-                pick, "list " + sel.kinds + " " + encoded + " " + std::to_string(o.limit), o.limit,
-                found);
+            error = backend->select(sel, o.limit, found);
+            std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+                return std::pair(a.second.kind, a.first) < std::pair(b.second.kind, b.first);
+            });
             if (error.empty())
                 for (const auto& r : found) print_line(out, r);
         } else {
             std::size_t removed = 0;
-            error = backend->erase(pick, "flush " + sel.kinds + " " + encoded, removed);
+            error = backend->erase(sel, removed);
             if (error.empty()) out << "flushed " << removed << "\n";
         }
         if (!error.empty()) {
@@ -282,14 +314,10 @@ int state_main(const Args& args, std::ostream& out, std::ostream& err) {
         state::Entry::Kind kind;
         std::string key;
         control::parse_shown_key(shown, kind, key);
-        auto same = [&](const std::string& k, const state::Entry& e) {
-            return e.kind == kind && k == key;
-        };
-        // The key as the socket protocol wants it: normalised encoding.
-        const std::string wire = control::shown_key(kind, key);
+        const std::string wire = control::shown_key(kind, key);  // normalised encoding
         if (o.action == "show") {
             std::vector<state::Record> found;
-            error = backend->select(same, "get " + wire, 1, found);
+            error = backend->get(kind, key, found);
             if (error.empty() && found.empty()) {
                 err << "milter-verdict state: no record " << wire << "\n";
                 rc = 1;
@@ -297,9 +325,9 @@ int state_main(const Args& args, std::ostream& out, std::ostream& err) {
                 print_show(out, found.front());
             }
         } else {
-            std::size_t removed = 0;
-            error = backend->erase(same, "delete " + wire, removed);
-            if (error.empty() && removed == 0) {
+            bool found = false;
+            error = backend->remove(kind, key, found);
+            if (error.empty() && !found) {
                 err << "milter-verdict state: no record " << wire << "\n";
                 rc = 1;
             } else if (error.empty()) {

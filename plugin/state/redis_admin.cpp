@@ -144,4 +144,22 @@ std::string redis_erase(RedisStore& store, const MemoryStore::Pick& pick, std::s
     return walked.empty() ? error : walked;
 }
 
+std::string redis_get(RedisStore& store, Entry::Kind kind, const std::string& key, Record& out,
+                      bool& found) {
+    const std::string& prefix = store.options().prefix;
+    const std::string full = prefix + static_cast<char>(kind) + ":" + key;
+    std::string error;
+    found = read_record(store, full, prefix.size(), out, error) &&
+            out.second.expires_ms > store.now_ms();
+    return error;
+}
+
+std::string redis_delete(RedisStore& store, Entry::Kind kind, const std::string& key, bool& found) {
+    const std::string full = store.options().prefix + static_cast<char>(kind) + ":" + key;
+    std::string error;
+    ReplyPtr r = store.command({"DEL", full}, error);
+    found = r && r->type == REDIS_REPLY_INTEGER && r->integer > 0;
+    return error;
+}
+
 }  // namespace mv::state

@@ -12,7 +12,8 @@
 // so a large database is not blocked; a key whose content is not one of
 // these (another program's key under the same prefix) is skipped. Records
 // come back as the embedded store's (key without prefix and kind, Entry).
-// redis_erase() deletes what redis_select() picks, key by key (DEL).
+// redis_erase() deletes what redis_select() picks, key by key (DEL);
+// redis_get() and redis_delete() go to one key directly.
 //
 // Errors: "" on success, else the store's message (Redis unreachable, ...).
 //
@@ -32,5 +33,9 @@ namespace mv::state {
 std::string redis_select(RedisStore& store, const MemoryStore::Pick& pick, std::size_t limit,
                          std::vector<Record>& out);
 std::string redis_erase(RedisStore& store, const MemoryStore::Pick& pick, std::size_t& removed);
+// One record by kind and key (no SCAN): `found` says whether it is there.
+std::string redis_get(RedisStore& store, Entry::Kind kind, const std::string& key, Record& out,
+                      bool& found);
+std::string redis_delete(RedisStore& store, Entry::Kind kind, const std::string& key, bool& found);
 
 }  // namespace mv::state
