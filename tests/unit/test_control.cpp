@@ -5,10 +5,18 @@
 // Expected values: the key layout of policy/state_conditions.hpp and the
 // protocol and pattern rules written in the two headers.
 #include <cppunit/extensions/HelperMacros.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include <memory>
 #include <string>
 
+#include "control/control_client.hpp"
 #include "control/control_server.hpp"
 #include "control/key_pattern.hpp"
 #include "state/memory_store.hpp"
@@ -47,7 +55,18 @@ class ControlTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testShownKeyRoundTrips);
     CPPUNIT_TEST(testListGetDeleteFlushOnTheEmbeddedStore);
     CPPUNIT_TEST(testBadRequestsAreErrors);
+    CPPUNIT_TEST(testSocketServesTheStoreAndIsRemovedAtStop);
+    CPPUNIT_TEST(testStaleSocketIsReplacedLiveOneAndFilesAreNot);
+    CPPUNIT_TEST(testDefaultPathIsBesideTheStateFile);
     CPPUNIT_TEST_SUITE_END();
+
+    std::string dir_;
+
+    static std::string tmpdir() {
+        char tmpl[] = "/tmp/mv-control-XXXXXX";
+        CPPUNIT_ASSERT(::mkdtemp(tmpl) != nullptr);
+        return tmpl;
+    }
 
   public:
     void testWordMatchesOneWholePartIgnoringCase() {
@@ -162,6 +181,80 @@ class ControlTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_MESSAGE(req, answer_request(req, &store).starts_with("error "));
         CPPUNIT_ASSERT(
             answer_request("list gcr * 10", nullptr).starts_with("error no state store"));
+    }
+
+    void testSocketServesTheStoreAndIsRemovedAtStop() {
+        const std::string dir = tmpdir();
+        const std::string path = dir + "/control";
+        auto store = std::make_shared<state::MemoryStore>(state::MemoryOptions{1000, "", 2},
+                                                          std::make_shared<state::FakeClock>());
+        store->greylist(grey("grey|192.0.2.0/24|a@x|b@y"));
+        std::string error;
+        auto server = ControlServer::start(
+            path, [&] { return store; }, error);
+        CPPUNIT_ASSERT_MESSAGE(error, server != nullptr);
+        struct stat st {};
+        CPPUNIT_ASSERT(::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode));
+        CPPUNIT_ASSERT_EQUAL(0600u, static_cast<unsigned>(st.st_mode & 07777));
+
+        std::vector<state::Record> records;
+        std::size_t n = 0;
+        CPPUNIT_ASSERT_EQUAL(std::string(), control_request(path, "list gcr * 10", records, n));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), n);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), records.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("grey|192.0.2.0/24|a@x|b@y"), records[0].first);
+        CPPUNIT_ASSERT(records[0].second.kind == Entry::Kind::Triplet);
+        records.clear();
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown request 'frob' (list, get, delete, flush)"),
+                             control_request(path, "frob", records, n));
+        CPPUNIT_ASSERT_EQUAL(
+            std::string(), control_request(path, "delete g:grey|192.0.2.0/24|a@x|b@y", records, n));
+        CPPUNIT_ASSERT_EQUAL(std::size_t(1), n);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(0), store->size());
+
+        server.reset();
+        CPPUNIT_ASSERT(::access(path.c_str(), F_OK) != 0);
+        CPPUNIT_ASSERT(
+            control_request(path, "list gcr * 10", records, n).starts_with("cannot connect"));
+        std::filesystem::remove_all(dir);
+    }
+
+    void testStaleSocketIsReplacedLiveOneAndFilesAreNot() {
+        const std::string dir = tmpdir();
+        const std::string path = dir + "/control";
+        // A socket file nobody listens on: what a crash leaves.
+        const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+        sockaddr_un sa{};
+        sa.sun_family = AF_UNIX;
+        std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+        CPPUNIT_ASSERT(::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+        ::close(fd);
+        std::string error;
+        auto getter = [] { return std::shared_ptr<state::Store>(); };
+        auto first = ControlServer::start(path, getter, error);
+        CPPUNIT_ASSERT_MESSAGE(error, first != nullptr);
+        // A daemon answers there: a second one must not take it over.
+        auto second = ControlServer::start(path, getter, error);
+        CPPUNIT_ASSERT(second == nullptr);
+        CPPUNIT_ASSERT_EQUAL("control socket " + path + ": another process answers there", error);
+        first.reset();
+        // Not a socket: never removed.
+        std::ofstream(path) << "data\n";
+        CPPUNIT_ASSERT(ControlServer::start(path, getter, error) == nullptr);
+        CPPUNIT_ASSERT_EQUAL("control socket " + path + ": exists and is not a socket", error);
+        CPPUNIT_ASSERT(std::filesystem::is_regular_file(path));
+        std::filesystem::remove_all(dir);
+    }
+
+    void testDefaultPathIsBesideTheStateFile() {
+        state::StateSettings s;
+        CPPUNIT_ASSERT_EQUAL(std::string("/var/lib/milter-verdict/control"),
+                             control_socket_path(s));
+        s.control_socket = "/run/mv/ctl";
+        CPPUNIT_ASSERT_EQUAL(std::string("/run/mv/ctl"), control_socket_path(s));
+        s.control_socket.clear();
+        s.file.clear();
+        CPPUNIT_ASSERT_EQUAL(std::string(), control_socket_path(s));
     }
 };
 
