@@ -9,6 +9,9 @@
 # next attempt is greylisted again; a rate counter is listed and flushed and
 # the limit lets the sender through again.
 #
+# Both groups also run `milter-verdict test` against the daemon: the triplet
+# its transaction greylists is listed under the client's network.
+#
 # Group "state-tool-redis": the same on a private redis-server, with the
 # Redis key layout of milter-verdict(8) (STATE KEYS) checked with redis-cli.
 #
@@ -133,6 +136,22 @@ def common_cases(ctx, results, group, conf, backend_check=None):
         r.expect_equal((rc, out), (1, ""), "delete of an absent record exits 1")
         rc, out, err = tool(ctx, conf, "show", "g:grey|nobody")
         r.expect_equal(rc, 1, "show of an absent record exits 1")
+
+    with results.case("%s: `milter-verdict test` through the daemon's socket greylists a new "
+                      "triplet in this store; state lists it under the client's network" % group) as r:
+        test_tx = [ctx.mv_bin, "test", "-p", "inet:%d@127.0.0.1" % ctx.milter_port,
+                   "--client", "192.0.2.9", "--helo", "mx.example.test",
+                   "--from", "carol@example.test", "--rcpt", "grey-2@example.test"]
+        p = subprocess.run(test_tx, capture_output=True, text=True, timeout=60)
+        r.expect_equal(p.returncode, 0, "exit status (%s)" % p.stderr)
+        r.expect("rcpt    RCPT TO:<grey-2@example.test>\n  verdict tempfail\n  reply   %s\n"
+                 % GREYLISTED[0] in p.stdout, "greylisted: %r" % p.stdout)
+        rc, out, err = tool(ctx, conf, "list", "192.0.2.9")
+        r.expect_equal((rc, keys_of(out)),
+                       (0, ["g:grey|192.0.2.0/24|carol@example.test|grey-2@example.test"]),
+                       "the triplet the test transaction made (%s)" % err)
+        rc, out, err = tool(ctx, conf, "flush", "carol@example.test")
+        r.expect_equal((rc, out), (0, "flushed 1\n"), "flushed by sender")
 
     with results.case("%s: a rate counter is listed with its count and flushed; the sender "
                       "is let through again" % group) as r:
