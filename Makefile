@@ -128,10 +128,7 @@ GUARD_LDFLAGS := -Wl,--export-dynamic-symbol=mi_rd_cmd
 $(BIN): $(O)/plugin/cli/main.o $(O)/libmv.a
 	$(CXX) $(LDFLAGS) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(LDLIBS)
 
-# The benchmark's milter client has unit tests of its own (test_milter_client.cpp).
-BENCH_WIRE_OBJS := $(O)/tests/bench/milter_client.o $(O)/tests/bench/milter_wire.o
-
-$(UNIT): $(TEST_OBJS) $(BENCH_WIRE_OBJS) $(O)/libmv.a
+$(UNIT): $(TEST_OBJS) $(O)/libmv.a
 	$(CXX) $(LDFLAGS) $(GUARD_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcppunit $(LDLIBS)
 
 unit: $(UNIT)
@@ -198,8 +195,10 @@ check-ha: $(BIN)
 # Benchmarks (tests/bench/README-bench.txt). Never part of `make check`: they
 # measure, they do not assert. Built with the normal flags (no sanitizers).
 BENCH_BIN     := $(O)/bench/bin
+# The MTA-side milter client is the one `milter-verdict test` uses (plugin/milter).
 LOADGEN_OBJS  := $(patsubst %.cpp,$(O)/%.o,$(addprefix tests/bench/,load_generator.cpp \
-                   milter_client.cpp milter_wire.cpp latency_stats.cpp proc_cpu.cpp))
+                   latency_stats.cpp proc_cpu.cpp) plugin/milter/milter_client.cpp \
+                   plugin/milter/milter_wire.cpp)
 BENCH_TOOLS   := $(BENCH_BIN)/mv-loadgen $(BENCH_BIN)/mv-floor $(BENCH_BIN)/mv-engine-bench \
                  $(BENCH_BIN)/mv-idn-bench $(BENCH_BIN)/mv-policy-loadgen
 ENGINE_OBJS   := $(O)/tests/bench/engine_bench.o $(O)/tests/bench/bench_policy.o

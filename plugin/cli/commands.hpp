@@ -32,6 +32,10 @@ int report_load(const std::string& file, const config::LoadResult& r, std::ostre
 int simulate_main(const Args& args, std::ostream& out, std::ostream& err);
 // `stats`: the running daemon's metrics endpoint as a per-rule table (stats.cpp).
 int stats_main(const Args& args, std::ostream& out, std::ostream& err);
+// `state`: list, show, delete, flush the state store's records (state.cpp).
+int state_main(const Args& args, std::ostream& out, std::ostream& err);
+// `test`: one transaction against the running daemon's milter socket (test_transaction.cpp).
+int test_main(const Args& args, std::ostream& out, std::ostream& err);
 
 // Default configuration path.
 inline constexpr const char* kDefaultConfig = "/etc/milter-verdict/milter-verdict.conf";

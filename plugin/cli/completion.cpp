@@ -22,6 +22,13 @@ std::string shell_words(const std::vector<std::string>& w) {
     return s;
 }
 
+// `text` as one single-quoted shell word ("a'b" -> 'a'\''b').
+std::string single_quoted(const std::string& text) {
+    std::string s = "'";
+    for (char ch : text) s += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+    return s + "'";
+}
+
 std::string completion_of(Complete k, const char* words) {
     switch (k) {
         case Complete::File:
@@ -83,7 +90,8 @@ std::string bash_completion() {
         }
         s += "        esac\n";
         if (c.operands)
-            s += "        operands='" + completion_of(c.operand_complete, c.operand_words) + "'\n";
+            s += "        operands=" +
+                 single_quoted(completion_of(c.operand_complete, c.operand_words)) + "\n";
         if (!*c.name)
             s += "        operands='COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\"))'\n";
         s += "        ;;\n";

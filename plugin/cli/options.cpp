@@ -33,6 +33,45 @@ OptionSpec mta_option(const char* help) {
             .help = help};
 }
 
+// The options of one SMTP transaction, simulate's and test's alike: the keys
+// of a transactions file (sim_input.hpp) but non-smtp and dns-answer, which
+// only simulate has.
+std::vector<OptionSpec> transaction_options(const char* resolve_help) {
+    return {{.long_name = "client", .value = "ADDR", .help = "the client's IP address"},
+            {.long_name = "client-name", .value = "NAME", .help = "its verified host name"},
+            {.long_name = "client-resolve",
+             .value = "OK|FAIL|FORGED|TEMP",
+             .complete = Complete::Words,
+             .help = resolve_help},
+            {.long_name = "helo", .value = "NAME", .help = "the HELO or EHLO name"},
+            {.long_name = "from", .value = "ADDR", .help = "the envelope sender (<> for none)"},
+            {.long_name = "rcpt",
+             .value = "ADDR",
+             .repeatable = true,
+             .help = "a recipient (repeatable)"},
+            {.long_name = "auth", .value = "LOGIN", .help = "the SASL login"},
+            {.long_name = "tls", .help = "the session uses TLS"},
+            {.long_name = "macro",
+             .value = "NAME=VALUE",
+             .repeatable = true,
+             .help = "a milter macro (repeatable)"},
+            {.long_name = "header",
+             .value = "'Name: value'",
+             .repeatable = true,
+             .help = "a message header (repeatable)"},
+            {.long_name = "body",
+             .value = "FILE",
+             .complete = Complete::File,
+             .help = "the message body"},
+            {.long_name = "size", .value = "N", .help = "SIZE= announced at MAIL, in bytes"}};
+}
+
+// options + more, in that order.
+std::vector<OptionSpec> concat(std::vector<OptionSpec> options, std::vector<OptionSpec> more) {
+    options.insert(options.end(), more.begin(), more.end());
+    return options;
+}
+
 std::vector<CommandSpec> make_table() {
     std::vector<CommandSpec> t;
     t.push_back(
@@ -101,36 +140,11 @@ std::vector<CommandSpec> make_table() {
     t.push_back(
         {.name = "simulate",
          .summary = "run transactions through the policy offline",
-         .options =
-             {config_option(),
-              {.long_name = "client", .value = "ADDR", .help = "the client's IP address"},
-              {.long_name = "client-name", .value = "NAME", .help = "its verified host name"},
-              {.long_name = "client-resolve",
-               .value = "OK|FAIL|FORGED|TEMP",
-               .complete = Complete::Words,
-               .help = "Postfix's {client_resolve} (default: the daemon looks it up)"},
-              {.long_name = "helo", .value = "NAME", .help = "the HELO or EHLO name"},
-              {.long_name = "from", .value = "ADDR", .help = "the envelope sender (<> for none)"},
-              {.long_name = "rcpt",
-               .value = "ADDR",
-               .repeatable = true,
-               .help = "a recipient (repeatable)"},
-              {.long_name = "auth", .value = "LOGIN", .help = "the SASL login"},
-              {.long_name = "tls", .help = "the session uses TLS"},
-              {.long_name = "macro",
-               .value = "NAME=VALUE",
-               .repeatable = true,
-               .help = "a milter macro (repeatable)"},
-              {.long_name = "header",
-               .value = "'Name: value'",
-               .repeatable = true,
-               .help = "a message header (repeatable)"},
-              {.long_name = "body",
-               .value = "FILE",
-               .complete = Complete::File,
-               .help = "the message body"},
-              {.long_name = "size", .value = "N", .help = "SIZE= announced at MAIL, in bytes"},
-              {.long_name = "non-smtp", .help = "mail not received by SMTP (sendmail -bs/-t)"},
+         .options = concat(
+             concat({config_option()},
+                    transaction_options(
+                        "Postfix's {client_resolve} (default: the daemon looks it up)")),
+             {{.long_name = "non-smtp", .help = "mail not received by SMTP (sendmail -bs/-t)"},
               {.long_name = "state",
                .value = "STORE",
                .choices = "memory|redis",
@@ -160,7 +174,7 @@ std::vector<CommandSpec> make_table() {
                .value = "FILE",
                .complete = Complete::File,
                .help = "with --policy-service: raw requests from FILE (- standard input)"},
-              kHelp},
+              kHelp}),
          .forms = {"[-c] --client [--client-name] [--client-resolve] [--helo] --from --rcpt... "
                    "[--auth] [--tls] [--macro]... [--header]... [--body] [--size] [--non-smtp] "
                    "[--state] [--mta] [--dns-answer]... [--dns]",
@@ -179,6 +193,54 @@ std::vector<CommandSpec> make_table() {
                              kHelp},
                  .forms = {"[-c|-m] [--all]"},
                  .run = stats_main});
+    t.push_back(
+        {.name = "state",
+         .summary = "list, show, delete or flush greylist entries and rate-limit counters",
+         .options = {config_option(),
+                     {.short_name = 's',
+                      .long_name = "socket",
+                      .value = "SOCKET",
+                      .complete = Complete::File,
+                      .help = "the daemon's control socket (instead of the configuration's)"},
+                     {.long_name = "kind",
+                      .value = "KIND",
+                      .help = "list and flush: the records of that kind, all (default), "
+                              "greylist (triplets and clients), triplet, client or rate"},
+                     {.long_name = "limit",
+                      .value = "N",
+                      .help = "list: at most N records (default 1000, at most 100000)"},
+                     kHelp},
+         .forms = {"[-c|-s] list [--kind] [--limit] [PATTERN]", "[-c|-s] show KIND:KEY",
+                   "[-c|-s] delete KIND:KEY...", "[-c|-s] flush [--kind] PATTERN"},
+         .operands = "ACTION",
+         .operand_complete = Complete::Words,
+         .operand_words = "list|show|delete|flush",
+         .operand_help = "list, show, delete or flush, and its operands. KIND:KEY: a record "
+                         "as list prints it (g:..., c:... or r:...); PATTERN: a client address, "
+                         "a sender, a recipient, a rule name, a network, or a glob on the key "
+                         "(\"*\" for all)",
+         .run = state_main});
+    t.push_back({.name = "test",
+                 .summary = "one transaction against the running daemon's milter socket",
+                 .options = concat(concat({config_option(),
+                                           {.short_name = 'p',
+                                            .long_name = "socket",
+                                            .value = "SOCKET",
+                                            .help = "the daemon's milter socket (instead of the "
+                                                    "configuration's): unix:/path, "
+                                                    "inet:PORT@HOST or inet6:PORT@HOST"},
+                                           {.long_name = "timeout",
+                                            .value = "SECONDS",
+                                            .help = "how long to wait for each answer, 1 to 600 "
+                                                    "(default 30)"}},
+                                          transaction_options("Postfix's {client_resolve} "
+                                                              "(default OK with --client-name, "
+                                                              "else FAIL)")),
+                                   {kHelp}),
+                 .forms = {"[-c] [-p] [--timeout] --client [--client-name] [--client-resolve] "
+                           "[--helo] --from --rcpt... [--auth] [--tls] [--macro]... "
+                           "[--header]... [--body] [--size]"},
+                 .run = test_main});
     t.push_back({.name = "help",
                  .summary = "the usage of a command",
                  .options = {kHelp},

@@ -431,7 +431,8 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
         diag.error(s, "state must be a group { backend; ... }, not " + type_name(s));
         return;
     }
-    check_keys(s, {"backend", "file", "max_entries", "save_interval", "redis"}, "state", diag);
+    check_keys(s, {"backend", "file", "max_entries", "save_interval", "control_socket", "redis"},
+               "state", diag);
     if (s.exists("backend")) {
         const auto b = read_string(s["backend"], diag);
         if (b && (*b == "memory" || *b == "redis"))
@@ -460,6 +461,14 @@ void read_state_settings(const Setting& s, state::StateSettings& out, Diagnostic
     }
     if (s.exists("save_interval"))
         if (const auto d = read_duration(s["save_interval"], diag)) out.save_interval = *d;
+    if (s.exists("control_socket")) {
+        const auto c = read_string(s["control_socket"], diag);
+        if (c && !c->empty() && ((*c)[0] != '/' || c->size() > 107))
+            diag.error(s["control_socket"],
+                       "control_socket must be an absolute path of at most 107 bytes (or \"\")");
+        else if (c)
+            out.control_socket = *c;
+    }
     if (!s.exists("redis")) return;
     const Setting& r = s["redis"];
     if (!r.isGroup()) {

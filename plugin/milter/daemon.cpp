@@ -46,6 +46,7 @@
 
 #include "cli/commands.hpp"
 #include "config/loader.hpp"
+#include "control/control_server.hpp"
 #include "milter/callbacks.hpp"
 #include "milter/daemon_options.hpp"
 #include "milter/dns_owner.hpp"
@@ -366,6 +367,26 @@ int daemon_main(const std::vector<std::string>& args) {
     // happens after the state store is saved.
     std::mutex switching;
     bool stopping = false;
+    // The control socket (milter-verdict state) for the embedded store; a
+    // reload's new store is what the next request sees. Not opening it is
+    // worth a warning, not a reason to stop serving mail.
+    std::unique_ptr<control::ControlServer> control;
+    if (settings.state.backend == "memory") {
+        const std::string control_path = control::control_socket_path(settings.state);
+        if (!control_path.empty() && (state.store() || !settings.state.control_socket.empty())) {
+            control = control::ControlServer::start(
+                control_path,
+                [&] {
+                    std::lock_guard<std::mutex> lock(switching);
+                    return state.store();
+                },
+                error);
+            if (!control)
+                log->log(LogLevel::Warning, error);
+            else
+                log->log(LogLevel::Info, "state control socket " + control_path);
+        }
+    }
     auto reload = [&] {
         notifier.notify("RELOADING=1");
         log->log(LogLevel::Info, "SIGUSR1: reloading " + config_path);
@@ -444,6 +465,7 @@ int daemon_main(const std::vector<std::string>& args) {
         log->log(LogLevel::Warning,
                  "a reload was still reading " + config_path + ": stopping without it");
     policy_service.stop();
+    control.reset();
     state.stop();  // SIGTERM: save the embedded store
     dns.stop();    // its counters, to the log
     if (milter_on) unregister_milter();

@@ -114,6 +114,9 @@ class Metrics {
 
     std::string render(ExpositionFormat format);
 
+    // The version given in Options (build_info; the landing page names it).
+    const std::string& version() const { return options_.version; }
+
   private:
     void purge_bindings();
     void write_state(ExpositionWriter& w);

@@ -61,13 +61,13 @@ bool token(std::string_view s) {
 }
 
 // The answer for a method other than GET and HEAD at `path`; 0 when the
-// request goes on to the /metrics handler.
+// request goes on to the handler of / or /metrics.
 int refuse_method(mg_connection* conn, std::string_view method, std::string_view path) {
     if (!known_method(method)) {
         send_status(conn, 501, "Not Implemented");
         return 501;
     }
-    if (path != "/metrics") {
+    if (path != "/metrics" && path != "/") {
         send_status(conn, 404, "Not Found");
         return 404;
     }
@@ -101,6 +101,48 @@ int http_error(mg_connection* conn, int status, const char* msg) {
     return refuse_method(conn, method, path) != 0 ? 0 : 1;
 }
 
+// HTML-escapes the few characters that matter in element text.
+std::string html_text(std::string_view s) {
+    std::string out;
+    for (const char c : s) {
+        switch (c) {
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&quot;";
+                break;
+            default:
+                out += c;
+        }
+    }
+    return out;
+}
+
+// The landing page at /: what this endpoint is and where the metrics are, so
+// that an admin who points a browser at the port sees more than a 404.
+std::string landing_page(const std::string& version) {
+    const std::string v = html_text(version);
+    return "<!DOCTYPE html>\n"
+           "<html lang=\"en\">\n"
+           "<head><meta charset=\"utf-8\"><title>milter-verdict " +
+           v +
+           "</title></head>\n"
+           "<body>\n"
+           "<h1>milter-verdict " +
+           v +
+           "</h1>\n"
+           "<p>Prometheus metrics: <a href=\"/metrics\">/metrics</a></p>\n"
+           "</body>\n"
+           "</html>\n";
+}
+
 // civetweb's own messages (bad requests, timeouts) are a client's doing: not
 // worth a log line each, and a hostile client must not be able to flood the log.
 int quiet(const mg_connection*, const char*) {
@@ -116,6 +158,15 @@ int MetricsServer::handle(mg_connection* conn) {
     const std::string_view method = ri->request_method ? ri->request_method : "";
     if (const int refused = refuse_method(conn, method, uri)) return refused;
     const bool head = method == "HEAD";
+    if (uri == "/") {
+        const std::string page = landing_page(self->metrics_.version());
+        mg_printf(conn,
+                  "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+                  "Content-Length: %zu\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+                  page.size());
+        if (!head) mg_write(conn, page.data(), page.size());
+        return 200;
+    }
     const char* accept = mg_get_header(conn, "Accept");
     const ExpositionFormat format = negotiate(accept ? accept : "");
     std::string body;

@@ -4,9 +4,11 @@
 // MetricsServer runs civetweb (Debian libcivetweb, the server prometheus-cpp's
 // pull exposer wraps) on the `metrics` address with handlers of our own:
 // GET or HEAD /metrics answers Metrics::render() in the format the Accept
-// header asks for (exposition.hpp); any other path is 404. Methods follow
-// RFC 9110 section 9: one HTTP defines (POST, PUT, DELETE, CONNECT, OPTIONS,
-// TRACE, and PATCH of RFC 5789) is 405 with "Allow: GET, HEAD" at /metrics,
+// header asks for (exposition.hpp); GET or HEAD / answers a small landing
+// page (text/html) with the version and a link to /metrics; any other path is
+// 404. Methods follow RFC 9110 section 9: one HTTP defines (POST, PUT, DELETE,
+// CONNECT, OPTIONS, TRACE, and PATCH of RFC 5789) is 405 with "Allow: GET,
+// HEAD" at / and /metrics,
 // any other method 501 (whatever the path), including those civetweb itself
 // refuses with 400 before any handler (TRACE, unknown tokens): an http_error
 // callback answers those. No files are served (no document root), no CORS

@@ -213,6 +213,40 @@ std::string MemoryStore::flush() {
     return write_state_file(options_.file, records);
 }
 
+std::vector<Record> MemoryStore::select(const Pick& pick, std::size_t limit) const {
+    const std::int64_t now = to_ms(clock_->now());
+    std::vector<Record> out;
+    for (const auto& s : shards_) {
+        std::lock_guard lock(s->mu);
+        for (const auto& [key, node] : s->map) {
+            if (out.size() >= limit) return out;
+            if (node.entry.expires_ms <= now) continue;
+            const std::string bare = key.substr(2);
+            if (pick(bare, node.entry)) out.emplace_back(bare, node.entry);
+        }
+    }
+    return out;
+}
+
+std::size_t MemoryStore::erase_if(const Pick& pick) {
+    const std::int64_t now = to_ms(clock_->now());
+    std::size_t removed = 0;
+    for (auto& s : shards_) {
+        std::lock_guard lock(s->mu);
+        for (auto it = s->map.begin(); it != s->map.end();) {
+            const Entry& e = it->second.entry;
+            if (e.expires_ms > now && pick(it->first.substr(2), e)) {
+                s->lru.erase(it->second.lru);
+                it = s->map.erase(it);
+                ++removed;
+            } else {
+                ++it;
+            }
+        }
+    }
+    return removed;
+}
+
 std::string MemoryStore::describe() const {
     std::string d = "memory, " + std::to_string(size()) + " entries (max " +
                     std::to_string(options_.max_entries) + ", " +

@@ -38,6 +38,7 @@
 
 #include "state/clock.hpp"
 #include "state/entry.hpp"
+#include "state/state_file.hpp"
 #include "state/store.hpp"
 
 namespace mv::state {
@@ -73,6 +74,15 @@ class MemoryStore final : public Store {
     void stop_maintenance();
 
     const MemoryOptions& options() const { return options_; }
+
+    // Administration (milter-verdict state, through the control socket).
+    // Keys are the caller's (without kind); expired records are skipped.
+    using Pick = std::function<bool(const std::string& key, const Entry& entry)>;
+    // The live records `pick` selects, at most `limit`, shard by shard (each
+    // shard locked only while it is copied).
+    std::vector<Record> select(const Pick& pick, std::size_t limit) const;
+    // Removes the live records `pick` selects; returns how many.
+    std::size_t erase_if(const Pick& pick);
 
   private:
     struct Node {

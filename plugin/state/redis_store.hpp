@@ -82,6 +82,12 @@ class RedisStore final : public Store {
     std::string ping();
 
     const RedisOptions& options() const { return options_; }
+    // One command on a pooled connection within the store's timeout
+    // (administration: redis_admin.hpp). nullptr with `error` set on failure.
+    ReplyPtr command(const std::vector<std::string>& args, std::string& error) {
+        return run(args, deadline(), error);
+    }
+    std::int64_t now_ms() const { return to_ms(clock_->now()); }
     // Stop following the sentinels' announcements (and calling `log`): the
     // owner calls it when it lets the store go while connections may keep it.
     void stop_watch() { watch_.reset(); }

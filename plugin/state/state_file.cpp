@@ -161,6 +161,16 @@ std::string parse_record(const std::string& line, Record& rec) {
 
 }  // namespace
 
+std::string format_record(const Record& record) {
+    return record_line(record);
+}
+
+std::string parse_record_line(const std::string& line, Record& record) {
+    if (line.size() > kMaxLine) return "record too long";
+    record = Record{};
+    return parse_record(line, record);
+}
+
 std::string encode_key(const std::string& key) {
     static const char* hex = "0123456789ABCDEF";
     std::string out;

@@ -47,6 +47,12 @@ StateFileRead read_state_file(const std::string& path, std::int64_t now_ms);
 // Rename PATH aside; returns the new name, or "" with `error` set.
 std::string set_aside(const std::string& path, std::int64_t now_ms, std::string& error);
 
+// One record as a line of the file ("g KEY EXPIRES FIRST PASSED\n"), and
+// back ("" on success, else what is wrong). The control socket
+// (control/control_server.hpp) sends records in this form too.
+std::string format_record(const Record& record);
+std::string parse_record_line(const std::string& line, Record& record);
+
 // Percent-encoding of keys in the file (exposed for tests).
 std::string encode_key(const std::string& key);
 bool decode_key(const std::string& text, std::string& key);

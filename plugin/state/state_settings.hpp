@@ -22,6 +22,9 @@ struct StateSettings {
     std::string file = "/var/lib/milter-verdict/state";
     std::size_t max_entries = 1'000'000;
     Duration save_interval{300'000};
+    // The running daemon's control socket (control/control_server.hpp);
+    // "" = `control` beside `file`.
+    std::string control_socket;
     RedisOptions redis;
 
     bool operator==(const StateSettings&) const = default;

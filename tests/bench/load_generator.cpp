@@ -35,15 +35,15 @@
 #include <sys/resource.h>
 
 #include "latency_stats.hpp"
-#include "milter_client.hpp"
+#include "milter/milter_client.hpp"
 #include "proc_cpu.hpp"
 
 namespace {
 
 using mv::bench::LatencyStats;
-using mv::bench::MacroList;
-using mv::bench::MilterClient;
-using mv::bench::MilterReply;
+using mv::milter::MacroList;
+using mv::milter::MilterClient;
+using mv::milter::MilterReply;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
@@ -207,7 +207,7 @@ void run_connection(Shared& sh, LatencyStats& st, std::map<std::string, long>& o
                           [&] { return c.connect(host, SMFIA_INET, 40000, ip, conn_macros); });
     if (!r.final()) r = timed(st, "helo", m, [&] { return c.helo(host, {}); });
     if (r.final()) {
-        outcomes[std::string("session-") + std::string(mv::bench::kind_name(r.kind))] += count;
+        outcomes[std::string("session-") + std::string(mv::milter::kind_name(r.kind))] += count;
         c.quit();
         return;
     }
@@ -243,7 +243,7 @@ void run_connection(Shared& sh, LatencyStats& st, std::map<std::string, long>& o
         if (!last.final()) last = timed(st, "body", m, [&] { return c.body(sh.body); });
         if (!last.final()) last = timed(st, "eom", m, [&] { return c.eom({{"i", qid}}); });
         if (last.final() || last.kind == MilterReply::Kind::Continue) {
-            std::string what(mv::bench::kind_name(last.kind));
+            std::string what(mv::milter::kind_name(last.kind));
             if (last.kind == MilterReply::Kind::ReplyCode) what += " " + last.text.substr(0, 3);
             if (!last.edits.empty()) what += " +edits";
             ++outcomes[what];

@@ -75,7 +75,7 @@ for c in "" $cmds; do
   fi
 done
 # A missing value, in each command that has a -c or --config.
-for c in "" check-config simulate stats; do
+for c in "" check-config simulate stats state test; do
   "$MV" $c -c >/dev/null 2>"$tmp/err"; s=$?
   if [ "$s" -eq 64 ] && head -n 1 "$tmp/err" | grep -q "option -c needs a value"; then
     ok "${c:-daemon} -c without a value: exit 64"
@@ -145,6 +145,8 @@ expect_completion "text tsv man" milter-verdict explain --defaults --format ""
 expect_completion "syslog stderr" milter-verdict -l s
 expect_completion "--client --client-name --client-resolve" milter-verdict simulate --cl
 expect_completion "-c --config -m --metrics --all -h --help" milter-verdict stats -
+expect_completion "list" milter-verdict state -c "$tmp/policy-a.conf" li
+expect_completion "--timeout --tls" milter-verdict test --t
 expect_completion "$tmp/policy-a.conf $tmp/policy-b.conf" milter-verdict check-config -c "$tmp/policy-"
 expect_completion "explain" milter-verdict help exp
 expect_completion "root" milter-verdict -u roo

@@ -34,6 +34,7 @@ from cases import hostile_reload  # noqa: E402
 from cases import hostile_redis  # noqa: E402
 from cases import stop  # noqa: E402
 from cases import order  # noqa: E402
+from cases import day2  # noqa: E402
 
 GROUPS = [
     ("configs", configs),
@@ -59,6 +60,9 @@ GROUPS = [
     ("hostile-redis", hostile_redis),
     ("stop", stop),
     ("order", order),
+    ("state-tool", day2),
+    ("state-tool-redis", day2.RedisGroup),
+    ("test-tool", day2.TestGroup),
 ]
 
 # What the killed group provokes on purpose (milter gone mid-session).

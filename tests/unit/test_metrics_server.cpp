@@ -70,6 +70,7 @@ class MetricsServerTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testGetMetricsAnswersTheTextFormat);
     CPPUNIT_TEST(testOpenMetricsWhenAsked);
     CPPUNIT_TEST(testHeadHasNoBody);
+    CPPUNIT_TEST(testLandingPageNamesMetrics);
     CPPUNIT_TEST(testOtherPathsAndMethodsAreRefused);
     CPPUNIT_TEST(testMethodsFollowRfc9110);
     CPPUNIT_TEST(testMalformedRequestLineIsStill400);
@@ -124,9 +125,39 @@ class MetricsServerTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(body_of(r).empty());
     }
 
+    // Issue 25 point 8: GET / is a small HTML page naming /metrics and the
+    // version; HEAD has its headers and no body; a POST there is 405.
+    void testLandingPageNamesMetrics() {
+        const std::string r = exchange(server_->port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        CPPUNIT_ASSERT_MESSAGE(r.substr(0, 40), r.starts_with("HTTP/1.1 200 OK\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("text/html; charset=utf-8"), header_of(r, "Content-Type"));
+        const std::string body = body_of(r);
+        CPPUNIT_ASSERT_EQUAL(std::to_string(body.size()), header_of(r, "Content-Length"));
+        CPPUNIT_ASSERT(body.starts_with("<!DOCTYPE html>"));
+        CPPUNIT_ASSERT(body.find("<a href=\"/metrics\">") != std::string::npos);
+        CPPUNIT_ASSERT(body.find("milter-verdict 1.2.3") != std::string::npos);
+        CPPUNIT_ASSERT(exchange(server_->port(), "GET /?x=1 HTTP/1.0\r\n\r\n")
+                           .starts_with("HTTP/1.1 200 OK\r\n"));
+
+        const std::string head = exchange(server_->port(), "HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+        CPPUNIT_ASSERT(head.starts_with("HTTP/1.1 200 OK\r\n"));
+        CPPUNIT_ASSERT_EQUAL(std::string("text/html; charset=utf-8"),
+                             header_of(head, "Content-Type"));
+        CPPUNIT_ASSERT_EQUAL(header_of(r, "Content-Length"), header_of(head, "Content-Length"));
+        CPPUNIT_ASSERT(body_of(head).empty());
+
+        const std::string post =
+            exchange(server_->port(), "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        CPPUNIT_ASSERT(post.starts_with("HTTP/1.1 405 "));
+        CPPUNIT_ASSERT_EQUAL(std::string("GET, HEAD"), header_of(post, "Allow"));
+    }
+
     void testOtherPathsAndMethodsAreRefused() {
-        CPPUNIT_ASSERT(exchange(server_->port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                           .starts_with("HTTP/1.1 404 "));
+        for (const char* path : {"/index.html", "/metric", "/metrics/", "/x/"})
+            CPPUNIT_ASSERT_MESSAGE(
+                path, exchange(server_->port(),
+                               std::string("GET ") + path + " HTTP/1.1\r\nHost: x\r\n\r\n")
+                          .starts_with("HTTP/1.1 404 "));
         CPPUNIT_ASSERT(
             exchange(server_->port(), "GET /metrics/../etc/passwd HTTP/1.1\r\nHost: x\r\n\r\n")
                 .starts_with("HTTP/1.1 404 "));
@@ -156,7 +187,7 @@ class MetricsServerTest : public CppUnit::TestFixture {
             CPPUNIT_ASSERT_EQUAL(std::string(), header_of(r, "Allow"));
         }
         // Elsewhere: a known method is 404, an unknown one 501.
-        CPPUNIT_ASSERT(exchange(server_->port(), "TRACE / HTTP/1.1\r\nHost: x\r\n\r\n")
+        CPPUNIT_ASSERT(exchange(server_->port(), "TRACE /other HTTP/1.1\r\nHost: x\r\n\r\n")
                            .starts_with("HTTP/1.1 404 "));
         CPPUNIT_ASSERT(exchange(server_->port(), "FOO /other HTTP/1.1\r\nHost: x\r\n\r\n")
                            .starts_with("HTTP/1.1 501 "));

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// test_milter_client.cpp - the benchmark's MTA-side milter client (tests/bench):
+// test_milter_client.cpp - the MTA-side milter client (milter/milter_client.hpp):
 // packet framing, negotiation replies, and that it honours what the milter
 // negotiated (steps skipped, steps without reply, macro lists) like Postfix.
 #include <cppunit/extensions/HelperMacros.h>
@@ -12,10 +12,10 @@
 #include <thread>
 #include <vector>
 
-#include "../bench/milter_client.hpp"
-#include "../bench/milter_wire.hpp"
+#include "milter/milter_client.hpp"
+#include "milter/milter_wire.hpp"
 
-using namespace mv::bench;
+using namespace mv::milter;
 
 namespace {
 

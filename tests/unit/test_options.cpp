@@ -20,6 +20,8 @@ class OptionsTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testUsageErrors);
     CPPUNIT_TEST(testDoubleDashEndsOptions);
     CPPUNIT_TEST(testSimulateTransactionOptionsAreTheFileKeys);
+    CPPUNIT_TEST(testTestTransactionOptionsAreSimulates);
+    CPPUNIT_TEST(testStateActionIsAnOperand);
     CPPUNIT_TEST(testUsageStartsWithTheSynopsisAndListsEveryOption);
     CPPUNIT_TEST(testCompletionNamesEveryCommandAndOption);
     CPPUNIT_TEST_SUITE_END();
@@ -145,6 +147,41 @@ class OptionsTest : public CppUnit::TestFixture {
         for (const auto& o : sim.options)
             if (o.long_name && sim_key(o.long_name)) ++in_table;
         CPPUNIT_ASSERT_EQUAL(keys, in_table);
+    }
+    // test runs the transaction simulate runs, against the daemon: the same
+    // options (value or flag alike) but --non-smtp and --dns-answer, which
+    // only an offline run can honour (DESIGN: the daemon does its own lookups).
+    void testTestTransactionOptionsAreSimulates() {
+        const CommandSpec& sim = *find_command("simulate");
+        const CommandSpec& tst = *find_command("test");
+        std::set<std::string> want, got;
+        for (const auto& o : sim.options)
+            if (o.long_name && sim_key(o.long_name) && std::string(o.long_name) != "non-smtp" &&
+                std::string(o.long_name) != "dns-answer")
+                want.insert(std::string(o.long_name) + (o.value ? "=" : ""));
+        for (const auto& o : tst.options)
+            if (o.long_name && sim_key(o.long_name))
+                got.insert(std::string(o.long_name) + (o.value ? "=" : ""));
+        CPPUNIT_ASSERT(want == got);
+        CPPUNIT_ASSERT_EQUAL(std::size_t(12), got.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("unknown option '--non-smtp'"),
+                             parse_args(tst, {"--non-smtp"}).error);
+        const ParsedArgs p = parse_args(tst, {"-p", "inet:8890@127.0.0.1", "--timeout=5"});
+        CPPUNIT_ASSERT(p.ok());
+        CPPUNIT_ASSERT_EQUAL(std::string("inet:8890@127.0.0.1"), p.value("socket"));
+        CPPUNIT_ASSERT_EQUAL(std::string("5"), p.value("timeout"));
+    }
+    // state's verb and its operands are the operands, options anywhere.
+    void testStateActionIsAnOperand() {
+        const ParsedArgs p =
+            parse_args(*find_command("state"), {"-s", "/run/c", "list", "--kind", "rate", "*"});
+        CPPUNIT_ASSERT(p.ok());
+        const std::vector<std::string> want = {"list", "*"};
+        CPPUNIT_ASSERT(want == p.operands);
+        CPPUNIT_ASSERT_EQUAL(std::string("/run/c"), p.value("socket"));
+        CPPUNIT_ASSERT_EQUAL(std::string("rate"), p.value("kind"));
+        CPPUNIT_ASSERT_EQUAL(std::string("option --limit needs a value"),
+                             parse_args(*find_command("state"), {"list", "--limit"}).error);
     }
     void testUsageStartsWithTheSynopsisAndListsEveryOption() {
         for (const auto& c : commands()) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // milter_wire.cpp - milter packets: framing, command encoding, reply reading.
-#include "milter_wire.hpp"
+#include "milter/milter_wire.hpp"
 
 #include <libmilter/mfdef.h>
 #include <unistd.h>
@@ -8,7 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace mv::bench {
+namespace mv::milter {
 
 void put_u32(std::string& out, std::uint32_t v) {
     out.push_back(static_cast<char>((v >> 24) & 0xff));
@@ -147,4 +147,4 @@ void write_all(int fd, std::string_view bytes) {
     }
 }
 
-}  // namespace mv::bench
+}  // namespace mv::milter

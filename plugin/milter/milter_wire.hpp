@@ -21,7 +21,7 @@
 #include <utility>
 #include <vector>
 
-namespace mv::bench {
+namespace mv::milter {
 
 class WireError : public std::runtime_error {
   public:
@@ -79,4 +79,4 @@ class PacketReader {
 // Writes all of `bytes` with one write() where the kernel allows it.
 void write_all(int fd, std::string_view bytes);
 
-}  // namespace mv::bench
+}  // namespace mv::milter

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // milter_client.cpp - MTA side of the milter protocol: sessions, steps, replies.
-#include "milter_client.hpp"
+#include "milter/milter_client.hpp"
 
 #include <arpa/inet.h>
 #include <libmilter/mfapi.h>
@@ -16,7 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace mv::bench {
+namespace mv::milter {
 
 namespace {
 
@@ -375,4 +375,4 @@ void MilterClient::quit() {
     close();
 }
 
-}  // namespace mv::bench
+}  // namespace mv::milter

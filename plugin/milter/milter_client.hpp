@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// milter_client.hpp - an MTA-side milter client (protocol version 6) for benchmarks.
+// milter_client.hpp - an MTA-side milter client (protocol version 6): `milter-verdict test`
+// (cli/test_transaction.cpp) and the benchmarks' load generator (tests/bench).
 //
 // MilterClient plays the part Postfix plays: it connects to a milter socket
 // ("unix:/path", "inet:PORT@HOST" or "inet6:PORT@HOST"), negotiates, and sends
@@ -33,9 +34,9 @@
 #include <string_view>
 #include <vector>
 
-#include "milter_wire.hpp"
+#include "milter/milter_wire.hpp"
 
-namespace mv::bench {
+namespace mv::milter {
 
 // One answer of the milter to a stage.
 struct MilterReply {
@@ -121,4 +122,4 @@ class MilterClient {
     std::size_t buffer_size_ = 4096;
 };
 
-}  // namespace mv::bench
+}  // namespace mv::milter

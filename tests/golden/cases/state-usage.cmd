@@ -1,0 +1,1 @@
+$MV state list --bogus

@@ -1,0 +1,1 @@
+$MV test --client 192.0.2.1 --frob
