@@ -264,38 +264,45 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
         const auto where = [](const FinalRule& f) { return f.file + ":" + std::to_string(f.line); };
         const int last = rule.stage <= codes::Stage::Rcpt ? static_cast<int>(codes::Stage::Rcpt)
                                                           : codes::kStageCount - 1;
+        bool warned = false;
         for (int st = last; refuses && st > static_cast<int>(rule.stage); --st) {
-            const auto& f = first_final_[st];
-            if (!f) continue;
-            delivery = stage_of(st);
-            if (!settings_.delay_reject || rule.stage == codes::Stage::Data)
+            if (!first_final_[st]) continue;
+            if (delivery == rule.stage) delivery = stage_of(st);
+            // Warned for when the refusal always waits for it: a rule that
+            // the data in by then may rule out ("sender is x and ...") is
+            // usually one for other mail.
+            const auto& f = first_fixed_[st][static_cast<int>(rule.stage)];
+            if (f && !warned && (!settings_.delay_reject || rule.stage == codes::Stage::Data)) {
+                warned = true;
                 diag_.warning(s, "rule '" + name + "': its refusal at " +
                                      std::string(codes::stage_name(rule.stage)) +
                                      " waits for the earlier rule '" + f->name + "' (" + where(*f) +
                                      "), which decides at " +
                                      std::string(codes::stage_name(stage_of(st))) +
-                                     ": it goes out there at the earliest (file order is "
-                                     "decision order" +
+                                     ": while that rule can still match, it goes out there "
+                                     "at the earliest (file order is decision order" +
                                      (rule.stage == codes::Stage::Data
-                                          ? std::string(")")
+                                          ? std::string("; write it first to refuse at the "
+                                                        "DATA command, before the message is "
+                                                        "sent)")
                                           : std::string(", with delay_reject = false)")));
-            break;
+            }
         }
         if (refuses && rule.stage <= codes::Stage::Rcpt) {
             // The earliest content rule written before this envelope refusal
-            // that would decide otherwise (let the mail through, or refuse
-            // with the other class).
+            // that would let the mail through (accept, discard, quarantine):
+            // it can never do so for mail this rule refuses.
             const FinalRule* c = nullptr;
-            for (std::size_t a = 0; a < first_content_.size(); ++a)
-                if (const auto& f = first_content_[a];
-                    f && static_cast<Action>(a) != rule.action && (!c || f->order < c->order))
+            for (const Action a : {Action::Accept, Action::Discard, Action::Quarantine})
+                if (const auto& f = first_content_[static_cast<int>(a)];
+                    f && (!c || f->order < c->order))
                     c = &*f;
             if (c)
                 diag_.warning(s, "rule '" + name + "': its refusal at " +
                                      std::string(codes::stage_name(rule.stage)) +
                                      " goes out before the earlier rule '" + c->name + "' (" +
                                      where(*c) +
-                                     ") can decide on the message content: a DATA or "
+                                     ") can let the mail through on its content: a DATA or "
                                      "end-of-data rule never overrides a refusal of the "
                                      "envelope (as Postfix's header_checks come after its "
                                      "recipient restrictions); exclude that mail in this "
@@ -313,8 +320,12 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
     if (diag_.errors() != errors_before) return std::nullopt;
     if (rule.action != Action::Continue) {
         const FinalRule me{rule.name, rule.file, rule.line, count_++};
-        auto& f = first_final_[static_cast<int>(rule.stage)];
-        if (!f) f = me;
+        const int st = static_cast<int>(rule.stage);
+        if (!first_final_[st]) first_final_[st] = me;
+        for (int at = 0; at < st; ++at)
+            if (!first_fixed_[st][at] &&
+                !(rule.when && rule.when->may_rule_out(static_cast<codes::Stage>(at))))
+                first_fixed_[st][at] = me;
         auto& c = first_content_[static_cast<int>(rule.action)];
         if (rule.stage >= codes::Stage::Data && !c) c = me;
     }

@@ -54,9 +54,14 @@ class RuleParser {
     };
     std::size_t count_ = 0;
     std::array<std::optional<FinalRule>, codes::kStageCount> first_final_;
+    // [stage][at]: the first of those that no data of the stages up to `at`
+    // can rule out (Condition::may_rule_out): a refusal reached at `at`
+    // always waits for it, which is worth a warning.
+    std::array<std::array<std::optional<FinalRule>, codes::kStageCount>, codes::kStageCount>
+        first_fixed_;
     // The first earlier DATA or end-of-data rule per action (indexed by
-    // policy::Action): one that would decide differently from an envelope
-    // refusal written after it is worth a warning.
+    // policy::Action): one that would let through mail an envelope refusal
+    // written after it refuses is worth a warning.
     std::array<std::optional<FinalRule>, 6> first_content_;
 };
 

@@ -30,6 +30,11 @@ class SharedCondition final : public policy::Condition {
     std::string describe() const override { return inner_->describe(); }
     void needed_macros(std::set<std::string>& out) const override { inner_->needed_macros(out); }
     unsigned content_needed() const override { return inner_->content_needed(); }
+    bool pure() const override { return inner_->pure(); }
+    bool ruled_out(const policy::Transaction& t, codes::Stage now) const override {
+        return inner_->ruled_out(t, now);
+    }
+    bool may_rule_out(codes::Stage now) const override { return inner_->may_rule_out(now); }
 
   private:
     std::shared_ptr<const policy::Condition> inner_;

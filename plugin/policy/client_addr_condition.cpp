@@ -18,6 +18,7 @@ class ClientAddrCondition final : public Condition {
         if (networks.size() > 3) shown_ += " (+" + std::to_string(networks.size() - 3) + " more)";
         if (networks.empty()) shown_ = "(no network)";
     }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         return set_.contains(t.client_addr) ? Match::Yes : Match::No;
     }

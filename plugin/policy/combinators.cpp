@@ -56,6 +56,20 @@ class ListCondition final : public Condition {
         for (const auto& p : parts_) n |= p->content_needed();
         return n;
     }
+    bool pure() const override {
+        return std::all_of(parts_.begin(), parts_.end(), [](const auto& p) { return p->pure(); });
+    }
+    // all: one part ruled out is enough; any: every part must be.
+    bool ruled_out(const Transaction& t, codes::Stage now) const override {
+        const auto out = [&](const auto& p) { return p->ruled_out(t, now); };
+        if (all_) return std::any_of(parts_.begin(), parts_.end(), out);
+        return !parts_.empty() && std::all_of(parts_.begin(), parts_.end(), out);
+    }
+    bool may_rule_out(codes::Stage now) const override {
+        const auto may = [&](const auto& p) { return p->may_rule_out(now); };
+        if (all_) return std::any_of(parts_.begin(), parts_.end(), may);
+        return !parts_.empty() && std::all_of(parts_.begin(), parts_.end(), may);
+    }
     void needed_macros(std::set<std::string>& out) const override {
         for (const auto& p : parts_) p->needed_macros(out);
     }
@@ -84,6 +98,7 @@ class NotCondition final : public Condition {
     std::string describe() const override { return "not " + part_->describe(); }
     void needed_macros(std::set<std::string>& out) const override { part_->needed_macros(out); }
     unsigned content_needed() const override { return part_->content_needed(); }
+    bool pure() const override { return part_->pure(); }
 
   private:
     ConditionPtr part_;

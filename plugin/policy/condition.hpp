@@ -38,6 +38,24 @@ class Condition {
     // Postfix policy service is told.
     static constexpr unsigned kNeedsHeaders = 1, kNeedsBody = 2, kNeedsSize = 4;
     virtual unsigned content_needed() const { return 0; }
+    // match() reads only the Transaction: no store, no DNS, no side effect,
+    // so the engine may ask it early (ruled_out).
+    virtual bool pure() const { return false; }
+    // Already No with the data of the stages up to `now`: the rule can no
+    // longer match, and a later rule's decision need not wait for it (file
+    // order is decision order, session.hpp). Only a pure condition whose
+    // data is all in is asked: its stage is before `now`, or is `now` except
+    // at RCPT (where "any recipient" still grows); all/any/not combine.
+    virtual bool ruled_out(const Transaction& t, codes::Stage now) const {
+        return may_rule_out(now) && match(t) == Match::No;
+    }
+    // Whether ruled_out(t, now) can be true for some transaction (for
+    // check-config: a rule that can never be ruled out before its stage is
+    // always waited for).
+    virtual bool may_rule_out(codes::Stage now) const {
+        const codes::Stage s = stage();
+        return pure() && (s < now || (s == now && now != codes::Stage::Rcpt));
+    }
 };
 
 using ConditionPtr = std::unique_ptr<const Condition>;

@@ -57,6 +57,7 @@ class HeaderCondition final : public Condition {
         : name_(std::move(name)), matcher_(m, ValueKind::Plain), raw_(raw) {
         if (name_.empty()) throw std::invalid_argument("header condition without a header name");
     }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         for (const auto& [name, value] : t.headers) {
             if (!same_name(name, name_)) continue;
@@ -83,6 +84,7 @@ class HeaderPresentCondition final : public Condition {
         : name_(std::move(name)), expected_(expected) {
         if (name_.empty()) throw std::invalid_argument("header condition without a header name");
     }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         bool found = false;
         for (const auto& h : t.headers)
@@ -107,6 +109,7 @@ class BodyCondition final : public Condition {
         shown_ = "/" + regexes.front() + "/";
         if (regexes.size() > 1) shown_ += " and " + std::to_string(regexes.size() - 1) + " more";
     }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         switch (set_.match_checked(t.body)) {
             case RegexSet::Result::Yes:
@@ -132,6 +135,7 @@ class SizeCondition final : public Condition {
     SizeCondition(SizeOf which, Bounds b) : which_(which), bounds_(b) {
         check_bounds(b, which == SizeOf::Declared ? "declared_size" : "size");
     }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         if (which_ == SizeOf::Declared)
             return t.declared_size > 0 && within(bounds_, t.declared_size) ? Match::Yes : Match::No;
@@ -156,6 +160,7 @@ class SizeCondition final : public Condition {
 class RcptCountCondition final : public Condition {
   public:
     explicit RcptCountCondition(Bounds b) : bounds_(b) { check_bounds(b, "rcpt_count"); }
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         return within(bounds_, t.recipient_count()) ? Match::Yes : Match::No;
     }

@@ -23,6 +23,7 @@ class FlagCondition final : public Condition {
           expected_(expected),
           text_(expected ? std::move(yes_text) : std::move(no_text)) {}
 
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         return !get_(t, macro_).empty() == expected_ ? Match::Yes : Match::No;
     }

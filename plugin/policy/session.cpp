@@ -132,12 +132,30 @@ Verdict deliver(const RuleEvaluator& ev, const Decision& d, Stage delivered, Ver
 
 }  // namespace
 
-// The rule that must decide before rule `i`, reached at `at`, may: the first
-// rule with a final action that runs after `at` and comes before `i` in the
-// file (file order is decision order). kNoRule when there is none.
-std::size_t Session::blocker(std::size_t i, Stage at, Action a) const {
-    const std::size_t j = policy_->first_final_after(at, false, refusal(a));
-    return j < i ? j : kNoRule;
+// The earlier rule a decision of rule `i` reached at `at` waits for: the
+// first rule before `i` in the file with a final action that runs after `at`
+// (Policy::first_final_after: for a refusal, of the stages it waits for;
+// with `enforcing_only`, not a monitored one) and can still match with the
+// data of the stages up to `known` (Condition::ruled_out: "sender is x and
+// size over N" cannot, once the sender is another). kNoRule when none.
+std::size_t Session::waits_for(std::size_t i, Stage at, bool enforcing_only, bool for_refusal,
+                               Stage known) const {
+    const auto& rules = policy_->rules;
+    for (std::size_t j = policy_->first_final_after(at, enforcing_only, for_refusal); j < i; ++j) {
+        const Rule& r = rules[j];
+        if (r.action == Action::Continue || r.stage <= at) continue;
+        if (enforcing_only && r.monitor) continue;
+        if (for_refusal && r.stage > Stage::Rcpt && at <= Stage::Rcpt) continue;
+        if (r.when && r.when->ruled_out(tx_, known)) continue;
+        return j;
+    }
+    return kNoRule;
+}
+
+// The rule that must decide before rule `i` (action `a`), reached at `at`,
+// may (waits_for); `known`: the stage whose data is in (the current call).
+std::size_t Session::blocker(std::size_t i, Stage at, Action a, Stage known) const {
+    return waits_for(i, at, false, refusal(a), std::max(at, known));
 }
 
 std::string Session::waits_note(std::size_t j) const {
@@ -224,7 +242,7 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
                 std::size_t& b = t.stage >= Stage::Mail ? st.msg.shadow : st.conn.shadow;
                 b = std::min(b, t.index);
             }
-            if (policy_->first_final_after(t.stage, true, refusal(t.would.action)) < t.index) {
+            if (waits_for(t.index, t.stage, true, refusal(t.would.action), now) != kNoRule) {
                 (now >= Stage::Mail ? st.msg.would : st.conn.would).push_back(std::move(t));
                 continue;
             }
@@ -360,7 +378,7 @@ void Session::release_would_list(Stage now, Verdict& v, std::vector<Tentative>& 
             continue;
         }
         if (t.index > wait ||
-            policy_->first_final_after(now, true, refusal(t.would.action)) < t.index) {
+            waits_for(t.index, now, true, refusal(t.would.action), now) != kNoRule) {
             keep.push_back(std::move(t));
             continue;
         }
@@ -396,7 +414,7 @@ void Session::finish(Stage now, Verdict& v) {
 bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage now, Verdict& v) {
     State& st = *state_;
     const bool message = at == Stage::Mail;
-    const std::size_t j = blocker(d.index, at, d.action);
+    const std::size_t j = blocker(d.index, at, d.action, now);
     // At HELO only rules before any held decision ran, so a new decision comes
     // first in the file and replaces the held one (a flat evaluation never
     // reaches it).

@@ -41,7 +41,9 @@
 //   where no earlier rule is left; a waiting refusal goes out at its own
 //   stage's delivery point once nothing earlier is left (without delay_reject
 //   at HELO, MAIL or DATA; a DATA refusal waiting for an end-of-data rule at
-//   end of data). The log line of a waiting
+//   end of data). Only an earlier rule that can still match is waited for
+//   (Condition::ruled_out: its pure conditions already fail on the data in,
+//   e.g. another sender). The log line of a waiting
 //   decision ends "(waits for rule #N NAME)".
 // * A decision held or pending (a waiting or delayed decision, a
 //   Discard/Quarantine, a non-SMTP refusal moved to end of data) stops every
@@ -218,7 +220,10 @@ class Session {
     bool settle(codes::Stage at, const Decision& d, const RuleEvaluator& ev, codes::Stage now,
                 Verdict& v);
     bool release(codes::Stage now, Verdict& v);
-    std::size_t blocker(std::size_t i, codes::Stage at, Action a) const;
+    std::size_t blocker(std::size_t i, codes::Stage at, Action a,
+                        codes::Stage known = codes::Stage::Connect) const;
+    std::size_t waits_for(std::size_t i, codes::Stage at, bool enforcing_only, bool for_refusal,
+                          codes::Stage known) const;
     std::string waits_note(std::size_t j) const;
     std::size_t deferred_bound() const;
     std::size_t accept_bound() const;

@@ -42,6 +42,7 @@ class StringCondition final : public Condition {
           macro_(std::move(macro)),
           macro_stage_(macro_stage) {}
 
+    bool pure() const override { return true; }
     Match match(const Transaction& t) const override {
         if (field_ == Field::Recipient) {
             if (!t.current_rcpt.empty()) return yes(matcher_.matches(t.current_rcpt));

@@ -60,6 +60,8 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testMailRefusalDoesNotWaitForEarlierContentAccept);
     CPPUNIT_TEST(testEnvelopeRefusalWaitsForEarlierRcptRefusal);
     CPPUNIT_TEST(testDataRefusalWaitsForEarlierEndOfDataRefusal);
+    CPPUNIT_TEST(testNoWaitForEarlierRuleThatCannotMatch);
+    CPPUNIT_TEST(testWaitingRefusalGoesOutOnceEarlierRuleCannotMatch);
     CPPUNIT_TEST(testHeldAcceptIsNotSettled);
     CPPUNIT_TEST(testOverriddenWouldBeIsNotReported);
     CPPUNIT_TEST(testWouldBeReportedWhenEarlierRuleDoesNotDecide);
@@ -239,6 +241,53 @@ class SessionOrderTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(550, y.reply.basic);
         CPPUNIT_ASSERT(y.decided_at == Stage::Mail);
         CPPUNIT_ASSERT(y.delivered_at == Stage::Rcpt);
+    }
+
+    // An earlier rule whose known conditions already fail cannot decide:
+    // nothing waits for it ("sender big@ and size over N" for another
+    // sender): the DATA refusal goes out at DATA.
+    void testNoWaitForEarlierRuleThatCannotMatch() {
+        for (const char* sender : {"a@x.example", "a@big.example"}) {
+            PolicyBuilder b;
+            std::vector<ConditionPtr> parts;
+            parts.push_back(sender_domain("big.example"));
+            parts.push_back(fake(Match::No, Stage::EndOfData));
+            b.rule("big-later", Action::Tempfail, make_all(std::move(parts)), 451, "4.7.1", "x");
+            b.rule("data-block", Action::Reject, fake(Match::Yes, Stage::Data), 554, "5.7.1", "no");
+            Session s(b.build());
+            s.connect();
+            s.mail(sender);
+            s.rcpt("y@b.example");
+            const Verdict d = s.data();
+            const bool big = std::string(sender) == "a@big.example";
+            CPPUNIT_ASSERT(d.action == (big ? Action::Continue : Action::Reject));
+            if (big) {
+                CPPUNIT_ASSERT(logged(d, "(waits for rule #1 big-later)"));
+                CPPUNIT_ASSERT(s.end_of_message().action == Action::Reject);
+            }
+        }
+    }
+
+    // delay_reject = false: a connect refusal waits for an earlier RCPT rule
+    // of one sender; once MAIL shows another sender, that rule cannot match
+    // and the refusal goes out at MAIL.
+    void testWaitingRefusalGoesOutOnceEarlierRuleCannotMatch() {
+        PolicyBuilder b;
+        b.settings().delay_reject = false;
+        std::vector<ConditionPtr> parts;
+        parts.push_back(sender_domain("slow.example"));
+        parts.push_back(rcpt_is("x@b.example"));
+        b.rule("slow-x", Action::Tempfail, make_all(std::move(parts)), 450, "4.7.1", "later");
+        b.rule("bad-net", Action::Reject, client_in("203.0.113.0/24"), 550, "5.7.1", "bad");
+        Session s(b.build());
+        s.transaction().client_addr = "203.0.113.5";
+        const Verdict c = s.connect();
+        CPPUNIT_ASSERT(c.action == Action::Continue);
+        CPPUNIT_ASSERT(logged(c, "(waits for rule #1 slow-x)"));
+        const Verdict m = s.mail("a@other.example");
+        CPPUNIT_ASSERT(m.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-net"), m.rule);
+        CPPUNIT_ASSERT(m.delivered_at == Stage::Mail);
     }
 
     // A DATA refusal waits for an earlier end-of-data rule of any action: a

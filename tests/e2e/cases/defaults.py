@@ -53,6 +53,16 @@ rules = (
     action = "reject"; },
   { name = "data-tempfail"; when = { sender = "tempfail-data@example.test"; }; stage = "data";
     action = "tempfail"; },
+  # DATA-stage rules before the end-of-data ones: a DATA refusal waits for
+  # an earlier end-of-data rule that can still match (file order).
+  { name = "data-too-big"; when = { sender = "big-data@example.test";
+                                    declared_size = { over = 20000; }; };
+    stage = "data"; action = "reject"; },
+  { name = "many-data"; when = { sender = "many-data@example.test"; rcpt_count = { over = 3; }; };
+    stage = "data"; action = "tempfail"; },
+  { name = "grey-data"; when = { sender = "grey-data@example.test";
+                                 greylist = { delay = "1h"; expiry = "4h"; refuse_at = "data"; }; };
+    action = "tempfail"; },
   { name = "eod-reject"; when = { header = { name = "Subject"; value = "/^reject-eod$/"; }; };
     action = "reject"; },
   { name = "eod-tempfail"; when = { header = { name = "Subject"; value = "/^tempfail-eod$/"; }; };
@@ -61,9 +71,6 @@ rules = (
     action = "reject"; },
   { name = "too-big-now"; when = { sender = "big-later@example.test"; size = { over = 20000; }; };
     action = "tempfail"; },
-  { name = "data-too-big"; when = { sender = "big-data@example.test";
-                                    declared_size = { over = 20000; }; };
-    stage = "data"; action = "reject"; },
   { name = "announced-too-big"; when = { sender = "declared@example.test";
                                          declared_size = { over = 20000; }; };
     action = "reject"; },
@@ -74,8 +81,6 @@ rules = (
     action = "tempfail"; },
   { name = "many-reject"; when = { sender = "many-reject@example.test"; rcpt_count = { over = 3; }; };
     action = "reject"; },
-  { name = "many-data"; when = { sender = "many-data@example.test"; rcpt_count = { over = 3; }; };
-    stage = "data"; action = "tempfail"; },
   { name = "many-eod"; when = { sender = "many-eod@example.test"; rcpt_count = { over = 3; }; };
     stage = "end-of-data"; action = "tempfail"; },
   { name = "many-eod-reject"; when = { sender = "many-eod-reject@example.test";
@@ -83,9 +88,6 @@ rules = (
     stage = "end-of-data"; action = "reject"; },
   { name = "grey"; when = { sender = "grey@example.test";
                             greylist = { delay = "1h"; expiry = "4h"; }; }; action = "tempfail"; },
-  { name = "grey-data"; when = { sender = "grey-data@example.test";
-                                 greylist = { delay = "1h"; expiry = "4h"; refuse_at = "data"; }; };
-    action = "tempfail"; },
   { name = "rate"; when = { sender = "rate@example.test";
                             rate_limit = { key = "sender"; count = "recipient"; limit = "1/1h"; }; };
     action = "tempfail"; },

@@ -56,19 +56,22 @@ def run(ctx, results):
         with results.case("%s: each would-be decision has a decision line naming its rule "
                           "(grep rule=NAME finds it), and only those" % GROUP) as r:
             lines = [l for l in daemon.log().splitlines() if " decision " in l]
-            for source, rule, stage, would in (
-                    ("127.0.0.2", "client-refused", "connect", CLIENT),
-                    ("127.0.0.1", "recipient-refused", "rcpt", RCPT),
-                    ("127.0.0.1", "content-refused", "end-of-data", CONTENT)):
+            # client-refused decides at connect; delay_reject would refuse
+            # each of the two recipients at RCPT: one line per recipient.
+            for source, rule, stage, would, n in (
+                    ("127.0.0.2", "client-refused", "rcpt", CLIENT, 2),
+                    ("127.0.0.1", "recipient-refused", "rcpt", RCPT, 1),
+                    ("127.0.0.1", "content-refused", "end-of-data", CONTENT, 1)):
                 want = (" stage=%s rule=%s action=continue reply=- monitor=yes would=\"%s\""
                         % (stage, rule, would[len("would "):would.rindex(" (rule ")]))
                 mine = [l for l in lines if "[%s]" % source in l]
-                r.expect(sum(1 for l in mine if l.endswith(want)) == 1,
-                         "not exactly one line ending %r among:\n%s"
-                         % (want, "\n".join(mine[-8:])))
+                r.expect(sum(1 for l in mine if l.endswith(want)) == n,
+                         "not exactly %d line(s) ending %r among:\n%s"
+                         % (n, want, "\n".join(mine[-8:])))
             from_refused = [l for l in lines if "[127.0.0.2]" in l and " would=" in l]
-            r.expect(len(from_refused) == 1,
-                     "127.0.0.2 is refused at connect: one would-be decision expected, got:\n%s"
+            r.expect(len(from_refused) == 2,
+                     "127.0.0.2 is refused at connect: one would-be decision per recipient "
+                     "(enforcement's two 550 replies at RCPT) expected, got:\n%s"
                      % "\n".join(from_refused))
             r.expect(not any(" rule=- action=continue " in l for l in lines),
                      "a monitor decision still logged as rule=- action=continue")

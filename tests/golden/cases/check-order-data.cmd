@@ -1,0 +1,1 @@
+$MV check-config -c configs/order-data.conf
