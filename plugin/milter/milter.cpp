@@ -339,8 +339,9 @@ sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, u
         const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, c.macros.get());
         for (int i = 0; i < kSymlistStages; ++i)
             if (!n.symlists[i].empty() && !api.set_symlist(i, n.symlists[i]))
-                log_.log(LogLevel::Warning, "smfi_setsymlist failed for stage " +
-                                                std::to_string(i) + "; using the MTA's macros");
+                c.record.note(c.tx(), LogLevel::Warning,
+                              "smfi_setsymlist failed for stage " + std::to_string(i) +
+                                  "; using the MTA's macros");
         *pf0 = n.actions;
         *pf1 = n.protocol;
         *pf2 = 0;
