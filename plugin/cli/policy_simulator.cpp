@@ -16,18 +16,18 @@ namespace {
 using policy_service::Attr;
 using policy_service::ProtocolState;
 
-// Rule lines as simulate prints them: the queue prefix and the decision line
-// (the daemon's log format) are left out.
+// Rule lines as simulate prints them: the line's id ("4XyZ1: ",
+// "conn-...: ") and the decision line (the daemon's log format) are left
+// out; every rule line is shown, debug ones too (as simulate shows them for
+// the milter).
 class PrintLogger final : public milter::Logger {
   public:
-    explicit PrintLogger(std::ostream& out) : out_(out) {}
+    explicit PrintLogger(std::ostream& out) : out_(out) { set_threshold(milter::LogLevel::Debug); }
     void log(milter::LogLevel level, std::string_view line) override {
+        const auto colon = line.find(": ");
+        if (colon != std::string_view::npos && line.substr(0, colon).find(' ') == line.npos)
+            line.remove_prefix(colon + 2);
         if (line.rfind("decision ", 0) == 0) return;
-        if (line.rfind("queue=", 0) == 0) {
-            const auto sp = line.find(' ');
-            line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
-            if (line.rfind("decision ", 0) == 0) return;
-        }
         out_ << (level <= milter::LogLevel::Warning ? "  warning " : "  log     ") << line << "\n";
     }
 

@@ -37,7 +37,7 @@ void Simulator::print(const policy::Verdict& v, const std::string& address) {
     }
     if (v.monitor) out_ << " [monitor: mail goes through]";
     out_ << "\n";
-    for (const auto& l : v.log) out_ << "  log     " << l << "\n";
+    for (const auto& l : v.log) out_ << "  log     " << l.text << "\n";
     if (refused(v) && mta_ == Mta::Sendmail) {
         const SendmailView sm =
             sendmail_view(v.reply, v.action == Action::Reject, v.delivered_at, address);

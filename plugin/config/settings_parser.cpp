@@ -8,6 +8,7 @@
 #include "config/policy_service_parser.hpp"
 #include "config/schema.hpp"
 #include "observability/log_format.hpp"
+#include "observability/logger.hpp"
 #include "observability/metrics_address.hpp"
 
 namespace mv::config {
@@ -87,10 +88,26 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
         return;
     }
     check_keys(d,
-               {"socket", "socket_mode", "socket_group", "user", "group", "pid_file", "log",
-                "log_facility", "timeout", "log_format", "metrics", "policy_socket",
-                "policy_accept", "policy_timeout", "policy_idle_timeout", "policy_max_connections",
-                "policy_workers", "policy_max_recipients", "policy_max_recipient_bytes"},
+               {"socket",
+                "socket_mode",
+                "socket_group",
+                "user",
+                "group",
+                "pid_file",
+                "log",
+                "log_facility",
+                "timeout",
+                "log_format",
+                "log_level",
+                "metrics",
+                "policy_socket",
+                "policy_accept",
+                "policy_timeout",
+                "policy_idle_timeout",
+                "policy_max_connections",
+                "policy_workers",
+                "policy_max_recipients",
+                "policy_max_recipient_bytes"},
                "daemon", diag);
     for (int i = 0; i < d.getLength(); ++i) {
         const Setting& s = d[i];
@@ -126,6 +143,12 @@ void parse_daemon_settings(const Setting& d, policy::Settings& out, Diagnostics&
         } else if (k == "log_format") {
             read_checked_string(s, out.log_format, diag, [](const std::string& v) -> std::string {
                 return observability::parse_log_format(v) ? "" : "expected \"text\" or \"json\"";
+            });
+        } else if (k == "log_level") {
+            read_checked_string(s, out.log_level, diag, [](const std::string& v) -> std::string {
+                return observability::parse_log_level(v)
+                           ? ""
+                           : "expected \"error\", \"warning\", \"info\" or \"debug\"";
             });
         } else if (k == "metrics") {
             read_checked_string(s, out.metrics, diag, [](const std::string& v) -> std::string {

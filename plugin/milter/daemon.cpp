@@ -221,6 +221,7 @@ int daemon_main(const std::vector<std::string>& args) {
         std::cerr << "milter-verdict: " << error << "\n";
         return config::kExitConfig;
     }
+    log->set_threshold(observability::parse_log_level(settings.log_level).value_or(LogLevel::Info));
 
     // Metrics (off unless `metrics` is set): the families now, the HTTP
     // threads after the fork. The address was checked by the loader.

@@ -77,11 +77,6 @@ codes::Reply reply_of(const codes::DefaultReply& d) {
     return {d.basic, d.enhanced, {d.text}};
 }
 
-std::string queue_prefix(const policy::Transaction& tx) {
-    return "queue=" +
-           (tx.queue_id.empty() ? std::string("-") : codes::sanitize_value(tx.queue_id, 32));
-}
-
 }  // namespace
 
 Milter::Milter(PolicyStore& store, Logger& log) : store_(store), log_(log) {}
@@ -106,12 +101,19 @@ std::uint64_t declared_size(char** args) {
 template <typename F>
 sfsistat Milter::guarded(MilterApi& api, Stage stage, std::optional<sfsistat> quiet,
                          const char* what, F&& f) {
+    // The line names the connection (or message) when there is one.
+    const auto error = [&](const std::string& text) {
+        if (ConnectionContext* c = api.context())
+            c->record.note(c->tx(), LogLevel::Error, text, stage);
+        else
+            log_.log(LogLevel::Error, text);
+    };
     try {
         return f();
     } catch (const std::exception& e) {
-        log_.log(LogLevel::Error, std::string(what) + ": internal error: " + e.what());
+        error(std::string(what) + ": internal error: " + e.what());
     } catch (...) {
-        log_.log(LogLevel::Error, std::string(what) + ": internal error: unknown exception");
+        error(std::string(what) + ": internal error: unknown exception");
     }
     try {
         if (quiet) {
@@ -148,9 +150,10 @@ std::optional<sfsistat> Milter::quiet_stage(MilterApi& api, Stage stage) {
 
 sfsistat Milter::quiet_result(ConnectionContext& c, Stage stage, sfsistat s) {
     if (s == SMFIS_CONTINUE || s == SMFIS_ACCEPT || s == SMFIS_NOREPLY) return SMFIS_NOREPLY;
-    log_.log(LogLevel::Error, queue_prefix(c.tx()) + " internal error: a refusal at " +
-                                  std::string(codes::stage_name(stage)) +
-                                  ", a stage negotiated without a reply; answered at RCPT");
+    c.record.note(c.tx(), LogLevel::Error,
+                  "internal error: a refusal at " + std::string(codes::stage_name(stage)) +
+                      ", a stage negotiated without a reply; answered at RCPT",
+                  stage);
     if (stage <= Stage::Helo)
         c.error_pending = true;
     else
@@ -242,8 +245,8 @@ sfsistat Milter::refuse_overflow(MilterApi& api, ConnectionContext& c, Stage sta
         codes::default_reply(codes::Disposition::Tempfail, codes::Reason::InternalError, stage));
     v.disconnect = v.reply.basic == 421;  // at connect and HELO (codes/defaults.cpp)
     v.decided_at = v.delivered_at = stage;
-    log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " tempfail: data over a bound: " +
-                                    codes::sanitize_value(why, 256));
+    c.record.note(c.tx(), LogLevel::Warning,
+                  "tempfail: data over a bound: " + codes::sanitize_value(why, 256), stage);
     c.record.own_verdict(c.tx(), v, stage);
     return send_refusal(api, c, v.reply, false);
 }
@@ -255,32 +258,34 @@ sfsistat Milter::send_refusal(MilterApi& api, ConnectionContext& c, const codes:
     // the MTA use its default text rather than send the wrong class.
     const int want = reject ? 5 : 4;
     if (reply.basic / 100 != want) {
-        log_.log(LogLevel::Error, queue_prefix(c.tx()) + " internal error: reply " +
-                                      std::to_string(reply.basic) + " does not match action " +
-                                      (reject ? "reject" : "tempfail"));
+        c.record.note(c.tx(), LogLevel::Error,
+                      "internal error: reply " + std::to_string(reply.basic) +
+                          " does not match action " + (reject ? "reject" : "tempfail"));
     } else if (!send_reply(api, reply)) {
-        log_.log(LogLevel::Warning, queue_prefix(c.tx()) + " libmilter refused the reply \"" +
-                                        codes::sanitize_value(reply.summary(), 512) +
-                                        "\"; the MTA sends its default");
+        c.record.note(c.tx(), LogLevel::Warning,
+                      "libmilter refused the reply \"" +
+                          codes::sanitize_value(reply.summary(), 512) +
+                          "\"; the MTA sends its default");
     }
     return reject ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
 void Milter::apply_end_of_message(MilterApi& api, ConnectionContext& c, const policy::Verdict& v) {
-    const std::string q = queue_prefix(c.tx());
+    const auto note = [&](LogLevel level, const std::string& text) {
+        c.record.note(c.tx(), level, text, Stage::EndOfData);
+    };
     for (const auto& [name, value] : v.add_headers) {
         const bool clean = name.find_first_of("\r\n:") == std::string::npos &&
                            value.find_first_of("\r\n") == std::string::npos;
         if (!clean || !api.add_header(name, value))
-            log_.log(LogLevel::Warning,
-                     q + " could not add header " + codes::sanitize_value(name, 64));
+            note(LogLevel::Warning, "could not add header " + codes::sanitize_value(name, 64));
     }
     if (v.action != Action::Quarantine) return;
     const std::string reason = v.quarantine_reason.empty() ? v.rule : v.quarantine_reason;
     if (c.negotiated && !(c.actions & SMFIF_QUARANTINE))
-        log_.log(LogLevel::Error, q + " quarantine not offered by the MTA; message passes");
+        note(LogLevel::Error, "quarantine not offered by the MTA; message passes");
     else if (!api.quarantine(reason.empty() ? std::string("milter-verdict") : reason))
-        log_.log(LogLevel::Error, q + " smfi_quarantine failed; message passes");
+        note(LogLevel::Error, "smfi_quarantine failed; message passes");
 }
 
 sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Verdict& v,
@@ -319,9 +324,8 @@ sfsistat Milter::deliver(MilterApi& api, ConnectionContext& c, const policy::Ver
                 return SMFIS_CONTINUE;
             }
             // smfi_quarantine is only valid at end of message.
-            log_.log(LogLevel::Error, queue_prefix(tx) +
-                                          " quarantine verdict before end of "
-                                          "message ignored");
+            c.record.note(tx, LogLevel::Error, "quarantine verdict before end of message ignored",
+                          stage);
             return SMFIS_CONTINUE;
     }
     return SMFIS_CONTINUE;
@@ -335,8 +339,9 @@ sfsistat Milter::negotiate(MilterApi& api, unsigned long f0, unsigned long f1, u
         const Negotiation n = ::mv::milter::negotiate(c.policy(), f0, f1, c.macros.get());
         for (int i = 0; i < kSymlistStages; ++i)
             if (!n.symlists[i].empty() && !api.set_symlist(i, n.symlists[i]))
-                log_.log(LogLevel::Warning, "smfi_setsymlist failed for stage " +
-                                                std::to_string(i) + "; using the MTA's macros");
+                c.record.note(c.tx(), LogLevel::Warning,
+                              "smfi_setsymlist failed for stage " + std::to_string(i) +
+                                  "; using the MTA's macros");
         *pf0 = n.actions;
         *pf1 = n.protocol;
         *pf2 = 0;

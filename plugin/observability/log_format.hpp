@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // log_format.hpp - the daemon setting log_format: "text" or "json".
 //
-// Text is the historical one-line key=value form (decision_log.hpp); JSON
-// writes every log line as one JSON object (decisions with their fields,
-// other lines as {"event":"log","level":...,"message":...}).
+// Text is one line per event, the message's queue id (else the connection
+// id) first, decisions as key=value (decision_log.hpp); JSON writes every
+// log line as one JSON object with time, host and level first (logger.hpp),
+// decisions and rule lines with their fields, other lines as
+// {...,"event":"log","message":...}.
 //
 // Thread contract: constants and pure functions.
 #pragma once

@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdio>
+#include <ctime>
 #include <string>
 
 #include "observability/json_text.hpp"
@@ -49,13 +50,59 @@ std::string_view level_name(LogLevel level) {
     return "info";
 }
 
-std::string json_log_line(LogLevel level, std::string_view message) {
-    std::string out = "{\"event\":\"log\",\"level\":\"";
+std::optional<LogLevel> parse_log_level(std::string_view name) {
+    for (LogLevel l : {LogLevel::Error, LogLevel::Warning, LogLevel::Info, LogLevel::Debug})
+        if (level_name(l) == name) return l;
+    return std::nullopt;
+}
+
+std::string rfc3339_utc(std::chrono::system_clock::time_point t) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch());
+    auto secs = std::chrono::floor<std::chrono::seconds>(us);
+    const auto frac = (us - secs).count();
+    const std::time_t tt = static_cast<std::time_t>(secs.count());
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char buf[40];
+    const int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ",
+                                tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                                tm.tm_sec, static_cast<long long>(frac));
+    return std::string(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+}
+
+const std::string& log_host() {
+    static const std::string host = [] {
+        char buf[256] = {};
+        if (gethostname(buf, sizeof buf - 1) != 0) return std::string();
+        return std::string(buf);
+    }();
+    return host;
+}
+
+std::string json_stamped(LogLevel level, std::string_view object) {
+    std::string out = "{\"time\":\"";
+    out += rfc3339_utc(std::chrono::system_clock::now());
+    out += "\",\"host\":";
+    append_json_string(out, log_host(), 255);
+    out += ",\"level\":\"";
     out += level_name(level);
-    out += "\",\"message\":";
+    out += '"';
+    // The caller's object without its opening brace; "{}" adds nothing.
+    if (object.size() >= 2 && object.front() == '{') {
+        object.remove_prefix(1);
+        if (object.front() != '}') out += ',';
+        out += object;
+    } else {
+        out += '}';
+    }
+    return out;
+}
+
+std::string json_log_line(LogLevel level, std::string_view message) {
+    std::string out = "{\"event\":\"log\",\"message\":";
     append_json_string(out, message, kMaxJsonMessage);
     out += '}';
-    return out;
+    return json_stamped(level, out);
 }
 
 void StderrLogger::write(const std::string& out) {
@@ -67,6 +114,7 @@ void StderrLogger::write(const std::string& out) {
 }
 
 void StderrLogger::log(LogLevel level, std::string_view line) {
+    if (!enabled(level)) return;
     if (format_ == LogFormat::Json) {
         write(json_log_line(level, line) + '\n');
         return;
@@ -84,7 +132,8 @@ void StderrLogger::log_object(LogLevel level, std::string_view object) {
         log(level, object);
         return;
     }
-    std::string out(object);
+    if (!enabled(level)) return;
+    std::string out = json_stamped(level, object);
     out += '\n';
     write(out);
 }
@@ -98,8 +147,10 @@ SyslogLogger::~SyslogLogger() {
 }
 
 void SyslogLogger::log(LogLevel level, std::string_view line) {
+    if (!enabled(level)) return;
     if (format_ == LogFormat::Json) {
-        log_object(level, json_log_line(level, line));
+        const std::string out = json_log_line(level, line);
+        syslog(priority(level), "%.*s", static_cast<int>(out.size()), out.data());
         return;
     }
     // "%.*s": the line is data, never a format string.
@@ -107,7 +158,13 @@ void SyslogLogger::log(LogLevel level, std::string_view line) {
 }
 
 void SyslogLogger::log_object(LogLevel level, std::string_view object) {
-    syslog(priority(level), "%.*s", static_cast<int>(object.size()), object.data());
+    if (format_ != LogFormat::Json) {
+        log(level, object);
+        return;
+    }
+    if (!enabled(level)) return;
+    const std::string out = json_stamped(level, object);
+    syslog(priority(level), "%.*s", static_cast<int>(out.size()), out.data());
 }
 
 std::optional<int> facility_from_name(std::string_view name) {

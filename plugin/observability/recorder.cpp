@@ -2,6 +2,10 @@
 // recorder.cpp - see recorder.hpp.
 #include "observability/recorder.hpp"
 
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <random>
 #include <utility>
 
 #include "codes/reply_text.hpp"
@@ -15,11 +19,6 @@ namespace {
 using codes::Stage;
 using policy::Action;
 
-std::string queue_prefix(const policy::Transaction& tx) {
-    return "queue=" +
-           (tx.queue_id.empty() ? std::string("-") : codes::sanitize_value(tx.queue_id, 32));
-}
-
 // A final verdict at MAIL or DATA ends the message (refused, or accepted or
 // discarded whole: libmilter sends nothing more for it); at RCPT only a
 // discard does (a refusal there refuses one recipient).
@@ -32,10 +31,29 @@ bool ends_message(const policy::Verdict& v, Stage stage) {
 
 }  // namespace
 
+std::string next_connection_id() {
+    // A random start per process, then a counter: unique within the
+    // process, 40 bits so that ids of different runs rarely meet.
+    static const std::uint64_t start = [] {
+        std::random_device rd;
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    }();
+    static std::atomic<std::uint64_t> next{0};
+    const std::uint64_t n =
+        (start + next.fetch_add(1, std::memory_order_relaxed)) & 0xffffffffffULL;
+    char buf[24];
+    std::snprintf(buf, sizeof buf, "conn-%010llx", static_cast<unsigned long long>(n));
+    return buf;
+}
+
 SessionRecorder::SessionRecorder(FrontEnd fe, Logger& log,
                                  std::shared_ptr<const FrontEndSeries> series,
                                  std::shared_ptr<const PolicyMetrics> policy)
-    : fe_(fe), log_(&log), series_(std::move(series)), policy_(std::move(policy)) {
+    : fe_(fe),
+      log_(&log),
+      conn_(next_connection_id()),
+      series_(std::move(series)),
+      policy_(std::move(policy)) {
     if (series_) {
         series_->connections_total->add();
         series_->connections_active->add(1);
@@ -49,6 +67,7 @@ SessionRecorder::~SessionRecorder() {
 SessionRecorder::SessionRecorder(SessionRecorder&& o) noexcept
     : fe_(o.fe_),
       log_(std::exchange(o.log_, nullptr)),
+      conn_(std::move(o.conn_)),
       series_(std::move(o.series_)),
       policy_(std::move(o.policy_)),
       message_open_(std::exchange(o.message_open_, false)) {}
@@ -58,6 +77,7 @@ SessionRecorder& SessionRecorder::operator=(SessionRecorder&& o) noexcept {
         release();
         fe_ = o.fe_;
         log_ = std::exchange(o.log_, nullptr);
+        conn_ = std::move(o.conn_);
         series_ = std::move(o.series_);
         policy_ = std::move(o.policy_);
         message_open_ = std::exchange(o.message_open_, false);
@@ -90,9 +110,22 @@ void SessionRecorder::end_message() {
 void SessionRecorder::log_decision(const policy::Transaction& tx, const policy::Verdict& v,
                                    Stage stage) {
     if (log_->format() == LogFormat::Json)
-        log_->log_object(LogLevel::Info, json_decision(fe_, tx, v, stage));
+        log_->log_object(LogLevel::Info, json_decision(fe_, tx, v, stage, conn_));
     else
-        log_->log(LogLevel::Info, format_decision(tx, v, stage, fe_));
+        log_->log(LogLevel::Info, format_decision(tx, v, stage, fe_, conn_));
+}
+
+std::string SessionRecorder::prefix(const policy::Transaction& tx) const {
+    return log_prefix(tx, conn_);
+}
+
+void SessionRecorder::note(const policy::Transaction& tx, LogLevel level, std::string_view text,
+                           std::optional<Stage> stage) const {
+    if (!log_ || !log_->enabled(level)) return;
+    if (log_->format() == LogFormat::Json)
+        log_->log_object(level, json_note(fe_, tx, text, stage, conn_));
+    else
+        log_->log(level, format_note(tx, text, conn_));
 }
 
 void SessionRecorder::count_decision(const policy::Verdict& v, Action action, Stage stage) {
@@ -103,15 +136,19 @@ void SessionRecorder::verdict(const policy::Transaction& tx, const policy::Verdi
                               bool settles) {
     if (!log_) return;
     const bool json = log_->format() == LogFormat::Json;
-    if (!v.log.empty()) {
-        const std::string q = queue_prefix(tx);
-        for (const auto& line : v.log) log_->log(LogLevel::Info, q + " " + line);
+    for (const auto& line : v.log) {
+        const LogLevel level = line.detail ? LogLevel::Debug : LogLevel::Info;
+        if (!log_->enabled(level)) continue;
+        if (json)
+            log_->log_object(level, json_rule_line(fe_, tx, line, stage, conn_));
+        else
+            log_->log(level, format_note(tx, line.text, conn_));
     }
     for (const auto& w : v.would) {
         if (json)
-            log_->log_object(LogLevel::Info, json_would_be(fe_, tx, v, w, stage));
+            log_->log_object(LogLevel::Info, json_would_be(fe_, tx, v, w, stage, conn_));
         else
-            log_->log(LogLevel::Info, format_would_be(tx, w, stage, fe_));
+            log_->log(LogLevel::Info, format_would_be(tx, w, stage, fe_, conn_));
     }
     const bool decides = v.final() || stage == Stage::EndOfData;
     // Settled without a final action: the message (or connection) passes here.

@@ -15,8 +15,16 @@
 // message follows, so the message's decision line, action=accept, is written
 // and counted now, and the transaction ends.)
 //
+// Every SessionRecorder made by Recorder::open() has a connection id,
+// conn_id(): "conn-" + 10 lowercase hex digits, a per-process random start
+// plus a counter, so ids do not repeat within a process and rarely across
+// restarts. Every line it writes starts with the message's queue id, or
+// with this id while there is none (decision_log.hpp).
+//
 // verdict() does, for a verdict delivered at `stage`:
-//   * logs each rule line of the verdict ("queue=ID rule #N NAME matched: ..."),
+//   * logs each rule line of the verdict ("4XyZ1: rule #N NAME matched: ..."),
+//     at info, or at debug for a continue rule that adds nothing
+//     (policy::LogLine::detail),
 //     one line per monitor-mode would-be decision, and the decision line when
 //     the verdict decides (a final action) or at end of data (decision_log.hpp),
 //     in the logger's format (text or JSON);
@@ -41,6 +49,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #include "codes/stage.hpp"
 #include "observability/front_end.hpp"
@@ -68,6 +79,15 @@ class SessionRecorder {
     void own_verdict(const policy::Transaction& tx, const policy::Verdict& v, codes::Stage stage);
     // The message ended without a verdict at end of data (abort, RSET).
     void end_message();
+    // A line about this connection or its message (an error, a header not
+    // added): "PREFIX: text", or a JSON {"event":"log",...} with the
+    // envelope as fields (decision_log.hpp); `stage` when known.
+    void note(policy::Transaction const& tx, LogLevel level, std::string_view text,
+              std::optional<codes::Stage> stage = std::nullopt) const;
+    // "conn-3f9a01c2e5"; "" for a default-constructed recorder.
+    const std::string& conn_id() const { return conn_; }
+    // What this connection's lines start with now: log_prefix(tx, conn_id()).
+    std::string prefix(const policy::Transaction& tx) const;
 
   private:
     void log_decision(const policy::Transaction& tx, const policy::Verdict& v, codes::Stage stage);
@@ -77,10 +97,14 @@ class SessionRecorder {
 
     FrontEnd fe_ = FrontEnd::Milter;
     Logger* log_ = nullptr;
+    std::string conn_;
     std::shared_ptr<const FrontEndSeries> series_;
     std::shared_ptr<const PolicyMetrics> policy_;
     bool message_open_ = false;
 };
+
+// A fresh connection id ("conn-" + 10 hex digits); safe from any thread.
+std::string next_connection_id();
 
 class Recorder {
   public:

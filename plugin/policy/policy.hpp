@@ -40,6 +40,7 @@ struct Settings {
     std::string log_target = "syslog";  // "syslog" or "stderr"
     std::string log_facility = "mail";
     std::string log_format = "text";     // "text" or "json" (observability/log_format.hpp)
+    std::string log_level = "info";      // lines up to this level are written (logger.hpp)
     std::string metrics;                 // HTTP endpoint "127.0.0.1:9809"; "" = off
     int milter_timeout = 7210;           // seconds, smfi_settimeout
     Action on_error = Action::Tempfail;  // Tempfail (451 4.3.0; 421 at connect/HELO) or Accept

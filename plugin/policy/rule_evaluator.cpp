@@ -148,7 +148,8 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
             // Its answers are not in: evaluate it (and what follows) later,
             // when the client has sent more; the verdict is held anyway.
             tx_.state_error.clear();
-            res.log.push_back(head + ": DNS answers not in yet, evaluated later (delay_reject)");
+            res.log.push_back({head + ": DNS answers not in yet, evaluated later (delay_reject)",
+                               rule.name, "", false});
             res.suspended = i;
             return res;
         }
@@ -174,8 +175,9 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
                 tx_.state_error.clear();
             }
             if (!fail_closed) {
-                res.log.push_back(head + " error: temporary failure evaluating: " + desc +
-                                  " => no match (fail open)");
+                res.log.push_back({head + " error: temporary failure evaluating: " + desc +
+                                       " => no match (fail open)",
+                                   rule.name, "", false});
                 continue;
             }
             d.action = Action::Tempfail;
@@ -186,14 +188,20 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
         const std::string what =
             m == Match::TempError ? " error: temporary failure evaluating: " : " matched: ";
         if (d.action == Action::Continue) {
+            // Adds something: a header (added, or in monitor mode would be)
+            // or a log text of its own; else its line is detail (LogLine).
+            const bool adds = !rule.add_headers.empty() || !rule.log.empty();
+            const bool detail = !adds && m != Match::TempError;
             if (monitored) {
-                res.log.push_back(head + what + desc + " => continue (headers not added)" +
-                                  log_extra);
+                res.log.push_back(
+                    {head + what + desc + " => continue (headers not added)" + log_extra, rule.name,
+                     "continue", detail});
                 continue;
             }
             for (const auto& h : rule.add_headers)
                 res.headers.emplace_back(h.name, expand(h.value, rule.name, d.rcpt));
-            res.log.push_back(head + what + desc + " => continue" + log_extra);
+            res.log.push_back(
+                {head + what + desc + " => continue" + log_extra, rule.name, "continue", detail});
             continue;
         }
         const std::string result =
@@ -208,7 +216,7 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
             if (refusal(d.action))
                 t.would.reply =
                     reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
-            t.log = head + " would " + result + log_extra;
+            t.log = {head + " would " + result + log_extra, rule.name, "continue", false};
             t.header = "would " + result + " (rule " + codes::sanitize_value(rule.name, 64) + ")";
             t.decision = d;
             res.would.push_back(std::move(t));
@@ -220,7 +228,8 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
         }
         for (const auto& h : rule.add_headers)
             res.headers.emplace_back(h.name, expand(h.value, rule.name, d.rcpt));
-        res.log.push_back(head + what + desc + " => " + result + log_extra);
+        res.log.push_back({head + what + desc + " => " + result + log_extra, rule.name,
+                           std::string(action_name(d.action)), false});
         res.decision = std::move(d);
         return res;
     }

@@ -71,7 +71,7 @@ struct Tentative {
     std::size_t index = kNoRule;  // the monitored rule
     codes::Stage stage = codes::Stage::Connect;
     std::size_t log_pos = 0;  // where its line goes among StageResult::log
-    std::string log;          // "rule #2 x (monitor) would reject 550 5.7.1 ..."
+    LogLine log;              // "rule #2 x (monitor) would reject 550 5.7.1 ..."
     std::string header;       // monitor header value
     WouldBe would;
     Decision decision;  // to rebuild the reply for each recipient it is held for
@@ -80,7 +80,7 @@ struct Tentative {
 struct StageResult {
     std::optional<Decision> decision;
     std::vector<std::pair<std::string, std::string>> headers;  // add_headers of matched rules
-    std::vector<std::string> log;
+    std::vector<LogLine> log;
     std::vector<Tentative> would;  // what monitored rules would have done, in order
     Timing timing;                 // of this run (evaluated = true)
     // With `defer`: the index of the rule whose DNS answers were not in; the

@@ -113,7 +113,7 @@ void reset_message_fields(Transaction& tx) {
 
 // Say on the decision's log line that it is not delivered now.
 void note(Verdict& v, const char* text) {
-    if (!v.log.empty()) v.log.back() += text;
+    if (!v.log.empty()) v.log.back().text += text;
 }
 
 // Deliver a decision now.
@@ -373,8 +373,10 @@ void Session::release_would_list(Stage now, Verdict& v, std::vector<Tentative>& 
                 decided < policy_->rules.size()
                     ? "rule #" + std::to_string(decided + 1) + " " + policy_->rules[decided].name
                     : (v.rule.empty() ? std::string("an earlier rule") : "rule " + v.rule);
-            v.log.push_back("rule #" + std::to_string(t.index + 1) + " " + t.would.rule +
-                            " (monitor): would-be decision not reported, " + by + " decides first");
+            v.log.push_back({"rule #" + std::to_string(t.index + 1) + " " + t.would.rule +
+                                 " (monitor): would-be decision not reported, " + by +
+                                 " decides first",
+                             t.would.rule, "", false});
             continue;
         }
         if (t.index > wait ||
@@ -486,8 +488,9 @@ bool Session::release(Stage now, Verdict& v) {
         return false;  // Discard, Quarantine: at end of data
     }
     RuleEvaluator ev(*policy_, tx_);
-    v.log.push_back(ev.label(d) + " (from " + std::string(codes::stage_name(d.decided_at)) +
-                    ") => " + ev.outcome(d, st.at(now)));
+    v.log.push_back({ev.label(d) + " (from " + std::string(codes::stage_name(d.decided_at)) +
+                         ") => " + ev.outcome(d, st.at(now)),
+                     ev.rule_name(d), std::string(action_name(d.action)), false});
     v = deliver(ev, d, st.at(now), std::move(v));
     return true;
 }
@@ -654,8 +657,9 @@ Verdict Session::rcpt(std::string_view recipient) {
     const auto refuse = [&](const Decision& d, Verdict out) {
         if (tx_.non_smtp) {
             if (!st.msg.eom_refusal || d.index < st.msg.eom_refusal->index) st.msg.eom_refusal = d;
-            out.log.push_back(ev.label(d) + " => " + ev.outcome(d, st.at(Stage::EndOfData)) +
-                              " (non-SMTP: delivered at end of data)");
+            out.log.push_back({ev.label(d) + " => " + ev.outcome(d, st.at(Stage::EndOfData)) +
+                                   " (non-SMTP: delivered at end of data)",
+                               ev.rule_name(d), std::string(action_name(d.action)), false});
             return out;
         }
         tx_.recipients.pop_back();  // a refused recipient is not part of the message
@@ -722,11 +726,14 @@ Verdict Session::rcpt(std::string_view recipient) {
         const std::string from =
             " (held from " + std::string(codes::stage_name(d.decided_at)) + ")";
         if (d.action == Action::Accept) {
-            v.log.push_back(ev.label(d) + from + " => accept (this recipient)");
+            v.log.push_back({ev.label(d) + from + " => accept (this recipient)", ev.rule_name(d),
+                             "accept", false});
             accept_rcpt(d);
         } else if (refusal(d.action) && e != &st.msg.eom_refusal) {
-            v.log.push_back(ev.label(d) + from + " => " +
-                            ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)));
+            v.log.push_back(
+                {ev.label(d) + from + " => " +
+                     ev.outcome(d, tx_.non_smtp ? Stage::EndOfData : st.at(Stage::Rcpt)),
+                 ev.rule_name(d), std::string(action_name(d.action)), false});
             return done(refuse(d, std::move(v)));
         }
     }
@@ -848,9 +855,11 @@ Verdict Session::end_of_message() {
             // before them now.
             if (std::optional<Decision>* e = earliest_held(bound)) decided = **e;
             if (decided)
-                v.log.push_back(ev.label(*decided) + " (from " +
-                                std::string(codes::stage_name(decided->decided_at)) + ") => " +
-                                ev.outcome(*decided, st.at(Stage::EndOfData)));
+                v.log.push_back({ev.label(*decided) + " (from " +
+                                     std::string(codes::stage_name(decided->decided_at)) + ") => " +
+                                     ev.outcome(*decided, st.at(Stage::EndOfData)),
+                                 ev.rule_name(*decided), std::string(action_name(decided->action)),
+                                 false});
         }
     }
     if (decided) {
@@ -972,8 +981,9 @@ Verdict Session::take_pending(Stage at, bool refusals, bool finals) {
         return v;
     RuleEvaluator ev(*policy_, tx_);
     d->rcpt = tx_.current_rcpt;
-    v.log.push_back(ev.label(*d) + " (from " + std::string(codes::stage_name(d->decided_at)) +
-                    ") => " + ev.outcome(*d, at));
+    v.log.push_back({ev.label(*d) + " (from " + std::string(codes::stage_name(d->decided_at)) +
+                         ") => " + ev.outcome(*d, at),
+                     ev.rule_name(*d), std::string(action_name(d->action)), false});
     v = deliver(ev, *d, at, std::move(v));
     st.msg.closed = true;
     return v;

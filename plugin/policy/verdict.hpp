@@ -40,6 +40,26 @@ struct Timing {
     std::chrono::nanoseconds dns_wait{0};    // of which: waiting for DNS answers
 };
 
+// One line of the decision log about a rule's evaluation (Verdict::log).
+// `text` is the line as the log shows it after the message's id; `rule` and
+// `action` are given as fields in the JSON log.
+struct LogLine {
+    LogLine() = default;
+    // A line about no rule in particular ("body: first 65536 of ... bytes kept").
+    LogLine(std::string t) : text(std::move(t)) {}  // NOLINT(google-explicit-constructor)
+    LogLine(std::string t, std::string r, std::string a, bool d)
+        : text(std::move(t)), rule(std::move(r)), action(std::move(a)), detail(d) {}
+
+    std::string text;    // "rule #3 block-spammer matched: ... => reject 550 5.7.1 ..."
+    std::string rule;    // the rule the line is about; "" for none
+    std::string action;  // what the line says the rule does ("reject", "continue"); "" for none
+    // Detail: a continue rule that adds nothing (no header added or, in
+    // monitor mode, that would be, and no log text of its own): logged at
+    // debug, so a tagging rule does not fill the log with a line per
+    // connection.
+    bool detail = false;
+};
+
 struct Verdict {
     Action action = Action::Continue;
     codes::Reply reply;       // Reject / Tempfail: the reply to send
@@ -52,7 +72,7 @@ struct Verdict {
     std::vector<std::pair<std::string, std::string>> add_headers;
     // One line per matched rule, for the decision log:
     // "rule #3 block-spammer matched: sender domain spam.example => reject 550 5.7.1 ..."
-    std::vector<std::string> log;
+    std::vector<LogLine> log;
     // Monitor mode: a rule would have decided but mail goes through; `would`
     // lists each such rule, in file order.
     bool monitor = false;

@@ -112,11 +112,6 @@ void fill(policy::Transaction& tx, const Request& r) {
     set_macro(tx, "rcpt_addr", r.get(Attr::Recipient));
 }
 
-std::string queue_prefix(const policy::Transaction& tx) {
-    return "queue=" +
-           (tx.queue_id.empty() ? std::string("-") : codes::sanitize_value(tx.queue_id, 32));
-}
-
 const policy::Rule* rule_named(const policy::Policy& p, const std::string& name) {
     if (name.empty()) return nullptr;
     for (const auto& rule : p.rules)
@@ -218,18 +213,19 @@ std::string Responder::deliver(Entry& e, const Request& r, Stage stage, Verdict&
     const auto headers = s.pending_headers();
     if (stage == Stage::EndOfData) {
         if (e.headers_sent < headers.size())
-            log_.log(LogLevel::Warning,
-                     queue_prefix(tx) + " " + std::to_string(headers.size() - e.headers_sent) +
-                         " header(s) not added: Postfix cannot add headers at END-OF-MESSAGE "
-                         "(check the policy service at RCPT or DATA too)");
+            e.recorder.note(tx, LogLevel::Warning,
+                            std::to_string(headers.size() - e.headers_sent) +
+                                " header(s) not added: Postfix cannot add headers at "
+                                "END-OF-MESSAGE (check the policy service at RCPT or DATA too)",
+                            stage);
         return accept_action(false);
     }
     if (stage >= Stage::Mail) {
         while (e.headers_sent < headers.size()) {
             const auto& [name, value] = headers[e.headers_sent++];
             if (auto a = prepend_action(name, value)) return *a;
-            log_.log(LogLevel::Warning,
-                     queue_prefix(tx) + " could not add header " + codes::sanitize_value(name, 64));
+            e.recorder.note(tx, LogLevel::Warning,
+                            "could not add header " + codes::sanitize_value(name, 64), stage);
         }
     }
     (void)r;
@@ -253,7 +249,7 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage, std::st
     s.deliver_at(stage);
 
     Verdict v;
-    std::vector<std::string> logs;
+    std::vector<policy::LogLine> logs;
     std::vector<policy::WouldBe> would;  // monitor-mode would-be decisions of every stage run
     policy::Timing timing;
     bool monitor = false;
@@ -356,14 +352,16 @@ std::string Responder::evaluate(Entry& e, const Request& r, Stage stage, std::st
     s.deliver_at(std::nullopt);
     std::string a = deliver(e, r, stage, v);
     if (!bound.empty())
-        log_.log(LogLevel::Warning,
-                 "policy service: " + std::string(peer) + ": SMTP session " +
-                     codes::sanitize_value(r.get(Attr::ClientAddress), 64) + " port " +
-                     codes::sanitize_value(r.get(Attr::ClientPort), 16) + " " + queue_prefix(tx) +
-                     " instance=" + codes::sanitize_value(e.instance, 64) + ": " + bound +
-                     " in one message (policy_max_recipients = " + std::to_string(max_rcpts_) +
-                     ", policy_max_recipient_bytes = " + std::to_string(max_rcpt_bytes_) +
-                     "); answering " + a + " to its further recipients");
+        e.recorder.note(
+            tx, LogLevel::Warning,
+            "policy service: " + std::string(peer) + ": SMTP session " +
+                codes::sanitize_value(r.get(Attr::ClientAddress), 64) + " port " +
+                codes::sanitize_value(r.get(Attr::ClientPort), 16) +
+                " instance=" + codes::sanitize_value(e.instance, 64) + ": " + bound +
+                " in one message (policy_max_recipients = " + std::to_string(max_rcpts_) +
+                ", policy_max_recipient_bytes = " + std::to_string(max_rcpt_bytes_) +
+                "); answering " + a + " to its further recipients",
+            stage);
     return a;
 }
 
@@ -390,6 +388,13 @@ std::string Responder::answer(const Request& r, std::string_view peer) {
     const std::string rkey = request_key(r);
     if (entry->session && r.state != ProtocolState::Connect && rkey == entry->last_key)
         return entry->last_action;
+    // An error names the SMTP session (and message) when there is one.
+    const auto say = [&](LogLevel level, const std::string& text) {
+        if (entry->session)
+            entry->recorder.note(entry->session->transaction(), level, text, *stage);
+        else
+            log_.log(level, text);
+    };
     try {
         std::string a = evaluate(*entry, r, *stage, peer);
         entry->last_key = rkey;
@@ -397,18 +402,18 @@ std::string Responder::answer(const Request& r, std::string_view peer) {
         return a;
     } catch (const std::exception& ex) {
         ++errors_;
-        log_.log(LogLevel::Error, "policy service: " + std::string(peer) +
-                                      ": internal error: " + codes::sanitize_value(ex.what(), 256));
+        say(LogLevel::Error, "policy service: " + std::string(peer) +
+                                 ": internal error: " + codes::sanitize_value(ex.what(), 256));
     } catch (...) {
         ++errors_;
-        log_.log(LogLevel::Error,
-                 "policy service: " + std::string(peer) + ": internal error: unknown exception");
+        say(LogLevel::Error,
+            "policy service: " + std::string(peer) + ": internal error: unknown exception");
     }
     // The session's state may be half-updated: forget it.
     policy::PolicyPtr p = entry->session ? nullptr : policies_();
     const policy::Policy* pp = entry->session ? &entry->session->policy() : p.get();
     std::string a = internal_error(pp, *stage);
-    log_.log(LogLevel::Info, "policy service: " + std::string(peer) + ": answered " + a);
+    say(LogLevel::Info, "policy service: " + std::string(peer) + ": answered " + a);
     entry->session.reset();
     entry->last_key.clear();
     return a;

@@ -53,6 +53,9 @@ Json parsed(const std::string& line) {
 class DecisionLogTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(DecisionLogTest);
     CPPUNIT_TEST(testRcptRefusalLineIsTheDocumentedFormat);
+    CPPUNIT_TEST(testConnectionIdFirstUntilThereIsAQueueId);
+    CPPUNIT_TEST(testSaslLoginIsAField);
+    CPPUNIT_TEST(testJsonRuleLineAndNoteHaveTheirFields);
     CPPUNIT_TEST(testEndOfDataListsEveryRecipientAndPassIsAccept);
     CPPUNIT_TEST(testAbsentValuesAreDashes);
     CPPUNIT_TEST(testMoreThanTwentyRecipientsAreCounted);
@@ -66,17 +69,63 @@ class DecisionLogTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    // Issue 25 point 6: the queue id first, as Postfix's lines ("ID: ..."),
+    // the connection id as a field (decision_log.hpp).
     void testRcptRefusalLineIsTheDocumentedFormat() {
         CPPUNIT_ASSERT_EQUAL(
-            std::string("decision queue=4XyZ1 client=mx.example[192.0.2.1] helo=mx.example "
-                        "from=<a@b.example> rcpt=<e@d.example> stage=rcpt rule=block-spam "
-                        "action=reject reply=\"550 5.7.1 Refused\""),
-            format_decision(envelope(), reject("block-spam"), Stage::Rcpt));
+            std::string("4XyZ1: decision conn=conn-00000000aa client=mx.example[192.0.2.1] "
+                        "helo=mx.example from=<a@b.example> rcpt=<e@d.example> stage=rcpt "
+                        "rule=block-spam action=reject reply=\"550 5.7.1 Refused\""),
+            format_decision(envelope(), reject("block-spam"), Stage::Rcpt, FrontEnd::Milter,
+                            "conn-00000000aa"));
+    }
+
+    // Before the MTA sends a queue id the connection id comes first; no
+    // "queue=-" anywhere; NOQUEUE (as Postfix) when there is not even that.
+    void testConnectionIdFirstUntilThereIsAQueueId() {
+        policy::Transaction tx = envelope();
+        tx.queue_id.clear();
+        const std::string line =
+            format_decision(tx, reject("r"), Stage::Mail, FrontEnd::Milter, "conn-00000000aa");
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa: decision client=mx.example[192.0.2.1] "
+                                         "helo=mx.example from=<a@b.example> stage=mail rule=r "
+                                         "action=reject reply=\"550 5.7.1 Refused\""),
+                             line);
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa"), log_prefix(tx, "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("NOQUEUE"), log_prefix(tx, ""));
+        CPPUNIT_ASSERT_EQUAL(std::string("4XyZ1"), log_prefix(envelope(), "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa: rule #1 r matched: always"),
+                             format_note(tx, "rule #1 r matched: always", "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("4XyZ1: could not add header X"),
+                             format_note(envelope(), "could not add header X", "conn-00000000aa"));
+        CPPUNIT_ASSERT(line.find("queue=") == std::string::npos);
+    }
+
+    // Issue 25 point 6: decisions carry the SASL login (text and JSON).
+    void testSaslLoginIsAField() {
+        policy::Transaction tx = envelope();
+        tx.auth_login = "alice";
+        CPPUNIT_ASSERT(format_decision(tx, reject("r"), Stage::Rcpt)
+                           .find(" helo=mx.example sasl_username=alice from=<a@b.example> ") !=
+                       std::string::npos);
+        CPPUNIT_ASSERT(
+            format_would_be(tx, would_reject("r"), Stage::Rcpt).find(" sasl_username=alice ") !=
+            std::string::npos);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"),
+                             parsed(json_decision(FrontEnd::Milter, tx, reject("r"), Stage::Rcpt))
+                                 .at("sasl_username")
+                                 .text);
+        // None: no field in the text, null in JSON.
+        CPPUNIT_ASSERT(format_decision(envelope(), reject("r"), Stage::Rcpt).find("sasl") ==
+                       std::string::npos);
+        CPPUNIT_ASSERT(parsed(json_decision(FrontEnd::Milter, envelope(), reject("r"), Stage::Rcpt))
+                           .at("sasl_username")
+                           .kind == Json::Kind::Null);
     }
 
     void testEndOfDataListsEveryRecipientAndPassIsAccept() {
         CPPUNIT_ASSERT_EQUAL(
-            std::string("decision queue=4XyZ1 client=mx.example[192.0.2.1] helo=mx.example "
+            std::string("4XyZ1: decision client=mx.example[192.0.2.1] helo=mx.example "
                         "from=<a@b.example> rcpt=<c@d.example>,<e@d.example> stage=end-of-data "
                         "rule=- action=accept reply=-"),
             format_decision(envelope(), policy::Verdict{}, Stage::EndOfData));
@@ -87,7 +136,7 @@ class DecisionLogTest : public CppUnit::TestFixture {
         tx.client_addr = "192.0.2.9";
         policy::Verdict v = reject("r");
         CPPUNIT_ASSERT_EQUAL(
-            std::string("decision queue=- client=-[192.0.2.9] helo=- stage=connect rule=r "
+            std::string("NOQUEUE: decision client=-[192.0.2.9] helo=- stage=connect rule=r "
                         "action=reject reply=\"550 5.7.1 Refused\""),
             format_decision(tx, v, Stage::Connect));
     }
@@ -104,7 +153,7 @@ class DecisionLogTest : public CppUnit::TestFixture {
     // Issue 10 point 4: `grep rule=NAME` must find what a monitor rule would do.
     void testMonitorLineNamesTheRuleAndWhatItWouldDo() {
         CPPUNIT_ASSERT_EQUAL(
-            std::string("decision queue=4XyZ1 client=mx.example[192.0.2.1] helo=mx.example "
+            std::string("4XyZ1: decision client=mx.example[192.0.2.1] helo=mx.example "
                         "from=<a@b.example> stage=mail rule=trial-block action=continue reply=- "
                         "monitor=yes would=\"reject 550 5.7.1 Sender <a@b.example> refused\""),
             format_would_be(envelope(), would_reject("trial-block"), Stage::Mail));
@@ -144,6 +193,11 @@ class DecisionLogTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("block-spam"), j.at("rule").text);
         CPPUNIT_ASSERT_EQUAL(std::string("reject"), j.at("action").text);
         CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 Refused"), j.at("reply").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("550"), j.at("reply_code").text);
+        CPPUNIT_ASSERT(j.at("reply_code").kind == Json::Kind::Number);
+        CPPUNIT_ASSERT_EQUAL(std::string("5.7.1"), j.at("reply_enhanced").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("e@d.example"), j.at("recipient").text);
+        CPPUNIT_ASSERT(j.at("conn").kind == Json::Kind::Null);  // none given
         CPPUNIT_ASSERT(j.at("monitor").kind == Json::Kind::Bool && !j.at("monitor").boolean);
         CPPUNIT_ASSERT(!j.at("non_smtp").boolean);
         CPPUNIT_ASSERT_EQUAL(std::string("41"), j.at("latency_us").text);
@@ -156,6 +210,55 @@ class DecisionLogTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("accept"), e.at("action").text);
         CPPUNIT_ASSERT(e.at("rule").kind == Json::Kind::Null);
         CPPUNIT_ASSERT(e.at("reply").kind == Json::Kind::Null);
+        CPPUNIT_ASSERT(e.at("reply_code").kind == Json::Kind::Null);
+        CPPUNIT_ASSERT(e.at("reply_enhanced").kind == Json::Kind::Null);
+        CPPUNIT_ASSERT(!e.has("recipient"));
+        const Json c = parsed(json_decision(FrontEnd::Milter, envelope(), reject("r"), Stage::Rcpt,
+                                            "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa"), c.at("conn").text);
+    }
+
+    // Issue 25 point 6: rule lines and notes carry the queue id, connection
+    // id, rule, action and envelope as fields, not in the free text only.
+    void testJsonRuleLineAndNoteHaveTheirFields() {
+        policy::Transaction tx = envelope();
+        tx.auth_login = "alice";
+        const policy::LogLine l{"rule #2 block-spam matched: sender domain b.example => reject",
+                                "block-spam", "reject", false};
+        const Json r =
+            parsed(json_rule_line(FrontEnd::PolicyService, tx, l, Stage::Rcpt, "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("rule"), r.at("event").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("policy_service"), r.at("front_end").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("4XyZ1"), r.at("queue").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa"), r.at("conn").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("block-spam"), r.at("rule").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("reject"), r.at("action").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.1"), r.at("client_addr").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("mx.example"), r.at("helo").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("a@b.example"), r.at("sender").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("e@d.example"), r.at("recipient").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("alice"), r.at("sasl_username").text);
+        CPPUNIT_ASSERT_EQUAL(l.text, r.at("message").text);
+        // A line about no rule: rule and action null.
+        const Json n = parsed(json_rule_line(FrontEnd::Milter, tx, policy::LogLine("body: kept"),
+                                             Stage::EndOfData, "conn-00000000aa"));
+        CPPUNIT_ASSERT(n.at("rule").kind == Json::Kind::Null);
+        CPPUNIT_ASSERT(n.at("action").kind == Json::Kind::Null);
+        // An error note before there is a queue id.
+        policy::Transaction early;
+        early.client_addr = "192.0.2.9";
+        const Json e = parsed(json_note(FrontEnd::Milter, early, "helo: internal error: x",
+                                        Stage::Helo, "conn-00000000aa"));
+        CPPUNIT_ASSERT_EQUAL(std::string("log"), e.at("event").text);
+        CPPUNIT_ASSERT(e.at("queue").kind == Json::Kind::Null);
+        CPPUNIT_ASSERT_EQUAL(std::string("conn-00000000aa"), e.at("conn").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("192.0.2.9"), e.at("client_addr").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("helo"), e.at("stage").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("helo: internal error: x"), e.at("message").text);
+        CPPUNIT_ASSERT(!e.has("sender"));
+        const Json s = parsed(json_note(FrontEnd::Milter, tx, "m", std::nullopt, ""));
+        CPPUNIT_ASSERT(!s.has("stage"));
+        CPPUNIT_ASSERT_EQUAL(std::string("a@b.example"), s.at("sender").text);
     }
 
     void testJsonMonitorLineHasWould() {
@@ -168,13 +271,17 @@ class DecisionLogTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::string("reject"), j.at("would").at("action").text);
         CPPUNIT_ASSERT_EQUAL(std::string("550 5.7.1 Sender <a@b.example> refused"),
                              j.at("would").at("reply").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("550"), j.at("would").at("reply_code").text);
+        CPPUNIT_ASSERT_EQUAL(std::string("5.7.1"), j.at("would").at("reply_enhanced").text);
+        CPPUNIT_ASSERT(j.at("reply_code").kind == Json::Kind::Null);
         CPPUNIT_ASSERT(!j.has("recipients"));  // at MAIL there are none yet
     }
 
     void testJsonAbsentValuesAreNull() {
         policy::Transaction tx;
         const Json j = parsed(json_decision(FrontEnd::Milter, tx, reject("r"), Stage::Connect));
-        for (const char* k : {"queue", "client_name", "client_addr", "helo"})
+        for (const char* k :
+             {"queue", "conn", "client_name", "client_addr", "helo", "sasl_username"})
             CPPUNIT_ASSERT_MESSAGE(k, j.at(k).kind == Json::Kind::Null);
         CPPUNIT_ASSERT(!j.has("sender"));
         CPPUNIT_ASSERT_EQUAL(std::string("0"), j.at("latency_us").text);

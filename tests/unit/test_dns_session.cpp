@@ -151,7 +151,8 @@ class DnsSessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!h.final());
         CPPUNIT_ASSERT(!s.evaluation_pending());
         bool held = false;
-        for (const auto& l : h.log) held = held || l.find("(held until RCPT)") != std::string::npos;
+        for (const auto& l : h.log)
+            held = held || l.text.find("(held until RCPT)") != std::string::npos;
         CPPUNIT_ASSERT(held);
         s.mail("a@sender.example");
         CPPUNIT_ASSERT(s.rcpt("b@example.org").action == Action::Reject);
@@ -188,7 +189,7 @@ class DnsSessionTest : public CppUnit::TestFixture {
             std::string("451 4.4.3 Temporary lookup failure, please try again later"), reply(v));
         bool logged = false;
         for (const auto& l : v.log)
-            logged = logged || l.find("timeout after 2000 ms") != std::string::npos;
+            logged = logged || l.text.find("timeout after 2000 ms") != std::string::npos;
         CPPUNIT_ASSERT(logged);
     }
 
@@ -205,7 +206,7 @@ class DnsSessionTest : public CppUnit::TestFixture {
         const Verdict v = s.rcpt("b@example.org");
         CPPUNIT_ASSERT(v.action == Action::Continue);
         bool open = false;
-        for (const auto& l : v.log) open = open || l.find("fail open") != std::string::npos;
+        for (const auto& l : v.log) open = open || l.text.find("fail open") != std::string::npos;
         CPPUNIT_ASSERT(open);
     }
 

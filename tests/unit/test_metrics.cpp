@@ -520,7 +520,9 @@ class MetricsTest : public CppUnit::TestFixture {
         transaction(session, s, "a@b.example", {"x@y.example"});
         // The rule line, its decision, and the end of data of an empty message.
         CPPUNIT_ASSERT_EQUAL(std::size_t{3}, log.lines.size());
-        CPPUNIT_ASSERT(log.lines[0].starts_with("queue=- rule #1 block matched: "));
+        // No queue id in this transaction: the connection id first.
+        CPPUNIT_ASSERT(log.lines[0].starts_with(s.conn_id() + ": rule #1 block matched: "));
+        CPPUNIT_ASSERT(log.lines[1].starts_with(s.conn_id() + ": decision "));
         CPPUNIT_ASSERT(log.lines[1].find(" stage=rcpt rule=block action=reject ") !=
                        std::string::npos);
         CPPUNIT_ASSERT(log.lines[2].find(" stage=end-of-data rule=- action=accept ") !=

@@ -95,6 +95,7 @@ class MilterTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testSendmailUnderscoreGivesResolveWhenMacroMissing);
     CPPUNIT_TEST(testOneDecisionLinePerRefusal);
     CPPUNIT_TEST(testReloadDoesNotChangeAPinnedConnection);
+    CPPUNIT_TEST(testLinesOfAConnectionStartWithItsIds);
     CPPUNIT_TEST(testDeclaredSizeComesFromMailArguments);
     CPPUNIT_TEST(testEnvelopePolicyAcceptsAtDataAndLogsThere);
     CPPUNIT_TEST(testSenderPolicyAcceptsAtMail);
@@ -253,10 +254,12 @@ class MilterTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(SMFIS_ACCEPT, milter_->data(api_));
         // No end of message follows: the message's decision line is the DATA one.
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("stage=data rule=- action=accept"));
-        CPPUNIT_ASSERT_EQUAL(
-            1, log_.count_containing("decision queue=QID7 client=client.example[192.0.2.1] "
-                                     "helo=client.example from=<a@example.org> "
-                                     "rcpt=<a@example.org>,<b@example.org> stage=data"));
+        // Two decisions under the queue id: the refused RCPT and the DATA line.
+        CPPUNIT_ASSERT_EQUAL(2, log_.count_containing("info: QID7: decision conn=conn-"));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing(" client=client.example[192.0.2.1] "
+                                                      "helo=client.example from=<a@example.org> "
+                                                      "rcpt=<a@example.org>,<b@example.org> "
+                                                      "stage=data"));
     }
 
     void testSenderPolicyAcceptsAtMail() {
@@ -738,11 +741,53 @@ class MilterTest : public CppUnit::TestFixture {
         open_message();
         rcpt("<gone@example.org>");
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("decision "));
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("info: QID42: decision conn=conn-"));
         CPPUNIT_ASSERT_EQUAL(
-            1, log_.count_containing("decision queue=QID42 client=client.example[192.0.2.1] "
+            1, log_.count_containing(" client=client.example[192.0.2.1] "
                                      "helo=client.example from=<a@example.org> "
                                      "rcpt=<gone@example.org> stage=rcpt rule=gone action=reject "
                                      "reply=\"550 5.1.1 mailbox gone\""));
+    }
+
+    // Issue 25 point 6: every line of a connection starts with the
+    // connection id until the MTA sends {i} (Postfix sends it at MAIL only
+    // once the queue file is open, so often from RCPT on), then with the
+    // queue id; the decision lines under the queue id carry the same
+    // connection id (conn=); no "queue=-".
+    void testLinesOfAConnectionStartWithItsIds() {
+        policy_->rules.push_back(make_rule("gone", rcpt_is("gone@example.org"), Action::Reject,
+                                           Stage::Rcpt, reply(550, "5.1.1", {"mailbox gone"})));
+        // A tagging rule with a log text of its own: an info line at connect.
+        policy_->rules.push_back(make_rule("seen", nullptr, Action::Continue, Stage::Connect));
+        policy_->rules.back().log = "seen";
+        install();
+        open_message();  // no {i} yet
+        api_.macros["i"] = "4QX9Yz1AbC";
+        rcpt("<gone@example.org>");
+        rcpt("<b@example.org>");
+        // DATA may settle the message (SMFIS_ACCEPT: nothing left to decide).
+        if (milter_->data(api_) == SMFIS_CONTINUE) milter_->eom(api_);
+        CPPUNIT_ASSERT(!log_.lines.empty());
+        std::string conn;
+        int with_conn = 0, with_queue = 0;
+        for (const auto& full : log_.lines) {
+            const std::string l = full.substr(full.find(": ") + 2);  // after "LEVEL: "
+            CPPUNIT_ASSERT_MESSAGE(l, l.find("queue=") == std::string::npos);
+            if (l.starts_with("conn-")) {
+                const std::string id = l.substr(0, l.find(": "));
+                CPPUNIT_ASSERT_EQUAL(std::size_t{15}, id.size());  // "conn-" + 10 hex digits
+                if (conn.empty()) conn = id;
+                CPPUNIT_ASSERT_EQUAL(conn, id);
+                ++with_conn;
+            } else {
+                CPPUNIT_ASSERT_MESSAGE(l, l.starts_with("4QX9Yz1AbC: "));
+                if (l.starts_with("4QX9Yz1AbC: decision "))
+                    CPPUNIT_ASSERT_MESSAGE(l, l.find(" conn=" + conn + " ") != std::string::npos);
+                ++with_queue;
+            }
+        }
+        CPPUNIT_ASSERT(with_conn >= 1);   // the connect rule's line
+        CPPUNIT_ASSERT(with_queue >= 3);  // rule line, RCPT decision, end of data
     }
 
     void testReloadDoesNotChangeAPinnedConnection() {

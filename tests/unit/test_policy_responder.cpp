@@ -494,8 +494,9 @@ rules = ( { name = "bad-client"; when = { client_addr = "203.0.113.0/24"; }; act
     void testDecisionLineNamesTheFrontEnd() {
         Responder r = make(kRules);
         rcpt(r, "a@good.example", "gone@example.org", "m1", "40001", {{"queue_id", "4XyZ1"}});
+        CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("info: 4XyZ1: decision conn=conn-"));
         CPPUNIT_ASSERT_EQUAL(
-            1, log_.count_containing("info: decision queue=4XyZ1 client=mx.sender.example"
+            1, log_.count_containing(" client=mx.sender.example"
                                      "[203.0.113.7] helo=mx.sender.example from=<a@good.example> "
                                      "rcpt=<gone@example.org> stage=rcpt rule=blocked-rcpt "
                                      "action=reject reply=\"550 5.1.1 <gone@example.org>: "
@@ -532,7 +533,7 @@ rules = ( { name = "bad-client"; when = { client_addr = "203.0.113.0/24"; }; act
         CPPUNIT_ASSERT_EQUAL(1, log_.count_containing("policy_max_recipients = 3"));
         CPPUNIT_ASSERT_EQUAL(
             1, log_.count_containing(
-                   "policy service: test: SMTP session 203.0.113.7 port 40001 queue=- "
+                   ": policy service: test: SMTP session 203.0.113.7 port 40001 "
                    "instance=m1: too many recipients (limit 3) in one message "
                    "(policy_max_recipients = 3, policy_max_recipient_bytes = 1048576); "
                    "answering 452 4.5.3 Too many recipients to its further recipients"));

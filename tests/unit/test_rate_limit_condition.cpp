@@ -196,8 +196,8 @@ rules = ( { name = "lim"; on_backend_error = "open";
         CPPUNIT_ASSERT(!v.final());
         bool logged = false;
         for (const auto& l : v.log)
-            logged |= l.find("Connection refused") != std::string::npos &&
-                      l.find("fail open") != std::string::npos;
+            logged |= l.text.find("Connection refused") != std::string::npos &&
+                      l.text.find("fail open") != std::string::npos;
         CPPUNIT_ASSERT(logged);
     }
 

@@ -16,7 +16,7 @@ namespace {
 
 bool logged(const Verdict& v, const std::string& needle) {
     for (const auto& l : v.log)
-        if (l.find(needle) != std::string::npos) return true;
+        if (l.text.find(needle) != std::string::npos) return true;
     return false;
 }
 
@@ -32,6 +32,7 @@ class SessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE(SessionTest);
     CPPUNIT_TEST(testFirstFinalActionWins);
     CPPUNIT_TEST(testContinueRuleLetsEvaluationGoOn);
+    CPPUNIT_TEST(testContinueRuleLineIsDetailUnlessItAddsSomething);
     CPPUNIT_TEST(testRuleRunsAtItsStageOnly);
     CPPUNIT_TEST(testCombinedRuleRunsAtLatestStageOfItsConditions);
     CPPUNIT_TEST(testDelayRejectHoldsConnectRejectUntilEachRcpt);
@@ -82,6 +83,32 @@ class SessionTest : public CppUnit::TestFixture {
         Session t = open(c.build());
         t.connect();
         CPPUNIT_ASSERT(t.mail("x@a.example").action == Action::Accept);
+    }
+
+    // Issue 25 point 6: a continue rule that adds nothing (no header, no log
+    // text of its own) gives a detail line (logged at debug); one that adds a
+    // header or has a log text gives an ordinary line. Each names its rule.
+    void testContinueRuleLineIsDetailUnlessItAddsSomething() {
+        PolicyBuilder b;
+        b.rule("quiet-tag", Action::Continue, sender_domain("a.example"));
+        b.rule("logged-tag", Action::Continue, sender_domain("a.example")).log = "tagged";
+        b.rule("header-tag", Action::Continue, sender_domain("a.example"))
+            .add_headers.push_back({"X-Tag", "yes"});
+        b.rule("block", Action::Reject, sender_domain("a.example"), 550, "5.7.1", "blocked");
+        Session s = open(b.build());
+        s.connect();
+        const Verdict v = s.mail("x@a.example");
+        CPPUNIT_ASSERT_EQUAL(std::size_t{4}, v.log.size());
+        CPPUNIT_ASSERT_EQUAL(std::string("quiet-tag"), v.log[0].rule);
+        CPPUNIT_ASSERT_EQUAL(std::string("continue"), v.log[0].action);
+        CPPUNIT_ASSERT(v.log[0].detail);
+        CPPUNIT_ASSERT_EQUAL(std::string("logged-tag"), v.log[1].rule);
+        CPPUNIT_ASSERT(!v.log[1].detail);
+        CPPUNIT_ASSERT_EQUAL(std::string("header-tag"), v.log[2].rule);
+        CPPUNIT_ASSERT(!v.log[2].detail);
+        CPPUNIT_ASSERT_EQUAL(std::string("block"), v.log[3].rule);
+        CPPUNIT_ASSERT_EQUAL(std::string("reject"), v.log[3].action);
+        CPPUNIT_ASSERT(!v.log[3].detail);
     }
 
     void testContinueRuleLetsEvaluationGoOn() {
@@ -470,7 +497,7 @@ class SessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.log.size());
         CPPUNIT_ASSERT_EQUAL(std::string("rule #1 block-sender matched: sender domain spam.example "
                                          "=> reject 550 5.7.1 Sender blocked"),
-                             v.log[0]);
+                             v.log[0].text);
     }
 
     void testNullSenderInBracketsMatchesNullSenderRule() {

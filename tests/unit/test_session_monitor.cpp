@@ -125,7 +125,7 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT_EQUAL(std::size_t{1}, v.log.size());
         CPPUNIT_ASSERT_EQUAL(
             std::string("rule #1 block-sender (monitor) would reject 550 5.7.1 Sender blocked"),
-            v.log[0]);
+            v.log[0].text);
     }
 
     void testMonitorHeaderAtEndOfMessage() {
@@ -177,7 +177,8 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         const Verdict v = s.end_of_message();
         CPPUNIT_ASSERT_EQUAL(std::size_t{16}, header_values(v, "X-Milter-Verdict").size());
         bool noted = false;
-        for (const auto& l : v.log) noted = noted || l.find("4 monitor headers not added") == 0;
+        for (const auto& l : v.log)
+            noted = noted || l.text.find("4 monitor headers not added") == 0;
         CPPUNIT_ASSERT(noted);
     }
 

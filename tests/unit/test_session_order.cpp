@@ -24,7 +24,7 @@ namespace {
 
 bool logged(const Verdict& v, const std::string& needle) {
     for (const auto& l : v.log)
-        if (l.find(needle) != std::string::npos) return true;
+        if (l.text.find(needle) != std::string::npos) return true;
     return false;
 }
 

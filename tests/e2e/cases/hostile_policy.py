@@ -26,6 +26,7 @@
 # memory measures what the daemon keeps, not what ASan holds back after
 # frees. Every socket has a timeout; the daemon is stopped in `finally`.
 import os
+import re
 import socket
 import threading
 import time
@@ -258,7 +259,8 @@ def bounds(results, daemon, port):
         start = len(daemon.log())
         got = session(port, "41000", ["c%d@example.org" % i for i in range(1100)], "count-1")
         r.expect_equal(got, [DUNNO] * 1000 + [TOO_MANY] * 100, "answers")
-        r.expect(daemon.wait_log("SMTP session 203.0.113.7 port 41000 queue=- instance=count-1: "
+        # The SMTP session's connection id first: Postfix sent no queue_id.
+        r.expect(daemon.wait_log("SMTP session 203.0.113.7 port 41000 instance=count-1: "
                                  "too many recipients (limit 1000) in one message "
                                  "(policy_max_recipients = 1000, policy_max_recipient_bytes = "
                                  "1048576); answering 452 4.5.3 Too many recipients to its "
@@ -266,6 +268,10 @@ def bounds(results, daemon, port):
                  "no bound line in the daemon log:\n" + daemon.log()[start:][-600:])
         r.expect_equal(daemon.log()[start:].count("too many recipients (limit 1000) in one"),
                        1, "bound lines for the message")
+        r.expect(re.search(r": conn-[0-9a-f]{10}: policy service: \S+: SMTP session "
+                           r"203\.0\.113\.7 port 41000 instance=count-1: ", daemon.log()[start:]),
+                 "the bound line does not start with the session's connection id:\n"
+                 + daemon.log()[start:][-600:])
         # The same session's next message starts afresh.
         r.expect_equal(session(port, "41000", ["next@example.org"], "count-2"), [DUNNO],
                        "the next message of the session")

@@ -309,6 +309,30 @@ def json_log(ctx, results, daemon):
                             False), "a refusal object")
             r.expect(isinstance(o.get("latency_us"), int), "latency_us: %r" % o.get("latency_us"))
             r.expect(o.get("queue") is None or isinstance(o.get("queue"), str), "queue")
+        # Issue 25 point 6: every line has an RFC 3339 UTC time, the host and
+        # the level; each decision names its connection; a refusal gives its
+        # codes and the recipient as fields, and its rule line its rule.
+        rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z$")
+        r.expect(all(isinstance(o.get("time"), str) and rfc3339.match(o["time"]) for o in objs),
+                 "a line without an RFC 3339 time: %r"
+                 % [o for o in objs if not rfc3339.match(str(o.get("time")))][:2])
+        r.expect(all(o.get("host") == socket.gethostname() for o in objs),
+                 "host is not %r" % socket.gethostname())
+        r.expect(all(o.get("level") in ("error", "warning", "info", "debug") for o in objs),
+                 "a line without a level")
+        r.expect(all(re.match(r"^conn-[0-9a-f]{10}$", str(o.get("conn"))) for o in dec),
+                 "a decision without its connection id")
+        for o in refusals:
+            r.expect_equal((o.get("reply_code"), o.get("reply_enhanced"), o.get("recipient"),
+                            o.get("sasl_username"), o.get("client_addr")),
+                           (int(REFUSED[0][:3]), REFUSED[0].split()[1], "blocked@example.test",
+                            None, "127.0.0.1"), "a refusal's fields")
+        rule_lines = [o for o in objs if o.get("event") == "rule"
+                      and o.get("rule") == "recipient-refused"]
+        r.expect_equal(len(rule_lines), 3, "rule lines of recipient-refused")
+        r.expect(all(o.get("action") == "reject" and o.get("recipient") == "blocked@example.test"
+                     and o.get("message", "").startswith("rule #") and o.get("conn")
+                     for o in rule_lines), "rule line fields: %r" % rule_lines[:1])
         would = [o for o in dec if o.get("monitor")]
         r.expect_equal([(o.get("rule"), o.get("action"), (o.get("would") or {}).get("action"),
                          (o.get("would") or {}).get("reply")) for o in would],

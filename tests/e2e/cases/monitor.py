@@ -4,7 +4,11 @@
 #
 # configs/monitor.conf has `monitor = true` and the same refusing rules as
 # replies.conf; its monitor header is the default X-Milter-Verdict.
-from harness.scenario import Scenario, OK_RCPT
+import re
+import time
+
+from harness.scenario import Scenario, OK_MAIL, OK_RCPT
+from harness.smtp_client import message
 
 GROUP = "monitor"
 HEADER = "X-Milter-Verdict"
@@ -75,5 +79,76 @@ def run(ctx, results):
                      % "\n".join(from_refused))
             r.expect(not any(" rule=- action=continue " in l for l in lines),
                      "a monitor decision still logged as rule=- action=continue")
+        queue_id_first(ctx, results, daemon)
     finally:
         ctx.stop_daemon(results, GROUP, daemon)
+
+
+# "milter-verdict[PID]: LEVEL: " (the stderr form, milter-verdict(8) LOGGING).
+STDERR_HEAD = re.compile(r"^milter-verdict\[\d+\]: (?:error|warning|info|debug): ")
+CONN_ID = re.compile(r"^conn-[0-9a-f]{10}$")
+
+
+def queue_id_first(ctx, results, daemon):
+    """Issue 25 point 6: the daemon's lines of one message start with the
+    queue id Postfix gave it (its "queued as" reply, its own log), as
+    Postfix's lines do; the lines before Postfix sent one (connect) start
+    with one connection id, which the message's decision line names
+    (conn=); no line has queue=. From 127.0.0.2, client-refused (monitor)
+    writes a rule line and a would-be decision at connect."""
+    with results.case("%s: a message's lines start with its Postfix queue id, the lines "
+                      "before it with one connection id" % GROUP) as r:
+        start = len(daemon.log())
+        s = ctx.session("127.0.0.2")
+        final = None
+        try:
+            s.cmd("EHLO client.example.test")
+            r.expect_equal(s.cmd("MAIL FROM:<eom-reject@example.test>"), OK_MAIL, "MAIL")
+            r.expect_equal(s.cmd("RCPT TO:<ok@example.test>"), OK_RCPT, "RCPT")
+            _, final = s.data(message("eom-reject@example.test", "ok@example.test",
+                                      "e2e monitor queue id"))
+            s.quit()
+        finally:
+            s.close()
+        m = re.match(r"^250 2\.0\.0 Ok: queued as ([0-9A-Za-z]+)$", (final or [""])[0])
+        r.expect(m is not None, "no 'queued as' reply: %r" % final)
+        if not m:
+            return
+        qid = m.group(1)
+        # Postfix's own log names the message by the same id, first on its lines.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and ": %s: " % qid not in ctx.postfix.log():
+            time.sleep(0.1)
+        r.expect(": %s: " % qid in ctx.postfix.log(),
+                 "queue id %s not in Postfix's log%s" % (qid, ctx.postfix.log_tail()))
+        r.expect(daemon.wait_log("%s: decision " % qid, 10, start),
+                 "no '%s: decision' line in the daemon log:\n%s" % (qid, daemon.log()[start:]))
+        lines = [STDERR_HEAD.sub("", l) for l in daemon.log()[start:].splitlines()]
+        window = "\n".join(lines)
+        r.expect(all(STDERR_HEAD.sub("", l) != l for l in daemon.log()[start:].splitlines()
+                     if l.strip()), "a line without the stderr head:\n" + window)
+        r.expect("queue=" not in window, "a line with queue=:\n" + window)
+        mine = [l for l in lines if qid in l]
+        r.expect(mine and all(l.startswith(qid + ": ") for l in mine),
+                 "lines naming %s that do not start with it:\n%s" % (qid, "\n".join(mine)))
+        eod = [l for l in mine if l.startswith(qid + ": decision ")
+               and " stage=end-of-data rule=- action=accept reply=-" in l]
+        r.expect_equal(len(eod), 1, "end-of-data decisions of %s:\n%s" % (qid, window))
+        if len(eod) != 1:
+            return
+        c = re.search(r" conn=(\S+) client=\S+\[127\.0\.0\.2\] ", eod[0])
+        r.expect(c is not None and CONN_ID.match(c.group(1)) is not None,
+                 "no conn=conn-<10 hex digits> on the decision line: " + eod[0])
+        if not c:
+            return
+        conn = c.group(1)
+        early = [l for l in lines if l.startswith(conn + ": ")]
+        r.expect(any(l.startswith(conn + ": rule #1 client-refused (monitor) would reject ")
+                     for l in early)
+                 and any(l.startswith(conn + ": decision client=") and "[127.0.0.2] " in l
+                         and " stage=connect rule=client-refused action=continue " in l
+                         for l in early),
+                 "the connect lines do not start with %s:\n%s" % (conn, window))
+        # Every line of this window is this connection's: its id or the queue id first.
+        r.expect(all(l.startswith((conn + ": ", qid + ": ")) for l in lines if l.strip()),
+                 "a line with neither %s nor %s first:\n%s" % (conn, qid, window))

@@ -73,7 +73,9 @@ def run(ctx, results):
                       ("RCPT TO:<ok@example.test>", COMMAND_REJECTED)],
                      greeting=["554 %s ESMTP not accepting messages" % HOST])
             # Sendmail knows the queue id (macro i) from the connection on.
-            r.expect(re.search(r"decision queue=\w{14} client=unknown\[127\.0\.0\.2\] helo=- "
+            # The line starts with it, as Sendmail's own lines do.
+            r.expect(re.search(r": \w{14}: decision conn=conn-[0-9a-f]{10} "
+                               r"client=unknown\[127\.0\.0\.2\] helo=- "
                                r"stage=connect rule=client-refused action=reject", daemon.log()),
                      "no connect decision with Sendmail's queue id in the daemon log:\n%s"
                      % "\n".join(daemon.log().splitlines()[-5:]))

@@ -112,8 +112,8 @@ def run(ctx, results):
                           % GROUP) as r:
             clean_id = SmScenario(rcpts=[("ok@example.test", "ok")], subject="e2e clean").run(
                 ctx, r)
-            r.expect(clean_id and daemon.wait_log("decision queue=%s " % clean_id, 5.0),
-                     "no 'decision queue=%s' line in the daemon log (macro i):\n%s"
+            r.expect(clean_id and daemon.wait_log(": %s: decision conn=conn-" % clean_id, 5.0),
+                     "no '%s: decision' line in the daemon log (macro i):\n%s"
                      % (clean_id, "\n".join(daemon.log().splitlines()[-5:])))
 
         quarantine_id = None
