@@ -111,6 +111,12 @@ void reset_message_fields(Transaction& tx) {
     tx.size = 0;
 }
 
+// A copy of a log line with a note at its end.
+LogLine with_note(LogLine l, const char* text) {
+    l.text += text;
+    return l;
+}
+
 // Say on the decision's log line that it is not delivered now.
 void note(Verdict& v, const char* text) {
     if (!v.log.empty()) v.log.back().text += text;
@@ -249,7 +255,7 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
             if (held_for_rcpt(t, now)) {
                 // Enforcement would hold it (delay_reject) and refuse each
                 // recipient no earlier rule decides: reported there, each time.
-                if (now != Stage::Rcpt) v.log.push_back(t.log + " (held until RCPT)");
+                if (now != Stage::Rcpt) v.log.push_back(with_note(t.log, " (held until RCPT)"));
                 (now >= Stage::Mail ? st.msg.rcpt_would : st.conn.rcpt_would)
                     .push_back(std::move(t));
                 continue;
@@ -335,11 +341,11 @@ void Session::release_rcpt_would(Verdict& v) {
         Tentative t = held;
         t.decision.rcpt = tx_.current_rcpt;
         t.would.reply = ev.reply(t.decision, st.at(Stage::Rcpt));
-        t.log = ev.label(t.decision) + " (monitor, held from " +
-                std::string(codes::stage_name(t.stage)) + ") would " +
-                ev.outcome(t.decision, st.at(Stage::Rcpt));
+        t.log.text = ev.label(t.decision) + " (monitor, held from " +
+                     std::string(codes::stage_name(t.stage)) + ") would " +
+                     ev.outcome(t.decision, st.at(Stage::Rcpt));
         if (const Rule& rule = policy_->rules[t.index]; !rule.log.empty())
-            t.log += " - " + ev.expand(rule.log, rule.name, t.decision.rcpt, &t.decision);
+            t.log.text += " - " + ev.expand(rule.log, rule.name, t.decision.rcpt, &t.decision);
         if (policy_->settings.monitor && !policy_->rules[t.index].monitor) {
             st.rcpt_decided = t.index;
             ++st.msg.shadow_refused;
@@ -385,7 +391,7 @@ void Session::release_would_list(Stage now, Verdict& v, std::vector<Tentative>& 
             continue;
         }
         if (held_for_rcpt(t, now)) {
-            if (now != Stage::Rcpt) v.log.push_back(t.log + " (held until RCPT)");
+            if (now != Stage::Rcpt) v.log.push_back(with_note(t.log, " (held until RCPT)"));
             (message ? st.msg.rcpt_would : st.conn.rcpt_would).push_back(std::move(t));
             continue;
         }
