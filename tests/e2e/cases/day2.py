@@ -306,7 +306,7 @@ def test_group(ctx, results):
             r.expect(REJECTED_RCPT in p.stdout, "the RCPT stage: %r" % p.stdout)
             r.expect(p.stdout.endswith(
                 "result  message refused: no recipient accepted, no DATA\n"), "result line")
-            r.expect(daemon.wait_log("queue=TESTQUEUEID"), "the daemon logged the decision")
+            r.expect(daemon.wait_log("TESTQUEUEID: decision "), "the daemon logged the decision")
             sim = subprocess.run([ctx.mv_bin, "simulate", "-c", conf] + tx, capture_output=True,
                                  text=True, timeout=60)
             r.expect_equal(stage_lines(p.stdout), stage_lines(sim.stdout),

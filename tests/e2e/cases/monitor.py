@@ -146,7 +146,7 @@ def queue_id_first(ctx, results, daemon):
         r.expect(any(l.startswith(conn + ": rule #1 client-refused (monitor) would reject ")
                      for l in early)
                  and any(l.startswith(conn + ": decision client=") and "[127.0.0.2] " in l
-                         and " stage=connect rule=client-refused action=continue " in l
+                         and " stage=rcpt rule=client-refused action=continue " in l
                          for l in early),
                  "the connect lines do not start with %s:\n%s" % (conn, window))
         # Every line of this window is this connection's: its id or the queue id first.
