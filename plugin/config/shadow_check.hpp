@@ -4,12 +4,16 @@
 //
 // check_shadowed_rules() warns at each rule written after a rule that has no
 // conditions (no `when`, or an empty one), a final action and no monitor
-// flag, when the later rule runs at the same stage as that rule or later:
-// the earlier rule decides every message there first, so the later one never
-// decides (and a `continue` rule never adds its header or log line). The
-// check is conservative: a rule that could run at an earlier stage than the
-// catch-all, or a catch-all with conditions that happen to always hold, is
-// not reported, so no warning is ever wrong.
+// flag, when that catch-all decides in its place: when the later rule runs at
+// the catch-all's stage or later (the catch-all decides first; a `continue`
+// rule never adds its header or log line), and when it runs at an earlier
+// stage but file order makes its decision wait for the catch-all (an accept,
+// discard or quarantine always; a refusal when the catch-all runs at an
+// envelope stage, or a DATA refusal before an end-of-data catch-all;
+// session.hpp). An envelope refusal before a content catch-all, and a
+// `continue` rule of an earlier stage, are not reported. A catch-all with
+// conditions that happen to always hold is not found, so no warning is
+// ever wrong.
 //
 // Thread contract: pure function over a loaded Policy's rules.
 #pragma once
