@@ -158,10 +158,20 @@ std::size_t Session::waits_for(std::size_t i, Stage at, bool enforcing_only, boo
     return kNoRule;
 }
 
+// The data a decision of a rule of stage `at`, reached now, may rely on to
+// rule out an earlier rule: a connect or HELO decision is the connection's
+// (another HELO or message may change what a later stage saw), so only the
+// connect data; a MAIL decision its own stage's (a rule caught up at a later
+// call runs with the recipients hidden, catch_up()).
+Stage Session::known_at(Stage at) {
+    return at < Stage::Mail ? Stage::Connect : at;
+}
+
 // The rule that must decide before rule `i` (action `a`), reached at `at`,
-// may (waits_for); `known`: the stage whose data is in (the current call).
-std::size_t Session::blocker(std::size_t i, Stage at, Action a, Stage known) const {
-    return waits_for(i, at, false, refusal(a), std::max(at, known));
+// may (waits_for); `known`: the stage whose data it may rely on (default
+// `at`, the call it is checked at).
+std::size_t Session::blocker(std::size_t i, Stage at, Action a, std::optional<Stage> known) const {
+    return waits_for(i, at, false, refusal(a), known.value_or(at));
 }
 
 std::string Session::waits_note(std::size_t j) const {
@@ -192,11 +202,51 @@ std::size_t Session::accept_bound() const {
     const State& st = *state_;
     const std::size_t accepted = st.msg.rcpt_accepted + st.msg.shadow_accepted;
     const std::size_t left =
-        tx_.recipients.size() - std::min(tx_.recipients.size(), st.msg.shadow_refused);
+        st.msg.rcpts_hidden
+            ? tx_.recipients.size()
+            : tx_.recipients.size() - std::min(tx_.recipients.size(), st.msg.shadow_refused);
     if (st.msg.shadow_refused > 0 && left == 0) return 0;
     return accepted > 0 && accepted >= left
                ? std::min(st.msg.rcpt_accept_min, st.msg.shadow_accept_min)
                : kNoRule;
+}
+
+// Global monitor: at DATA and end of data the rules see the message that
+// enforcement would have, without the recipients a rule would have refused
+// at RCPT (enforcement removes a refused recipient, rcpt()); the caller's
+// Transaction gets them back when the call returns (the decision log names
+// every recipient of the real message).
+class Session::HiddenRecipients {
+  public:
+    HiddenRecipients(Transaction& tx, MessageState& msg) : tx_(tx), msg_(msg) {
+        if (msg_.shadow_refused_rcpts.empty()) return;
+        saved_ = tx_.recipients;
+        for (const auto& r : msg_.shadow_refused_rcpts)
+            if (auto it = std::find(tx_.recipients.begin(), tx_.recipients.end(), r);
+                it != tx_.recipients.end())
+                tx_.recipients.erase(it);
+        msg_.rcpts_hidden = true;
+    }
+    ~HiddenRecipients() {
+        if (!msg_.rcpts_hidden) return;
+        tx_.recipients = std::move(saved_);
+        msg_.rcpts_hidden = false;
+    }
+    HiddenRecipients(const HiddenRecipients&) = delete;
+    HiddenRecipients& operator=(const HiddenRecipients&) = delete;
+
+  private:
+    Transaction& tx_;
+    MessageState& msg_;
+    std::vector<std::string> saved_;
+};
+
+// Non-SMTP: a refusal of the envelope (connect..RCPT) moved to end of data is
+// not overridden by a DATA or end-of-data rule (it would not wait for one in
+// an SMTP session, Policy::first_final_after): no content rule decides.
+std::size_t Session::content_bound() const {
+    const auto& e = state_->msg.eom_refusal;
+    return e && e->decided_at <= Stage::Rcpt ? 0 : kNoRule;
 }
 
 // The decision kept for later by the earliest rule below `below`, or null.
@@ -248,7 +298,8 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
                 std::size_t& b = t.stage >= Stage::Mail ? st.msg.shadow : st.conn.shadow;
                 b = std::min(b, t.index);
             }
-            if (waits_for(t.index, t.stage, true, refusal(t.would.action), now) != kNoRule) {
+            if (waits_for(t.index, t.stage, true, refusal(t.would.action), known_at(t.stage)) !=
+                kNoRule) {
                 (now >= Stage::Mail ? st.msg.would : st.conn.would).push_back(std::move(t));
                 continue;
             }
@@ -268,6 +319,7 @@ void Session::absorb(StageResult& r, Verdict& v, Stage stage, Stage now) {
                     st.msg.shadow_accept_min = std::min(st.msg.shadow_accept_min, t.index);
                 } else if (refusal(t.would.action)) {
                     ++st.msg.shadow_refused;
+                    st.msg.shadow_refused_rcpts.push_back(tx_.current_rcpt);
                 }
             }
             report(t, v, true);
@@ -349,6 +401,7 @@ void Session::release_rcpt_would(Verdict& v) {
         if (policy_->settings.monitor && !policy_->rules[t.index].monitor) {
             st.rcpt_decided = t.index;
             ++st.msg.shadow_refused;
+            st.msg.shadow_refused_rcpts.push_back(tx_.current_rcpt);
         }
         report(t, v, true);
     }
@@ -422,7 +475,7 @@ void Session::finish(Stage now, Verdict& v) {
 bool Session::settle(Stage at, const Decision& d, const RuleEvaluator& ev, Stage now, Verdict& v) {
     State& st = *state_;
     const bool message = at == Stage::Mail;
-    const std::size_t j = blocker(d.index, at, d.action, now);
+    const std::size_t j = blocker(d.index, at, d.action, known_at(at));
     // At HELO only rules before any held decision ran, so a new decision comes
     // first in the file and replaces the held one (a flat evaluation never
     // reaches it).
@@ -475,7 +528,8 @@ bool Session::release(Stage now, Verdict& v) {
     std::optional<Decision>* e = earliest_held(now >= Stage::Data ? accept_bound() : kNoRule);
     if (!e) return false;
     const Decision d = **e;
-    if (d.index > deferred_bound() || blocker(d.index, now, d.action) != kNoRule) return false;
+    if (d.index > deferred_bound() || blocker(d.index, now, d.action, known_at(now)) != kNoRule)
+        return false;
     const bool message = now >= Stage::Mail;
     if (d.action == Action::Accept) {
         (message ? st.msg.accepted : st.conn.accepted) = true;
@@ -753,6 +807,7 @@ Verdict Session::data() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::Data;
     if (st.message_over()) return v;
+    const HiddenRecipients hidden(tx_, st.msg);
     const auto done = [&] {
         finish(Stage::Data, v);
         return v;
@@ -764,7 +819,7 @@ Verdict Session::data() {
         return done();
     RuleEvaluator ev(*policy_, tx_);
     hook(ev);
-    auto r = ev.run(Stage::Data, std::min(st.limit(), accept_bound()));
+    auto r = ev.run(Stage::Data, std::min({st.limit(), accept_bound(), content_bound()}));
     absorb(r, v, Stage::Data, Stage::Data);
     if (!r.decision) {
         release(Stage::Data, v);
@@ -835,6 +890,7 @@ Verdict Session::end_of_message() {
     Verdict v;
     v.decided_at = v.delivered_at = Stage::EndOfData;
     if (st.conn.closed || st.msg.closed) return v;
+    const HiddenRecipients hidden(tx_, st.msg);
     if ((accept_bound() >= deferred_bound() && catch_up(Stage::EndOfData, true, v)) ||
         st.conn.closed || st.msg.closed) {
         finish(Stage::EndOfData, v);
@@ -853,7 +909,7 @@ Verdict Session::end_of_message() {
     std::optional<Decision> decided;
     if (!st.msg.accepted && !st.conn.accepted) {
         const std::size_t bound = accept_bound();
-        auto r = ev.run(Stage::EndOfData, std::min(st.limit(), bound));
+        auto r = ev.run(Stage::EndOfData, std::min({st.limit(), bound, content_bound()}));
         absorb(r, v, Stage::EndOfData, Stage::EndOfData);
         decided = r.decision;
         if (!decided) {

@@ -217,16 +217,19 @@ class Session {
 
   private:
     struct State;
+    class HiddenRecipients;
     bool settle(codes::Stage at, const Decision& d, const RuleEvaluator& ev, codes::Stage now,
                 Verdict& v);
     bool release(codes::Stage now, Verdict& v);
     std::size_t blocker(std::size_t i, codes::Stage at, Action a,
-                        codes::Stage known = codes::Stage::Connect) const;
+                        std::optional<codes::Stage> known = std::nullopt) const;
+    static codes::Stage known_at(codes::Stage at);
     std::size_t waits_for(std::size_t i, codes::Stage at, bool enforcing_only, bool for_refusal,
                           codes::Stage known) const;
     std::string waits_note(std::size_t j) const;
     std::size_t deferred_bound() const;
     std::size_t accept_bound() const;
+    std::size_t content_bound() const;
     std::optional<Decision>* earliest_held(std::size_t below);
     void hook(RuleEvaluator& ev);
     void start_dns();

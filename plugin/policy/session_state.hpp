@@ -79,12 +79,14 @@ struct MessageState {
     std::size_t shadow_accepted = 0;          // global monitor: recipients a rule would accept
     std::size_t shadow_accept_min = kNoRule;  // the earliest of those rules
     std::size_t shadow_refused = 0;           // global monitor: recipients a rule would refuse
-    std::size_t rcpt_accepted = 0;            // recipients accepted by a rule
-    std::size_t rcpt_accept_min = kNoRule;    // the earliest rule that accepted a recipient
-    std::size_t headers_seen = 0;             // all header() calls, stored or not
-    std::size_t headers_unstored = 0;         // beyond kMaxHeaders or kMaxHeaderValue
-    std::size_t body_seen = 0;                // body bytes received
-    bool body_cr = false;                     // the last body byte kept was a CR (made LF)
+    std::vector<std::string> shadow_refused_rcpts;  // those recipients (hidden at DATA, end)
+    bool rcpts_hidden = false;                      // Transaction::recipients without them now
+    std::size_t rcpt_accepted = 0;                  // recipients accepted by a rule
+    std::size_t rcpt_accept_min = kNoRule;          // the earliest rule that accepted a recipient
+    std::size_t headers_seen = 0;                   // all header() calls, stored or not
+    std::size_t headers_unstored = 0;               // beyond kMaxHeaders or kMaxHeaderValue
+    std::size_t body_seen = 0;                      // body bytes received
+    bool body_cr = false;                           // the last body byte kept was a CR (made LF)
     HeaderList headers;
     MarkList monitor;
     std::vector<Deferred> deferred;  // MAIL rules waiting for DNS

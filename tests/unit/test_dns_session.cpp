@@ -50,6 +50,7 @@ class DnsSessionTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testLookupsStartAtEachStageBeforeTheRules);
     CPPUNIT_TEST(testUnansweredConnectRuleIsDecidedAtFirstRcptWithItsOwnReply);
     CPPUNIT_TEST(testLaterAcceptDoesNotOvertakeADeferredEarlierRule);
+    CPPUNIT_TEST(testCaughtUpConnectAcceptIsNotRuledInByOneMessage);
     CPPUNIT_TEST(testAnswerInByHeloIsDecidedAtHeloAndHeld);
     CPPUNIT_TEST(testWithoutDelayRejectTheRuleWaitsAtConnect);
     CPPUNIT_TEST(testTimeoutFailsClosedWith443);
@@ -106,6 +107,31 @@ class DnsSessionTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(!s.evaluation_pending());
         // Held for the connection: every later recipient gets it too.
         CPPUNIT_ASSERT(s.rcpt("c@example.org").action == Action::Reject);
+    }
+
+    // A connect accept caught up at MAIL (DNS answers in late) is the
+    // connection's: the first message's sender, which rules out rule #1,
+    // must not make it accept a second message rule #1 refuses (review).
+    void testCaughtUpConnectAcceptIsNotRuledInByOneMessage() {
+        PolicyBuilder b;
+        b.rule("x-sender", Action::Reject, mv::test::sender_domain("x.example"));
+        dnsbl_rule(b, Action::Accept);
+        auto p = b.build();
+        auto dns = mv::test::attach_fake_dns(*p);
+        dns->lists[0] = {Match::Yes, false, false};
+        Session s(p);
+        s.connect();
+        s.helo("client.example");
+        dns->lists[0].in = true;
+        const Verdict m1 = s.mail("a@other.example");
+        const Verdict r1 = s.rcpt("b@example.org");
+        s.data();
+        s.end_of_message();
+        // Second message of the same connection: x-sender (rule #1) comes first.
+        const Verdict m2 = s.mail("a@x.example");
+        const Verdict r2 = s.rcpt("b@example.org");
+        CPPUNIT_ASSERT_MESSAGE("msg2 must be refused by rule #1 x-sender",
+                               m2.action == Action::Reject || r2.action == Action::Reject);
     }
 
     void testLaterAcceptDoesNotOvertakeADeferredEarlierRule() {

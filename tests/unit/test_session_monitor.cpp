@@ -44,6 +44,7 @@ class SessionMonitorTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testHeldWouldBeReportedForEachRecipient);
     CPPUNIT_TEST(testGlobalMonitorHeldRefusalOfEveryRecipientEndsMessage);
     CPPUNIT_TEST(testGlobalMonitorRefusalAtMailEndsMessage);
+    CPPUNIT_TEST(testGlobalMonitorContentRulesSeeOnlyRecipientsEnforcementKeeps);
     CPPUNIT_TEST_SUITE_END();
 
   public:
@@ -276,6 +277,39 @@ class SessionMonitorTest : public CppUnit::TestFixture {
         CPPUNIT_ASSERT(s.rcpt("x@b.example").would.empty());
         CPPUNIT_ASSERT(s.data().would.empty());
         CPPUNIT_ASSERT(s.end_of_message().would.empty());
+    }
+
+    // Whole policy in monitor mode: a recipient a rule would refuse at RCPT
+    // is not in the message enforcement would have, so DATA and end-of-data
+    // rules do not see it (found in review: #2, keyed to bad@, made the
+    // DATA tempfail #3 wait and then "would accept", where enforcement
+    // tempfails at DATA). The caller's Transaction keeps every recipient.
+    void testGlobalMonitorContentRulesSeeOnlyRecipientsEnforcementKeeps() {
+        for (const bool monitor : {false, true}) {
+            PolicyBuilder b;
+            b.settings().monitor = monitor;
+            b.rule("bad", Action::Reject, rcpt_is("bad@example.org"), 550, "5.7.1", "no");
+            std::vector<ConditionPtr> parts;
+            parts.push_back(rcpt_is("bad@example.org"));
+            parts.push_back(fake(Match::Yes, Stage::EndOfData));
+            b.rule("trusted", Action::Accept, make_all(std::move(parts)));
+            b.rule("data-tempfail", Action::Tempfail, fake(Match::Yes, Stage::Data), 451, "4.7.1",
+                   "later");
+            Session s(b.build());
+            s.connect();
+            s.mail("a@example.net");
+            s.rcpt("bad@example.org");
+            s.rcpt("ok@example.org");
+            const Verdict d = s.data();
+            if (monitor) {
+                CPPUNIT_ASSERT_EQUAL(std::size_t{1}, d.would.size());
+                CPPUNIT_ASSERT_EQUAL(std::string("data-tempfail"), d.would[0].rule);
+                CPPUNIT_ASSERT_EQUAL(std::size_t{2}, s.transaction().recipients.size());
+            } else {
+                CPPUNIT_ASSERT(d.action == Action::Tempfail);
+                CPPUNIT_ASSERT_EQUAL(std::string("data-tempfail"), d.rule);
+            }
+        }
     }
 
     // An earlier would-be accept (MAIL) and a later reject (MAIL): only the

@@ -61,6 +61,8 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST(testEnvelopeRefusalWaitsForEarlierRcptRefusal);
     CPPUNIT_TEST(testDataRefusalWaitsForEarlierEndOfDataRefusal);
     CPPUNIT_TEST(testNoWaitForEarlierRuleThatCannotMatch);
+    CPPUNIT_TEST(testConnectionAcceptIsNotRuledInByOneHelo);
+    CPPUNIT_TEST(testNonSmtpEnvelopeRefusalNotOverriddenByContentAccept);
     CPPUNIT_TEST(testWaitingRefusalGoesOutOnceEarlierRuleCannotMatch);
     CPPUNIT_TEST(testHeldAcceptIsNotSettled);
     CPPUNIT_TEST(testOverriddenWouldBeIsNotReported);
@@ -76,6 +78,44 @@ class SessionOrderTest : public CppUnit::TestFixture {
     CPPUNIT_TEST_SUITE_END();
 
   public:
+    // Non-SMTP: the sender refusal goes out at end of data, and the earlier
+    // end-of-data accept does not override it (as in an SMTP session, where
+    // it is given at RCPT first; found in review).
+    void testNonSmtpEnvelopeRefusalNotOverriddenByContentAccept() {
+        PolicyBuilder b;
+        b.rule("trusted-header", Action::Accept, fake(Match::Yes, Stage::EndOfData));
+        b.rule("bad-sender", Action::Reject, sender_domain("spam.example"), 550, "5.7.1", "no");
+        Session s(b.build());
+        s.transaction().non_smtp = true;
+        s.connect();
+        s.mail("a@spam.example");
+        CPPUNIT_ASSERT(s.rcpt("x@b.example").action == Action::Continue);
+        s.data();
+        const Verdict e = s.end_of_message();
+        CPPUNIT_ASSERT(e.action == Action::Reject);
+        CPPUNIT_ASSERT_EQUAL(std::string("bad-sender"), e.rule);
+    }
+
+    // A connection-wide accept (connect or HELO) must not rely on data that
+    // a later HELO or message changes: rule #1 (HELO name and sender) is
+    // not ruled out by the first HELO; after EHLO again with its name, it
+    // decides the message first (found in review).
+    void testConnectionAcceptIsNotRuledInByOneHelo() {
+        PolicyBuilder b;
+        std::vector<ConditionPtr> parts;
+        parts.push_back(helo_is("mx.good.example"));
+        parts.push_back(sender_domain("x.example"));
+        b.rule("tls-helo-x", Action::Reject, make_all(std::move(parts)), 550, "5.7.1", "no");
+        b.rule("net-ok", Action::Accept, fake(Match::Yes, Stage::Connect));
+        Session s(b.build());
+        s.connect();
+        s.helo("plain.example");    // before STARTTLS
+        s.helo("mx.good.example");  // EHLO again after STARTTLS
+        const Verdict m = s.mail("a@x.example");
+        const Verdict r = s.rcpt("b@y.example");
+        CPPUNIT_ASSERT_MESSAGE("rule #1 should decide (flat first match on final HELO)",
+                               m.action == Action::Reject || r.action == Action::Reject);
+    }
     // Issue 24 point 1: the accept at MAIL (rule #2) waits for the recipient
     // rate limit (rule #1): every recipient is counted, the 31st is refused
     // 450 4.7.1 (DESIGN.md section 2: rate limit), the others are accepted
