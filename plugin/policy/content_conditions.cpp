@@ -67,6 +67,9 @@ class HeaderCondition final : public Condition {
         return Match::No;
     }
     Stage stage() const override { return Stage::EndOfData; }
+    bool ruled_out(const Transaction& t, Stage now) const override {
+        return t.no_content || Condition::ruled_out(t, now);
+    }
     std::string describe() const override {
         return "header " + name_ + (raw_ ? " (raw) " : " ") + matcher_.describe();
     }
@@ -92,6 +95,10 @@ class HeaderPresentCondition final : public Condition {
         return found == expected_ ? Match::Yes : Match::No;
     }
     Stage stage() const override { return Stage::EndOfData; }
+    // Without content, "present" never holds ("absent" always would).
+    bool ruled_out(const Transaction& t, Stage now) const override {
+        return (t.no_content && expected_) || Condition::ruled_out(t, now);
+    }
     std::string describe() const override {
         return "header " + name_ + (expected_ ? " present" : " absent");
     }
@@ -122,6 +129,9 @@ class BodyCondition final : public Condition {
         return Match::TempError;  // undecided, never a silent "no match": on_error answers
     }
     Stage stage() const override { return Stage::EndOfData; }
+    bool ruled_out(const Transaction& t, Stage now) const override {
+        return t.no_content || Condition::ruled_out(t, now);
+    }
     std::string describe() const override { return "body regex " + shown_; }
     unsigned content_needed() const override { return kNeedsBody; }
 

@@ -36,6 +36,9 @@ struct Transaction {
     std::string client_resolve;  // Postfix {client_resolve}: "OK", "FAIL", "FORGED", "TEMP", ""
     std::string daemon_name;     // {daemon_name}
     bool non_smtp = false;       // sendmail(1) / non_smtpd_milters: no RCPT-stage refusals
+    // The Postfix policy service: headers and body never arrive, so a rule
+    // reading them cannot match and nothing waits for it (ruled_out).
+    bool no_content = false;
     std::string helo;            // known at HELO
 
     // Every macro received so far, keyed without braces: "client_addr", "i", "auth_authen".

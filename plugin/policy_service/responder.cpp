@@ -85,6 +85,7 @@ std::string client_resolve(const Request& r) {
 
 // The Transaction's fields and macros from the request's attributes.
 void fill(policy::Transaction& tx, const Request& r) {
+    tx.no_content = true;  // the policy protocol carries no headers or body
     tx.client_addr = r.get(Attr::ClientAddress);
     tx.client_name = r.get(Attr::ClientName).empty() ? "unknown" : r.get(Attr::ClientName);
     tx.client_resolve = client_resolve(r);
