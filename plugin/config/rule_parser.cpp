@@ -270,8 +270,7 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
             // A DATA refusal keeps DATA's replies: valid at the DATA command
             // (where the policy service, which never sees the content, gives
             // it) and after the data alike (RFC 5321 4.3.2).
-            if (delivery == rule.stage && rule.stage != codes::Stage::Data)
-                delivery = stage_of(st);
+            if (delivery == rule.stage && rule.stage != codes::Stage::Data) delivery = stage_of(st);
             // Warned for when the refusal always waits for it: a rule that
             // the data in by then may rule out ("sender is x and ...") is
             // usually one for other mail.
