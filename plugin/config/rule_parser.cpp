@@ -319,6 +319,10 @@ std::optional<policy::Rule> RuleParser::parse(const Setting& s, int index) {
                                      ? dns_list_text(conditions_.dns_list_keys())
                                      : std::string();
         parse_reply(reply, s, name, rule.action, delivery, rule.reply, rule.reason, diag_, text);
+        rule.reply_stage = delivery;
+        rule.default_codes =
+            !rule.reply.disconnect &&
+            (reply == nullptr || (!reply->exists("code") && !reply->exists("enhanced")));
     }
     if (diag_.errors() != errors_before) return std::nullopt;
     if (rule.action != Action::Continue) {

@@ -69,10 +69,16 @@ struct Rule {
     Action action = Action::Continue;
     codes::Reason reason = codes::Reason::Policy;
     codes::ReplySpec reply;  // Reject/Tempfail: complete (defaults filled in by the loader)
-    bool monitor = false;    // log (and mark) what it would do, let mail through
-    std::vector<HeaderTemplate> add_headers;     // applied when the rule matches
-    std::string log;                             // extra log text template when it matches
-    std::string quarantine_reason;               // Quarantine
+    // Neither code was written: the loader filled the defaults for the stage
+    // it expected, and the engine takes them for the stage it delivers at (a
+    // refusal waiting for an earlier rule may go out sooner when that rule
+    // cannot match: RuleEvaluator::reply).
+    bool default_codes = false;
+    codes::Stage reply_stage = codes::Stage::Connect;  // the stage the loader chose it for
+    bool monitor = false;                     // log (and mark) what it would do, let mail through
+    std::vector<HeaderTemplate> add_headers;  // applied when the rule matches
+    std::string log;                          // extra log text template when it matches
+    std::string quarantine_reason;            // Quarantine
     codes::Stage stage = codes::Stage::Connect;  // where it runs: latest stage of `when`
     // on_backend_error: what a TempError of `when` (a state backend failure)
     // does: true = fail open (no match), false = fail closed (tempfail 451

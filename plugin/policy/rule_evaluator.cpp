@@ -75,7 +75,8 @@ codes::Reply RuleEvaluator::reply(const Decision& d, Stage delivered) const {
     const auto def = codes::default_reply(disposition, rule ? rule->reason : d.reason, delivered);
     // The loader fills complete replies; defaults here only cover policies built
     // in code (tests, simulate) that leave parts out.
-    if (rule && rule->reply.basic != 0) {
+    if (rule && rule->reply.basic != 0 &&
+        !(rule->default_codes && delivered != rule->reply_stage)) {
         r.basic = rule->reply.basic;
         r.enhanced = rule->reply.enhanced;
     } else {
@@ -204,8 +205,12 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
                 {head + what + desc + " => continue" + log_extra, rule.name, "continue", detail});
             continue;
         }
-        const std::string result =
-            outcome(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
+        // Where it is expected to go out: its stage's delivery point, or
+        // the later stage the loader chose its reply for (a refusal waiting
+        // for an earlier rule, Rule::reply_stage).
+        const Stage expected = std::max(
+            delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action), rule.reply_stage);
+        const std::string result = outcome(d, expected);
         if (monitored) {
             Tentative t;
             t.index = i;
@@ -213,9 +218,7 @@ StageResult RuleEvaluator::run_rules(Stage stage, std::size_t limit, std::size_t
             t.log_pos = res.log.size();
             t.would.rule = rule.name;
             t.would.action = d.action;
-            if (refusal(d.action))
-                t.would.reply =
-                    reply(d, delivery_stage(policy_.settings, tx_.non_smtp, stage, d.action));
+            if (refusal(d.action)) t.would.reply = reply(d, expected);
             t.log = {head + " would " + result + log_extra, rule.name, "continue", false};
             t.header = "would " + result + " (rule " + codes::sanitize_value(rule.name, 64) + ")";
             t.decision = d;
